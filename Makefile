@@ -1,0 +1,33 @@
+# hashdemo: `make app` installs and starts the app; `make test` installs and runs the tests.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: app test zoo bench chromium clean
+
+$(STAMP): requirements.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q -r requirements.txt
+	@touch $(STAMP)
+
+app: $(STAMP)
+	$(PY) -m streamlit run app.py --browser.gatherUsageStats false
+
+test: $(STAMP) chromium
+	$(PY) -m pytest
+
+chromium:
+	@bash .ci/ensure-chromium.sh
+
+# Rebuild the shipped model zoo from scratch (about 1.5 hours on 2 CPU cores); reproduces assets/zoo.
+zoo: $(STAMP)
+	$(PY) -m hashdemo zoo --build --jobs 2
+
+bench: $(STAMP)
+	$(PY) bench/ranking.py
+	$(PY) bench/attack_speed.py
+	$(PY) bench/lab_latency.py
+
+clean:
+	rm -rf $(VENV) .cache .pytest_cache

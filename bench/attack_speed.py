@@ -1,0 +1,54 @@
+"""Seconds per image of each attack and its ratio to the physical floor T x (forward + backward) of the same
+model on the same batch, measured in one run; plus PgA on all 1,000 fashion queries."""
+
+import argparse
+import time
+
+import torch
+
+from hashdemo import attacks
+from hashdemo.evaluation import run_attack
+from hashdemo.system import load_system
+
+MODEL = "zoo:fashion-dpsh-smallcnn-32"
+
+
+def forward_backward_seconds(model, x: torch.Tensor, repeats: int = 20) -> float:
+    """Time of one forward + backward to the input of the model on batch x (median of repeats)."""
+    times = []
+    for _ in range(repeats + 3):
+        xi = x.clone().requires_grad_(True)
+        start = time.perf_counter()
+        torch.autograd.grad(torch.tanh(model.pre_tanh(xi)).sum(), xi)
+        times.append(time.perf_counter() - start)
+    return sorted(times[3:])[len(times[3:]) // 2]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--batch", type=int, default=250)
+    parser.add_argument("--steps", type=int, default=100)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    system = load_system(MODEL)
+    data = system.dataset
+    x, y = data.query.images(torch.arange(args.batch)), data.query.labels[: args.batch]
+    floor = forward_backward_seconds(system.model, x) * args.steps
+    print(f"{MODEL}, batch {args.batch}, T = {args.steps}, {args.threads} threads")
+    print(f"floor T x (forward+backward) = {floor:.3f} s per batch = {floor / args.batch * 1000:.2f} ms per image")
+    print(f"{'attack':12s} {'s/image':>9s} {'ratio to floor':>15s}")
+    for name in ["hag", "sdha", "pga", "pga-dagger", "p2p", "dhta", "tha", "ifgsm", "feature"]:
+        attack = attacks.get(name, system, eps=8 / 255, steps=args.steps)
+        attack(x[:4], y[:4])  # warm-up (and the one-off PrototypeNet for THA)
+        result = attack(x, y)
+        print(f"{name:12s} {result.seconds / args.batch:9.5f} {result.seconds / floor:15.3f}")
+    start = time.perf_counter()
+    report = run_attack(system, "pga", queries=1000, eps=8, steps=args.steps, use_cache=False).report
+    total = time.perf_counter() - start
+    print(f"PgA on all 1,000 queries (T = {args.steps}, eps 8/255): {total:.1f} s wall, MAP {report['map_clean']:.4f} "
+          f"-> {report['map_adv']:.4f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,86 @@
+"""THA's PrototypeNet: label vector -> prototype code, trained against the training set's codes (cached per model)."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+
+import torch
+from safetensors.torch import load_file, save_file
+from torch import nn
+from torch.nn import functional as F
+
+from ..hashing.base import balance_weights
+from ..paths import cache_dir
+
+
+class PrototypeNet(nn.Module):
+    """Linear(C, 4096) - ReLU - Linear(4096, 512) - Linear(512, K) - tanh (THA / ProS-GAN)."""
+
+    def __init__(self, num_classes: int, bits: int):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(num_classes, 4096), nn.ReLU(), nn.Linear(4096, 512),
+                                 nn.Linear(512, bits), nn.Tanh())
+
+    def forward(self, labels: torch.Tensor) -> torch.Tensor:
+        return self.net(labels.float())
+
+
+def prototype_loss(h: torch.Tensor, labels: torch.Tensor, codes: torch.Tensor, code_labels: torch.Tensor,
+                   quantisation: float) -> torch.Tensor:
+    """ProS-GAN Eq. 3 (J1 + J2): pairwise likelihood of label/item similarity with theta = h_t . b_j / 2,
+    plus quantisation ||h - sign(h)||^2.
+
+    The likelihood is balanced between similar and dissimilar pairs (HashNet's weights): unweighted, the
+    9:1 majority of dissimilar pairs on 10-class data collapses every prototype to one code (measured:
+    prototype t-MAP@1000 0.12 vs 0.76 balanced on fashion DPH-32; THA's public code uses CircleLoss for
+    the same reason).
+    """
+    s = (labels.float() @ code_labels.float().T > 0).float()
+    theta = 0.5 * h @ codes.float().T
+    weights = balance_weights(s)
+    likelihood = (weights * (F.softplus(theta) - s * theta)).sum() / weights.sum()
+    return likelihood + quantisation * (h - torch.sign(h).detach()).pow(2).mean()
+
+
+def train_prototype_net(codes: torch.Tensor, labels: torch.Tensor, steps: int = 500, lr: float = 1e-4,
+                        quantisation: float = 1e-3, batch_size: int = 64, seed: int = 0) -> PrototypeNet:
+    """Fit a PrototypeNet to the unique label vectors of the training set with Adam (THA: lr 1e-4)."""
+    gen = torch.Generator().manual_seed(seed)
+    torch.manual_seed(seed)
+    net = PrototypeNet(labels.shape[1], codes.shape[1])
+    label_set = torch.unique(labels.bool(), dim=0)
+    label_set = label_set[label_set.any(1)]
+    opt = torch.optim.Adam(net.parameters(), lr=lr)
+    for _ in range(steps):
+        batch = label_set[torch.randperm(len(label_set), generator=gen)[:batch_size]]
+        loss = prototype_loss(net(batch), batch, codes, labels, quantisation)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return net.eval().requires_grad_(False)
+
+
+_MEMORY: dict[str, PrototypeNet] = {}
+
+
+def cached_prototype_net(codes: torch.Tensor, labels: torch.Tensor, **params) -> tuple[PrototypeNet, float]:
+    """The PrototypeNet for these training codes (memory, then disk cache, else trained); returns (net, seconds spent)."""
+    digest = hashlib.sha256(codes.numpy().tobytes() + labels.numpy().tobytes()
+                            + repr(sorted(params.items())).encode()).hexdigest()[:20]
+    if digest in _MEMORY:
+        return _MEMORY[digest], 0.0
+    path = cache_dir() / "prototypes" / f"{digest}.safetensors"
+    start = time.perf_counter()
+    net = PrototypeNet(labels.shape[1], codes.shape[1])
+    if path.is_file():
+        net.load_state_dict(load_file(str(path)))
+        net.eval().requires_grad_(False)
+    else:
+        net = train_prototype_net(codes, labels, **params)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        save_file({k: v.contiguous() for k, v in net.state_dict().items()}, str(tmp))
+        tmp.replace(path)
+    _MEMORY[digest] = net
+    return net, time.perf_counter() - start

@@ -1,0 +1,55 @@
+"""What an attack returns: adversarial images, codes, target code, timing and a per-iteration trace."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+
+from .. import metrics
+
+
+@dataclass
+class Trace:
+    """Per iterate t = 0..T (rows) and query (columns): loss, Hamming distance to the clean and target codes."""
+
+    loss: torch.Tensor  # float (T+1, B)
+    hamming_to_clean: torch.Tensor  # int (T+1, B)
+    hamming_to_target: torch.Tensor | None  # int (T+1, B), None when the attack has no target code
+    scale: torch.Tensor  # float (T+1,): the tanh(alpha * H) scale in use
+
+
+@dataclass
+class AttackResult:
+    attack: str
+    images: torch.Tensor  # clean, (B, C, H, W) in [0,1], CPU
+    adversarial: torch.Tensor  # (B, C, H, W) in [0,1], CPU
+    clean_codes: torch.Tensor  # int8 (B, K)
+    adversarial_codes: torch.Tensor  # int8 (B, K)
+    target_codes: torch.Tensor | None  # int8 (B, K): pharos / anchor / prototype code, if any
+    target_labels: torch.Tensor | None  # bool (B, C) for targeted attacks
+    trace: Trace
+    seconds: float  # wall time of the attack itself
+    setup_seconds: float = 0.0  # one-off work outside it (training a PrototypeNet)
+    params: dict = field(default_factory=dict)
+
+    @property
+    def perturbation(self) -> torch.Tensor:
+        return self.adversarial - self.images
+
+    @property
+    def linf(self) -> torch.Tensor:
+        return metrics.linf(self.images, self.adversarial)
+
+    @property
+    def perceptibility_rmse(self) -> torch.Tensor:
+        return metrics.perceptibility_rmse(self.images, self.adversarial)
+
+    @property
+    def perceptibility_mse(self) -> torch.Tensor:
+        return metrics.perceptibility_mse(self.images, self.adversarial)
+
+    @property
+    def hamming(self) -> torch.Tensor:
+        """Bits flipped between the clean and adversarial codes, per query."""
+        return (self.clean_codes != self.adversarial_codes).sum(1)

@@ -1,0 +1,58 @@
+"""The list-file format of the hashing literature (NUS-WIDE, FLICKR-25K, MS-COCO, ImageNet-100).
+
+`root/` holds train.txt, test.txt (the queries) and database.txt; each line is
+`<image path relative to root> <0/1 label vector>`. An optional classes.txt names the classes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from ..errors import DataNotFoundError, InvalidInputError
+from .base import RetrievalDataset
+from .files import FileImageSet
+
+SPLIT_FILES = {"train": "train.txt", "query": "test.txt", "database": "database.txt"}
+
+
+def read_list(path: Path, root: Path) -> tuple[list[Path], torch.Tensor]:
+    """Image paths and multi-hot labels from one list file."""
+    paths, labels = [], []
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        if not line.strip():
+            continue
+        parts = line.split()
+        if len(parts) < 2 or any(p not in ("0", "1") for p in parts[1:]):
+            raise InvalidInputError(f"{path} line {number}: expected '<image path> <0/1 label vector>'")
+        if labels and len(parts) - 1 != len(labels[0]):
+            raise InvalidInputError(f"{path} line {number}: {len(parts) - 1} labels, earlier lines have {len(labels[0])}")
+        paths.append(root / parts[0])
+        labels.append([int(p) for p in parts[1:]])
+    if not paths:
+        raise InvalidInputError(f"{path}: no entries")
+    return paths, torch.tensor(labels, dtype=torch.bool)
+
+
+def load(name: str, root: str | None, image_size: int = 224) -> RetrievalDataset:
+    """Read the three list files under `root`; images are loaded lazily, resized and centre-cropped."""
+    if not root:
+        raise DataNotFoundError(f"{name}: give the folder that holds train.txt, test.txt and database.txt (--data-root)")
+    folder = Path(root)
+    missing = [f for f in SPLIT_FILES.values() if not (folder / f).is_file()]
+    if missing:
+        raise DataNotFoundError(f"{name}: expected {', '.join(missing)} in {folder} "
+                                "(lines '<image path relative to that folder> <0/1 label vector>')")
+    splits = {split: read_list(folder / f, folder) for split, f in SPLIT_FILES.items()}
+    widths = {labels.shape[1] for _, labels in splits.values()}
+    if len(widths) != 1:
+        raise InvalidInputError(f"{name}: the list files disagree on the number of classes ({sorted(widths)})")
+    n_classes = widths.pop()
+    names_file = folder / "classes.txt"
+    class_names = (tuple(names_file.read_text().split("\n")[:n_classes]) if names_file.is_file()
+                   else tuple(f"class {i}" for i in range(n_classes)))
+    sets = {split: FileImageSet(paths, labels, image_size) for split, (paths, labels) in splits.items()}
+    return RetrievalDataset(
+        name=name, class_names=class_names, train=sets["train"], query=sets["query"], database=sets["database"],
+        split_seed=-1, protocol=f"splits as given by the list files in {folder}")

@@ -1,0 +1,113 @@
+"""Retrieval and perturbation metrics. Relevant = shares at least one label with the query (or target).
+
+MAP@K follows HAG Eq. 13 as the public code computes it: AP averages the precision at each relevant hit
+in the top K over the relevant items found there; a query with none in its top K has AP = 0 and counts.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator, Sequence
+
+import torch
+
+from .retrieval import hamming_distance, query_chunks, rank_distances
+
+
+def _relevance(query_labels: torch.Tensor, database_labels: torch.Tensor, indices: torch.Tensor) -> torch.Tensor:
+    """(q, k) bool: does ranked item j share a label with query i."""
+    retrieved = database_labels[indices].float()  # (q, k, C)
+    return torch.einsum("qkc,qc->qk", retrieved, query_labels.float()) > 0
+
+
+def ranked_relevance(*, query_codes: torch.Tensor, database_codes: torch.Tensor, query_labels: torch.Tensor,
+                     database_labels: torch.Tensor, topk: int) -> Iterator[torch.Tensor]:
+    """Per query chunk, the (q, k) relevance of the stable Hamming ranking."""
+    if len(query_codes) != len(query_labels):
+        raise ValueError("one label vector per query code is needed")
+    n = len(database_codes)
+    k = n if topk < 0 else min(topk, n)
+    for rows in query_chunks(len(query_codes), n):
+        _, idx = rank_distances(hamming_distance(query_codes[rows], database_codes), k)
+        yield _relevance(query_labels[rows], database_labels, idx)
+
+
+def average_precision(*, query_codes, database_codes, query_labels, database_labels, topk: int = 1000) -> torch.Tensor:
+    """Per-query AP@topk (topk = -1: the whole database), float64 (Q,)."""
+    out = []
+    for rel in ranked_relevance(query_codes=query_codes, database_codes=database_codes,
+                                query_labels=query_labels, database_labels=database_labels, topk=topk):
+        rel = rel.double()
+        hits = rel.cumsum(1)
+        precision = hits / torch.arange(1, rel.shape[1] + 1, dtype=torch.float64)
+        found = rel.sum(1)
+        out.append(torch.where(found > 0, (precision * rel).sum(1) / found.clamp(min=1), 0.0))
+    return torch.cat(out)
+
+
+def mean_average_precision(*, query_codes, database_codes, query_labels, database_labels, topk: int = 1000) -> float:
+    """MAP@topk over all queries (queries with no relevant item in the top K count as 0)."""
+    return float(average_precision(query_codes=query_codes, database_codes=database_codes,
+                                   query_labels=query_labels, database_labels=database_labels, topk=topk).mean())
+
+
+def targeted_mean_average_precision(*, query_codes, database_codes, target_labels, database_labels,
+                                    topk: int = -1) -> float:
+    """t-MAP (DHTA): MAP with relevance judged against the target labels instead of the query's own."""
+    return mean_average_precision(query_codes=query_codes, database_codes=database_codes,
+                                  query_labels=target_labels, database_labels=database_labels, topk=topk)
+
+
+DEFAULT_NS = tuple(range(100, 1001, 100))
+
+
+def precision_at(*, query_codes, database_codes, query_labels, database_labels,
+                 ns: Sequence[int] = DEFAULT_NS) -> torch.Tensor:
+    """Mean precision of the top N for each N in ns (the papers' precision@topN curve)."""
+    top = max(ns)
+    hits = torch.cat([rel.double().cumsum(1) for rel in ranked_relevance(
+        query_codes=query_codes, database_codes=database_codes, query_labels=query_labels,
+        database_labels=database_labels, topk=top)])
+    n_ranked = hits.shape[1]
+    return torch.stack([hits[:, min(n, n_ranked) - 1].mean() / min(n, n_ranked) for n in ns])
+
+
+def pr_curve(*, query_codes, database_codes, query_labels, database_labels) -> tuple[torch.Tensor, torch.Tensor]:
+    """Precision and recall of retrieving everything within Hamming radius r, for r = 0..K.
+
+    Both are averaged over queries; at a radius where a query retrieves nothing its precision is
+    undefined and that query is left out of the precision average.
+    """
+    bits = query_codes.shape[1]
+    precision_sum = torch.zeros(bits + 1, dtype=torch.float64)
+    precision_count = torch.zeros(bits + 1, dtype=torch.float64)
+    recall_sum = torch.zeros(bits + 1, dtype=torch.float64)
+    n_with_relevant = 0
+    for rows in query_chunks(len(query_codes), len(database_codes)):
+        dist = hamming_distance(query_codes[rows], database_codes).long()
+        rel = (query_labels[rows].float() @ database_labels.float().T > 0).double()
+        retrieved = torch.zeros(len(dist), bits + 1, dtype=torch.float64).scatter_add_(
+            1, dist, torch.ones_like(rel)).cumsum(1)
+        relevant = torch.zeros(len(dist), bits + 1, dtype=torch.float64).scatter_add_(1, dist, rel).cumsum(1)
+        total = rel.sum(1, keepdim=True)
+        has = retrieved > 0
+        precision_sum += torch.where(has, relevant / retrieved.clamp(min=1), 0.0).sum(0)
+        precision_count += has.double().sum(0)
+        keep = total.squeeze(1) > 0
+        recall_sum += (relevant[keep] / total[keep]).sum(0)
+        n_with_relevant += int(keep.sum())
+    return precision_sum / precision_count.clamp(min=1), recall_sum / max(1, n_with_relevant)
+
+
+def perceptibility_rmse(clean: torch.Tensor, adversarial: torch.Tensor) -> torch.Tensor:
+    """HAG's perceptibility per image: sqrt(mean over pixels of (x - x')^2), pixels in [0,1]."""
+    return perceptibility_mse(clean, adversarial).sqrt()
+
+
+def perceptibility_mse(clean: torch.Tensor, adversarial: torch.Tensor) -> torch.Tensor:
+    """ProS-GAN's perceptibility per image: mean over pixels of (x - x')^2, pixels in [0,1]."""
+    return (clean - adversarial).double().pow(2).flatten(1).mean(1)
+
+
+def linf(clean: torch.Tensor, adversarial: torch.Tensor) -> torch.Tensor:
+    """Per-image L-inf norm of the perturbation."""
+    return (clean - adversarial).abs().flatten(1).amax(1)

@@ -1,0 +1,66 @@
+"""The hashing model: input adapter (normalisation inside the model), backbone, hash layer, tanh(alpha * y)."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+
+def binarize(values: torch.Tensor) -> torch.Tensor:
+    """sign() as in HAG Eq. 1: +1 where v > 0, else -1; returned as int8 codes."""
+    return torch.where(values > 0, 1, -1).to(torch.int8)
+
+
+class InputAdapter(nn.Module):
+    """Maps images in [0,1] to what the backbone expects: channel count, size, then (x - mean) / std."""
+
+    def __init__(self, in_channels: int, backbone_channels: int, mean: tuple[float, ...], std: tuple[float, ...],
+                 size: int | None = None):
+        super().__init__()
+        self.in_channels = in_channels
+        self.backbone_channels = backbone_channels
+        self.size = size
+        self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32).view(1, -1, 1, 1))
+        self.register_buffer("std", torch.tensor(std, dtype=torch.float32).view(1, -1, 1, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.shape[1] == 1 and self.backbone_channels == 3:
+            x = x.expand(-1, 3, -1, -1)
+        elif x.shape[1] == 3 and self.backbone_channels == 1:
+            x = (x * torch.tensor([0.299, 0.587, 0.114], device=x.device).view(1, 3, 1, 1)).sum(1, keepdim=True)
+        if self.size is not None and x.shape[-1] != self.size:
+            x = F.interpolate(x, size=(self.size, self.size), mode="bilinear", align_corners=False)
+        return (x - self.mean) / self.std
+
+
+class HashingModel(nn.Module):
+    """images in [0,1] -> features -> y = Linear(features, K) -> H = alpha * y -> tanh(H); codes = sign(H)."""
+
+    def __init__(self, adapter: InputAdapter, backbone: nn.Module, bits: int, alpha: float = 1.0):
+        super().__init__()
+        self.adapter = adapter
+        self.backbone = backbone
+        self.hash_layer = nn.Linear(backbone.out_features, bits)
+        self.register_buffer("alpha", torch.tensor(float(alpha)))
+        self.bits = bits
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """The representation before the hash layer (used by the feature-space attack)."""
+        return self.backbone(self.adapter(x))
+
+    def head(self, features: torch.Tensor) -> torch.Tensor:
+        """Pre-tanh output H = alpha * y from features."""
+        return self.alpha * self.hash_layer(features)
+
+    def pre_tanh(self, x: torch.Tensor) -> torch.Tensor:
+        """H(x), the continuous output before the hash activation (HAG needs it)."""
+        return self.head(self.features(x))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.tanh(self.pre_tanh(x))
+
+    @torch.no_grad()
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """+-1 int8 codes of a batch."""
+        return binarize(self.pre_tanh(x))

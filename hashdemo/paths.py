@@ -1,0 +1,16 @@
+"""Where hashdemo finds its shipped assets and keeps its caches."""
+
+import os
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+ASSETS = Path(os.environ.get("HASHDEMO_ASSETS", REPO_ROOT / "assets"))
+ZOO_DIR = ASSETS / "zoo"
+FASHION_DIR = ASSETS / "data" / "fashion-mnist"
+
+
+def cache_dir() -> Path:
+    """The writable cache (prototype networks, attack results): $HASHDEMO_CACHE or ./.cache."""
+    path = Path(os.environ.get("HASHDEMO_CACHE", REPO_ROOT / ".cache"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path

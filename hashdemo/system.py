@@ -1,0 +1,92 @@
+"""A retrieval system: a frozen hashing model with its dataset and precomputed database / training codes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import torch
+
+from . import checkpoint
+from .data import ImageSet, RetrievalDataset, load_dataset
+from .errors import DataNotFoundError, InvalidInputError
+from .models import HashingModel
+from .progress import Progress, silent
+
+
+def pick_device(device: str | None = "auto") -> torch.device:
+    """'auto' = the GPU when one is present, else the CPU."""
+    if device in (None, "auto"):
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise InvalidInputError("device 'cuda' asked for, but no GPU is available")
+    return torch.device(device)
+
+
+@torch.no_grad()
+def encode(model: HashingModel, images: ImageSet, batch_size: int = 1000, device: torch.device | None = None,
+           progress: Progress = silent) -> torch.Tensor:
+    """+-1 int8 codes (N, K) of a whole image set, on the CPU."""
+    device = device or next(model.parameters()).device
+    out = []
+    for idx, batch in images.batches(batch_size):
+        out.append(model.encode(batch.to(device)).cpu())
+        progress(int(idx[-1]) + 1, len(images), "encoding")
+    return torch.cat(out) if out else torch.zeros(0, model.bits, dtype=torch.int8)
+
+
+@dataclass
+class HashingSystem:
+    """What an attacker probes and a user queries: model, data splits and the codes the index holds."""
+
+    name: str
+    spec: str  # how it was loaded: zoo:<name> or a checkpoint folder
+    model: HashingModel
+    dataset: RetrievalDataset
+    database_codes: torch.Tensor  # int8 (N_db, K)
+    train_codes: torch.Tensor  # int8 (N_train, K)
+    meta: dict
+
+    @property
+    def bits(self) -> int:
+        return self.model.bits
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.model.parameters()).device
+
+    def query_codes(self) -> torch.Tensor:
+        """Codes of the clean query split (1,000 small images: well under a second on the CPU)."""
+        return encode(self.model, self.dataset.query)
+
+
+def resolve(spec: str) -> Path:
+    """'zoo:<name>' -> its folder in assets/zoo; anything else is a checkpoint folder path."""
+    from .zoo import model_dir
+    if spec.startswith("zoo:"):
+        return model_dir(spec[4:])
+    path = Path(spec)
+    if path.name == checkpoint.MODEL_FILE:
+        path = path.parent
+    if not path.is_dir():
+        raise DataNotFoundError(f"model {spec!r} not found: give zoo:<name> (see 'hashdemo zoo') or a folder "
+                                "written by 'hashdemo train'")
+    return path
+
+
+@lru_cache(maxsize=16)
+def load_system(spec: str, device: str = "cpu", data_root: str | None = None) -> HashingSystem:
+    """Load a zoo model or a trained checkpoint folder with its dataset and codes (cached, never mutated)."""
+    folder = resolve(spec)
+    model, meta, codes = checkpoint.load(folder)
+    dataset = load_dataset(meta["dataset"], data_root or meta.get("data_root"), meta.get("split_seed", 0))
+    for split in ("database", "train"):
+        if split not in codes:
+            raise InvalidInputError(f"{folder}: {checkpoint.CODES_FILE} holds no {split} codes")
+        if len(codes[split]) != len(getattr(dataset, split)):
+            raise InvalidInputError(f"{folder}: {len(codes[split])} {split} codes but the {meta['dataset']} "
+                                    f"{split} split has {len(getattr(dataset, split))} items (other split seed?)")
+    model.to(pick_device(device))
+    name = spec[4:] if spec.startswith("zoo:") else folder.name
+    return HashingSystem(name, spec, model, dataset, codes["database"], codes["train"], meta)

@@ -1,0 +1,73 @@
+"""Compare: several attacks on the same queries with the same budget; the papers' table and curves."""
+
+import streamlit as st
+
+from hashdemo import attacks, evaluation, tables, ui
+from hashdemo.figures import charts
+
+st.title("Compare attacks")
+st.caption("Every attack gets the same queries and the same budget. Results are cached on disk by every setting, "
+           "so reopening a finished comparison is instant.")
+
+spec = ui.model_or_checkpoint(st.sidebar)
+settings = ui.budget_controls(st.sidebar)
+names = list(attacks.ATTACKS)
+chosen = ui.url_multiselect(st, "Attacks", names, "attacks", ["noise", "hag", "sdha", "pga", "p2p", "dhta", "tha"],
+                            format_func=ui.attack_label)
+system = ui.load_or_explain(spec)
+
+a, b = st.columns([1, 5])
+start = a.button("Run comparison", type="primary", disabled=not chosen)
+b.caption("While it runs, any click (the Stop button, or a control) stops it; finished attacks stay cached and the "
+          "one in progress leaves nothing behind.")
+if start:
+    st.button("Stop")
+    status = st.empty()
+    for i, name in enumerate(chosen):
+        bar = st.progress(0.0, text=f"{ui.attack_label(name)}: starting")
+        try:
+            evaluation.run_attack(system, name, **settings, progress=lambda done, total, _, bar=bar, name=name: bar.progress(
+                done / total, text=f"{ui.attack_label(name)}: {done}/{total} queries"))
+        except Exception as exc:
+            ui.show_error(exc)
+        bar.empty()
+        status.caption(f"{i + 1} of {len(chosen)} attacks done")
+    status.empty()
+
+runs = {name: evaluation.run_attack(system, name, **settings, only_cached=True) for name in chosen}
+done = {name: run for name, run in runs.items() if run is not None}
+missing = [ui.attack_label(n) for n, r in runs.items() if r is None]
+if missing:
+    st.info(f"Not computed yet for these settings: {', '.join(missing)}. Press **Run comparison**.")
+if not done:
+    st.stop()
+
+reports = [run.report for run in done.values()]
+st.subheader(f"MAP@{'all' if settings['topk'] < 0 else settings['topk']} and t-MAP on {system.name}")
+st.markdown(tables.to_markdown(reports))
+st.caption(f"{reports[0]['queries']} queries, eps {settings['eps']:g}/255, step {settings['alpha']:g}/255, "
+           f"T = {settings['steps']}. Bold: the strongest attack per column (lowest MAP, highest t-MAP) and the "
+           "least perceptible / fastest. Perceptibility: HAG's RMSE and ProS-GAN's MSE over pixels in [0,1].")
+c1, c2, c3 = st.columns(3)
+c1.download_button("Table as CSV", tables.to_csv(reports), "compare.csv", "text/csv", on_click="ignore")
+c2.download_button("Table as Markdown", tables.to_markdown(reports), "compare.md", "text/markdown", on_click="ignore")
+c3.download_button("Table as LaTeX", tables.to_latex(reports), "compare.tex", "application/x-tex", on_click="ignore")
+
+curves = {name: evaluation.curves(system, run) for name, run in done.items()}
+first = next(iter(curves.values()))
+pr = {"Clean": (first["pr_clean"]["precision"], first["pr_clean"]["recall"])}
+pr.update({attacks.ATTACKS[n].title: (c["pr_adv"]["precision"], c["pr_adv"]["recall"]) for n, c in curves.items()})
+left, right = st.columns(2)
+with left:
+    ui.chart(charts.pr_figure(pr, "Precision-recall (Hamming radius 0..K)"), "pr", "compare-pr")
+with right:
+    p_at = {"Clean": first["p_at_n_clean"]}
+    p_at.update({attacks.ATTACKS[n].title: c["p_at_n_adv"] for n, c in curves.items()})
+    ui.chart(charts.precision_at_n_figure(first["ns"], p_at), "pn", "compare-precision-at-n")
+targeted = {n: c for n, c in curves.items() if "t_p_at_n_adv" in c}
+if targeted:
+    t_first = next(iter(targeted.values()))
+    series = {"Clean": t_first["t_p_at_n_clean"]}
+    series.update({attacks.ATTACKS[n].title: c["t_p_at_n_adv"] for n, c in targeted.items()})
+    ui.chart(charts.precision_at_n_figure(t_first["ns"], series, "Targeted precision@N (relevance = target label)",
+                                          "t-precision"), "tpn", "compare-t-precision-at-n")

@@ -1,0 +1,191 @@
+"""Attack maths against independent computations: brute force over all 2^K codes and hand-worked values."""
+
+import itertools
+
+import pytest
+import torch
+
+from hashdemo import attacks
+from hashdemo.attacks import Knowledge
+from hashdemo.attacks.loop import hag_schedule, optimise
+from hashdemo.attacks.losses import hag_loss, pga_dagger_loss, pga_loss, sdha_loss
+from hashdemo.attacks.targets import anchor_code, dice, pharos_code, relevant_code_sets, vote
+from hashdemo.errors import InvalidInputError
+from hashdemo.models import build_model
+from conftest import random_codes
+
+
+def all_codes(bits):
+    return torch.tensor(list(itertools.product([-1, 1], repeat=bits)), dtype=torch.int8)
+
+
+def hamming(a, b):
+    return int((a != b).sum())
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_pharos_code_is_optimal_by_brute_force(seed):
+    g = torch.Generator().manual_seed(seed)
+    bits, n = 6, 14
+    codes = random_codes(n, bits, g)
+    labels = torch.rand(n, 4, generator=g) < 0.4
+    labels[:, 0] |= ~labels.any(1)
+    query = torch.rand(1, 4, generator=g) < 0.5
+    query[0, 1] = True
+    s = dice(query, labels)[0]
+    pos = [i for i in range(n) if s[i] > 0]
+    neg = [j for j in range(n) if s[j] == 0]
+
+    def psi(b):  # PgA Eq. 6, the double sum written out
+        return sum(s[i] * hamming(b, codes[i]) - (1 - s[j]) * hamming(b, codes[j]) for i in pos for j in neg)
+
+    best = min(float(psi(b)) for b in all_codes(bits))
+    assert float(psi(pharos_code(query, codes, labels)[0])) == pytest.approx(best)
+
+
+def test_dice_hand_worked():
+    q = torch.tensor([[1, 1, 0]], dtype=torch.bool)
+    items = torch.tensor([[1, 0, 0], [0, 0, 1], [1, 1, 1]], dtype=torch.bool)
+    assert dice(q, items)[0].tolist() == pytest.approx([2 / 3, 0.0, 0.8])
+
+
+@pytest.mark.parametrize("n", [1, 2, 5, 9])
+def test_vote_minimises_summed_hamming_distance(n):
+    g = torch.Generator().manual_seed(n)
+    codes = random_codes(n, 7, g)
+    best = min(sum(hamming(b, c) for c in codes) for b in all_codes(7))
+    assert sum(hamming(vote(codes), c) for c in codes) == best
+
+
+def test_anchor_draws_without_replacement_from_target_items():
+    g = torch.Generator().manual_seed(0)
+    codes = random_codes(30, 8, g)
+    labels = torch.nn.functional.one_hot(torch.arange(30) % 3, 3).bool()
+    target = torch.tensor([[False, True, False]])
+    members = torch.nonzero(labels[:, 1]).flatten()
+    # n_t = all ten members: without replacement the anchor is the vote of exactly those codes
+    anchor = anchor_code(target, codes, labels, 10, torch.Generator().manual_seed(1))
+    assert torch.equal(anchor[0], vote(codes[members]))
+    p2p = anchor_code(target, codes, labels, 1, torch.Generator().manual_seed(2))
+    assert any(torch.equal(p2p[0], codes[i]) for i in members)
+
+
+def test_hag_schedule_matches_paper():
+    paper = [hag_schedule(t, 2000) for t in range(2000)]
+    assert paper[:1000] == [0.1] * 1000
+    assert [paper[1000 + 200 * i] for i in range(5)] == [0.2, 0.3, 0.5, 0.7, 1.0]
+    assert paper[1199] == 0.2 and paper[1999] == 1.0
+    short = [hag_schedule(t, 100) for t in range(100)]
+    assert short[49] == 0.1 and short[50] == 0.2 and short[99] == 1.0
+
+
+def test_hag_loss_hand_worked():
+    clean = torch.tensor([[0.9, -0.8, 0.5]])
+    out = torch.tensor([[0.2, 0.7, -0.9]])
+    # |out - sign(clean)| = 0.8, 1.7, 1.9 -> mask (1, 0, 0) at t = 0.5; m = 1; (0.9 * 0.2 + 1)^2
+    assert hag_loss(out, clean, 0.5).item() == pytest.approx(1.18 ** 2)
+    # t = 0.8 lets the second bit back in (1.7 < 1.8) but not the third (1.9): m = 2
+    assert hag_loss(out, clean, 0.8).item() == pytest.approx(((0.18 - 0.56) / 2 + 1) ** 2)
+    # t = 1.0: all three bits, m = 3
+    assert hag_loss(out, clean, 1.0).item() == pytest.approx(((0.18 - 0.56 - 0.45) / 3 + 1) ** 2)
+
+
+def test_pga_loss_weights_and_mask_hand_worked():
+    pharos = torch.tensor([[1.0, -1.0, 1.0, 1.0]])
+    out = torch.tensor([[0.5, 0.5, -0.9, -0.7]], requires_grad=True)
+    # u = (0.5, -0.5, -0.9, -0.7); mask u > -0.8 -> (1, 1, 0, 1); w = u + 1.6 -> (2.1, 1.1, ., 0.9)
+    loss = pga_loss(out, pharos, -0.8)
+    assert loss.item() == pytest.approx((2.1 * 0.5 + 1.1 * -0.5 + 0.9 * -0.7) / 3)
+    loss.backward()
+    # d/du (u - 2t) u = 2 (u - t); times b*_k / pi; masked bit has no gradient
+    expected = [2 * (0.5 + 0.8) / 3, -2 * (-0.5 + 0.8) / 3, 0.0, 2 * (-0.7 + 0.8) / 3]
+    assert out.grad[0].tolist() == pytest.approx(expected)
+    assert pga_dagger_loss(out.detach(), pharos).item() == pytest.approx((0.5 - 0.5 - 0.9 - 0.7) / 4)
+
+
+def test_sdha_loss_against_direct_computation():
+    g = torch.Generator().manual_seed(3)
+    train = random_codes(12, 5, g)
+    train[5] = train[2]  # a duplicate, to check deduplication keeps its weight
+    labels = torch.nn.functional.one_hot(torch.arange(12) % 2, 2).bool()
+    q_labels = torch.tensor([[True, False]])
+    out = torch.rand(1, 5, generator=g) * 2 - 1
+    x, x_adv = torch.zeros(1, 1, 2, 2), torch.full((1, 1, 2, 2), 0.1)
+    codes, counts = relevant_code_sets(q_labels, train, labels, train[:1])
+    value = sdha_loss(out, x_adv, x, codes, counts, sigma=5.0, z=0.5, weight=25.0)
+    q = out[0]
+    terms = []
+    for r in train[labels[:, 0]].float():
+        sg = torch.sigmoid(5 * q * r)
+        d = (0.5 * (q - r).abs() * sg + 1 - sg).sum()
+        ham = 0.5 * (5 - torch.where(q > 0, 1.0, -1.0) @ r)
+        terms.append(d * (ham + 1e-8) ** -0.5)
+    expected = 0.01 - 25 / 5 * torch.stack(terms).mean()
+    assert value.item() == pytest.approx(expected.item(), rel=1e-5)
+
+
+def test_loop_projects_and_steps_by_sign():
+    x = torch.full((2, 1, 4, 4), 0.5)
+    seen = []
+
+    def objective(x_adv, scale):
+        return (x_adv * torch.tensor([1.0, -1.0]).view(2, 1, 1, 1)).flatten(1).sum(1), x_adv.flatten(1)[:, :3]
+
+    out = optimise(x, objective, lambda t, s, loss, pre: seen.append(t), eps=0.1, step_size=0.03, steps=5,
+                   random_start=False, generator=torch.Generator().manual_seed(0))
+    # the first image descends, the second ascends, each until the eps-ball stops it
+    assert torch.allclose(out[0], torch.full((1, 4, 4), 0.4)) and torch.allclose(out[1], torch.full((1, 4, 4), 0.6))
+    assert seen == [0, 1, 2, 3, 4, 5]
+
+
+# ----- validation --------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def tiny():
+    torch.manual_seed(0)
+    model = build_model("smallcnn", 8, 1, (0.5,), (0.5,)).eval().requires_grad_(False)
+    g = torch.Generator().manual_seed(0)
+    labels = torch.nn.functional.one_hot(torch.arange(40) % 4, 4).bool()
+    knowledge = Knowledge(random_codes(40, 8, g), labels, random_codes(40, 8, g), labels)
+    return model, knowledge
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"eps": -0.1}, "eps must be in"), ({"eps": 1.5}, "eps must be in"), ({"steps": 0}, "steps must be"),
+    ({"alpha": 0}, "step size"), ({"optimiser": "lbfgs"}, "optimiser must be"),
+    ({"optimiser": "sgd"}, "learning rate"), ({"gamma": 3}, "has no parameter"), ({"t": 0.3}, r"\(-1, 0\)"),
+    ({"schedule": "cosine"}, "schedule must be"),
+])
+def test_parameter_validation(tiny, kwargs, message):
+    model, knowledge = tiny
+    with pytest.raises(InvalidInputError, match=message):
+        attacks.get("pga", model, knowledge=knowledge, **kwargs)
+
+
+def test_method_specific_validation(tiny):
+    model, knowledge = tiny
+    with pytest.raises(InvalidInputError, match="margin t must be >= 0"):
+        attacks.get("hag", model, t=-0.2)
+    with pytest.raises(InvalidInputError, match="n_t must be a positive integer"):
+        attacks.get("dhta", model, knowledge=knowledge, n_t=0)
+    with pytest.raises(InvalidInputError, match="needs train codes"):
+        attacks.get("pga", model)
+    with pytest.raises(InvalidInputError, match="unknown attack"):
+        attacks.get("zzz", model)
+
+
+def test_call_validation(tiny):
+    model, knowledge = tiny
+    x = torch.rand(2, 1, 28, 28)
+    y = torch.nn.functional.one_hot(torch.tensor([0, 1]), 4).bool()
+    with pytest.raises(InvalidInputError, match="needs the queries' labels"):
+        attacks.get("pga", model, knowledge=knowledge, steps=1)(x)
+    with pytest.raises(InvalidInputError, match="give target_labels, or labels"):
+        attacks.get("dhta", model, knowledge=knowledge, steps=1)(x)
+    with pytest.raises(InvalidInputError, match="must differ from the query's labels"):
+        attacks.get("dhta", model, knowledge=knowledge, steps=1)(x, y, target_labels=y)
+    with pytest.raises(InvalidInputError, match=r"in \[0, 1\]"):
+        attacks.get("hag", model, steps=1)(x * 255)
+    with pytest.raises(InvalidInputError, match="multi-hot of shape"):
+        attacks.get("pga", model, knowledge=knowledge, steps=1)(x, y[:, :3])
+    with pytest.raises(InvalidInputError, match="float tensor"):
+        attacks.get("hag", model, steps=1)(torch.zeros(2, 28, 28, dtype=torch.uint8))

@@ -1,0 +1,69 @@
+import pickle
+import shutil
+
+import pytest
+import torch
+
+from hashdemo import checkpoint
+from hashdemo.errors import InvalidInputError, UnsafeFileError
+from hashdemo.models import build_model
+
+META = {"dataset": "fashion", "split_seed": 0, "backbone": "smallcnn", "width": None, "bits": 16, "in_channels": 1,
+        "mean": [0.3], "std": [0.4], "alpha": 1.5}
+
+
+@pytest.fixture
+def saved(tmp_path):
+    torch.manual_seed(0)
+    model = build_model("smallcnn", 16, 1, (0.3,), (0.4,), alpha=1.5).eval()
+    codes = {"database": torch.where(torch.rand(50, 16) < 0.5, -1, 1).to(torch.int8),
+             "train": torch.where(torch.rand(9, 16) < 0.5, -1, 1).to(torch.int8)}
+    checkpoint.save(tmp_path / "m", model, META, codes)
+    return tmp_path / "m", model, codes
+
+
+def test_round_trip(saved):
+    folder, model, codes = saved
+    loaded, meta, loaded_codes = checkpoint.load(folder)
+    x = torch.rand(4, 1, 28, 28)
+    assert torch.equal(loaded(x), model(x))
+    assert meta["bits"] == 16 and meta["format"] == checkpoint.FORMAT
+    assert all(torch.equal(loaded_codes[k], codes[k]) for k in codes)
+    assert not any(p.requires_grad for p in loaded.parameters()) and not loaded.training
+
+
+def test_code_packing_is_eight_times_smaller():
+    codes = torch.where(torch.rand(10, 64) < 0.5, -1, 1).to(torch.int8)
+    packed = checkpoint.pack_codes(codes)
+    assert packed.shape == (10, 8) and torch.equal(checkpoint.unpack_codes(packed, 64), codes)
+
+
+def test_pickled_checkpoint_is_refused(saved, tmp_path):
+    folder, model, _ = saved
+    torch.save(model.state_dict(), folder / "model.safetensors")  # a torch zip pickle under the right name
+    with pytest.raises(UnsafeFileError, match="never unpickles"):
+        checkpoint.load(folder)
+    (folder / "model.safetensors").write_bytes(pickle.dumps({"weights": 1}))
+    with pytest.raises(UnsafeFileError):
+        checkpoint.load(folder)
+
+
+def test_corrupt_checkpoint(saved):
+    folder, _, _ = saved
+    data = (folder / "model.safetensors").read_bytes()
+    (folder / "model.safetensors").write_bytes(data[:200])
+    with pytest.raises(InvalidInputError, match="corrupt"):
+        checkpoint.load(folder)
+    (folder / "model.safetensors").write_bytes(b"hello world, not weights")
+    with pytest.raises(InvalidInputError, match="not a safetensors file"):
+        checkpoint.load(folder)
+
+
+def test_wrong_bit_length_in_metadata(saved, tmp_path):
+    folder, _, _ = saved
+    copy = tmp_path / "copy"
+    shutil.copytree(folder, copy)
+    text = (copy / "meta.json").read_text().replace('"bits": 16', '"bits": 32')
+    (copy / "meta.json").write_text(text)
+    with pytest.raises(InvalidInputError, match="metadata says 32 bits but the weights have 16"):
+        checkpoint.load(copy)

@@ -1,0 +1,109 @@
+import math
+
+import pytest
+import torch
+
+from hashdemo import metrics
+from conftest import random_codes
+
+
+def codes(*rows):
+    return torch.tensor(rows, dtype=torch.int8)
+
+
+def onehot(*classes, n=3):
+    return torch.nn.functional.one_hot(torch.tensor(classes), n).bool()
+
+
+def brute_force_ap(q_code, q_label, db, db_labels, topk):
+    """AP@K by the textbook definition over the stable ranking, in plain Python."""
+    dist = [sum(a != b for a, b in zip(q_code, item)) for item in db]
+    order = [i for _, i in sorted((d, i) for i, d in enumerate(dist))][:topk]
+    hits, total = 0, 0.0
+    for rank, i in enumerate(order, start=1):
+        if any(a and b for a, b in zip(q_label, db_labels[i])):
+            hits += 1
+            total += hits / rank
+    return total / hits if hits else 0.0
+
+
+def test_map_hand_worked_example():
+    # query code (1,1); database distances 0, 1, 1, 2 -> ranking 0, 1, 2, 3
+    q = codes([1, 1])
+    db = codes([1, 1], [1, -1], [-1, 1], [-1, -1])
+    labels_db = onehot(0, 1, 0, 0)
+    # relevant at ranks 1, 3, 4: AP = (1/1 + 2/3 + 3/4) / 3
+    ap = metrics.average_precision(query_codes=q, database_codes=db, query_labels=onehot(0),
+                                   database_labels=labels_db, topk=-1)
+    assert ap.item() == pytest.approx((1 + 2 / 3 + 3 / 4) / 3)
+    # top 2: only rank 1 relevant -> AP@2 = 1
+    ap2 = metrics.average_precision(query_codes=q, database_codes=db, query_labels=onehot(0),
+                                    database_labels=labels_db, topk=2)
+    assert ap2.item() == pytest.approx(1.0)
+
+
+def test_ties_follow_database_index():
+    # both database items at distance 1: index 0 (irrelevant) must come before index 1 (relevant)
+    ap = metrics.average_precision(query_codes=codes([1, 1]), database_codes=codes([1, -1], [-1, 1]),
+                                   query_labels=onehot(0), database_labels=onehot(1, 0), topk=-1)
+    assert ap.item() == pytest.approx(0.5)
+
+
+def test_query_without_relevant_item_in_top_k_counts_as_zero():
+    value = metrics.mean_average_precision(
+        query_codes=codes([1, 1], [1, 1]), database_codes=codes([1, 1], [-1, -1]),
+        query_labels=onehot(0, 2), database_labels=onehot(0, 2), topk=1)
+    assert value == pytest.approx(0.5)  # first query AP 1, second AP 0 (its item is ranked 2nd)
+
+
+@pytest.mark.parametrize("topk", [1, 7, 50, -1])
+def test_map_against_brute_force(topk):
+    g = torch.Generator().manual_seed(topk + 10)
+    q, db = random_codes(12, 8, g), random_codes(60, 8, g)
+    ql = torch.rand(12, 4, generator=g) < 0.4
+    dl = torch.rand(60, 4, generator=g) < 0.4
+    ap = metrics.average_precision(query_codes=q, database_codes=db, query_labels=ql, database_labels=dl, topk=topk)
+    k = 60 if topk < 0 else topk
+    expected = [brute_force_ap(q[i].tolist(), ql[i].tolist(), db.tolist(), dl.tolist(), k) for i in range(12)]
+    assert ap.tolist() == pytest.approx(expected)
+
+
+def test_t_map_uses_target_labels():
+    q = codes([1, 1])
+    db = codes([1, 1], [-1, -1])
+    kw = dict(query_codes=q, database_codes=db, database_labels=onehot(0, 1), topk=1)
+    assert metrics.targeted_mean_average_precision(target_labels=onehot(1), **kw) == 0.0
+    assert metrics.targeted_mean_average_precision(target_labels=onehot(0), **kw) == 1.0
+
+
+def test_precision_at_n_hand_worked():
+    q = codes([1, 1])
+    db = codes([1, 1], [1, -1], [-1, 1], [-1, -1])
+    p = metrics.precision_at(query_codes=q, database_codes=db, query_labels=onehot(0),
+                             database_labels=onehot(0, 1, 0, 0), ns=(1, 2, 4))
+    assert p.tolist() == pytest.approx([1.0, 0.5, 0.75])
+
+
+def test_pr_curve_against_brute_force():
+    g = torch.Generator().manual_seed(5)
+    q, db = random_codes(6, 5, g), random_codes(40, 5, g)
+    ql, dl = torch.rand(6, 3, generator=g) < 0.5, torch.rand(40, 3, generator=g) < 0.5
+    ql[:, 0] = True
+    precision, recall = metrics.pr_curve(query_codes=q, database_codes=db, query_labels=ql, database_labels=dl)
+    dist = (q[:, None] != db[None]).sum(2)
+    rel = (ql.float() @ dl.float().T) > 0
+    for r in range(6):
+        inside = dist <= r
+        ps = [(inside[i] & rel[i]).sum().item() / inside[i].sum().item() for i in range(6) if inside[i].any()]
+        rs = [(inside[i] & rel[i]).sum().item() / rel[i].sum().item() for i in range(6) if rel[i].any()]
+        assert precision[r].item() == pytest.approx(sum(ps) / len(ps) if ps else 0.0)
+        assert recall[r].item() == pytest.approx(sum(rs) / len(rs))
+    assert recall[-1].item() == pytest.approx(1.0)
+
+
+def test_perceptibility_definitions():
+    x = torch.zeros(1, 1, 2, 2)
+    x_adv = torch.tensor([[[[0.1, 0.0], [0.0, 0.3]]]])
+    assert metrics.perceptibility_mse(x, x_adv).item() == pytest.approx((0.01 + 0.09) / 4)
+    assert metrics.perceptibility_rmse(x, x_adv).item() == pytest.approx(math.sqrt(0.1 / 4))
+    assert metrics.linf(x, x_adv).item() == pytest.approx(0.3)
