@@ -41,7 +41,8 @@ def check_safetensors(path: Path) -> None:
     if head[:2] == b"PK" or head[:1] == b"\x80":
         raise UnsafeFileError(
             f"{path} is a pickled torch checkpoint; hashdemo never unpickles files. Convert it once with "
-            "safetensors.torch.save_file(torch.load(path, weights_only=True), 'model.safetensors')")
+            "safetensors.torch.save_file(torch.load(path, weights_only=True), 'model.safetensors')"
+        )
     raise InvalidInputError(f"{path}: not a safetensors file (corrupt or another format)")
 
 
@@ -84,7 +85,7 @@ def read_meta(folder: Path) -> dict:
 
 
 def load(folder: Path) -> tuple[HashingModel, dict, dict[str, torch.Tensor]]:
-    """Model (eval mode, frozen), metadata and unpacked codes from a checkpoint folder."""
+    """Model (frozen for inference), metadata and unpacked codes from a checkpoint folder."""
     folder = Path(folder)
     meta = read_meta(folder)
     state = read_tensors(folder / MODEL_FILE)
@@ -92,12 +93,20 @@ def load(folder: Path) -> tuple[HashingModel, dict, dict[str, torch.Tensor]]:
     if state.get("hash_layer.weight") is None or state["hash_layer.weight"].shape[0] != bits:
         found = None if "hash_layer.weight" not in state else state["hash_layer.weight"].shape[0]
         raise InvalidInputError(f"{folder}: metadata says {bits} bits but the weights have {found}")
-    model = build_model(meta["backbone"], bits, meta["in_channels"], tuple(meta["mean"]), tuple(meta["std"]),
-                        width=meta.get("width"), alpha=meta.get("alpha", 1.0), pretrained=False)
+    model = build_model(
+        meta["backbone"],
+        bits,
+        meta["in_channels"],
+        tuple(meta["mean"]),
+        tuple(meta["std"]),
+        width=meta.get("width"),
+        alpha=meta.get("alpha", 1.0),
+        pretrained=False,
+    )
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as exc:
         raise InvalidInputError(f"{folder}: weights do not fit a {meta['backbone']} model ({exc})") from exc
-    model.eval().requires_grad_(False)
+    model.freeze()
     codes = {k: unpack_codes(v, bits) for k, v in read_tensors(folder / CODES_FILE).items()}
     return model, meta, codes

@@ -21,39 +21,75 @@ def emit(payload, as_json: bool, text: str) -> None:
 def cmd_train(args) -> None:
     from .train import TrainConfig, train_and_save
     from .progress import StderrBar
-    config = TrainConfig(args.dataset, args.backbone, args.method, args.bits, args.epochs, args.batch_size, args.lr,
-                         seed=args.seed, split_seed=args.split_seed, width=args.width, data_root=args.data_root,
-                         topk=args.topk, device=args.device, download=args.download)
+
+    config = TrainConfig(
+        args.dataset,
+        args.backbone,
+        args.method,
+        args.bits,
+        args.epochs,
+        args.batch_size,
+        args.lr,
+        seed=args.seed,
+        split_seed=args.split_seed,
+        width=args.width,
+        data_root=args.data_root,
+        topk=args.topk,
+        device=args.device,
+        download=args.download,
+    )
     out = Path(args.out or f"runs/{args.dataset}-{args.method}-{args.backbone}-{args.bits}-seed{args.seed}")
     meta = train_and_save(config, out, StderrBar())
-    emit({**meta, "out": str(out)}, args.json,
-         f"saved {out} (clean MAP@{meta['topk']} = {meta['clean_map']:.4f}, {meta['train_seconds']:.0f} s)")
+    emit(
+        {**meta, "out": str(out)},
+        args.json,
+        f"saved {out} (clean MAP@{meta['topk']} = {meta['clean_map']:.4f}, {meta['train_seconds']:.0f} s)",
+    )
 
 
 def cmd_eval(args) -> None:
     from .metrics import mean_average_precision
     from .system import load_system
+
     system = load_system(args.model, args.device, args.data_root)
     data = system.dataset
-    value = mean_average_precision(query_codes=system.query_codes(), database_codes=system.database_codes,
-                                   query_labels=data.query.labels, database_labels=data.database.labels,
-                                   topk=args.topk)
-    result = {"model": args.model, "map": round(value, 6), "topk": args.topk, "queries": len(data.query),
-              "database": len(data.database), "bits": system.bits, "dataset": data.name}
-    emit(result, args.json, f"{args.model}: MAP@{args.topk} = {value:.4f} "
-                            f"({len(data.query)} queries, {len(data.database)} database items)")
+    value = mean_average_precision(
+        query_codes=system.query_codes(),
+        database_codes=system.database_codes,
+        query_labels=data.query.labels,
+        database_labels=data.database.labels,
+        topk=args.topk,
+    )
+    result = {
+        "model": args.model,
+        "map": round(value, 6),
+        "topk": args.topk,
+        "queries": len(data.query),
+        "database": len(data.database),
+        "bits": system.bits,
+        "dataset": data.name,
+    }
+    emit(
+        result,
+        args.json,
+        f"{args.model}: MAP@{args.topk} = {value:.4f} ({len(data.query)} queries, {len(data.database)} database items)",
+    )
 
 
 def cmd_encode(args) -> None:
     from .system import encode, load_system
+
     system = load_system(args.model, args.device, args.data_root)
     split = getattr(system.dataset, args.split)
     codes = {"database": system.database_codes, "train": system.train_codes}.get(args.split)
     if codes is None:
         codes = encode(system.model, split)
     np.savez_compressed(args.out, codes=codes.numpy().astype(np.int8), labels=split.labels.numpy().astype(np.uint8))
-    emit({"out": args.out, "split": args.split, "codes": list(codes.shape)}, args.json,
-         f"wrote {args.out}: {args.split} codes {tuple(codes.shape)} (+-1 int8) and labels")
+    emit(
+        {"out": args.out, "split": args.split, "codes": list(codes.shape)},
+        args.json,
+        f"wrote {args.out}: {args.split} codes {tuple(codes.shape)} (+-1 int8) and labels",
+    )
 
 
 def parse_params(pairs: list[str]) -> dict:
@@ -73,19 +109,31 @@ def parse_params(pairs: list[str]) -> dict:
 def attack_settings(args) -> dict:
     if args.eps < 0 or args.eps > 255:
         raise InvalidInputError(f"--eps is in 1/255 units and must be in [0, 255], got {args.eps}")
-    return {"queries": args.queries, "query_seed": args.query_seed, "eps": args.eps, "alpha": args.alpha,
-            "steps": args.steps, "seed": args.seed, "topk": args.topk, "batch_size": args.batch_size,
-            "params": parse_params(args.method_params), "use_cache": not args.no_cache}
+    return {
+        "queries": args.queries,
+        "query_seed": args.query_seed,
+        "eps": args.eps,
+        "alpha": args.alpha,
+        "steps": args.steps,
+        "seed": args.seed,
+        "topk": args.topk,
+        "batch_size": args.batch_size,
+        "params": parse_params(args.method_params),
+        "use_cache": not args.no_cache,
+    }
 
 
 def cmd_attack(args) -> None:
     from .evaluation import run_attack
     from .progress import StderrBar
     from .system import load_system
+
     system = load_system(args.model, args.device, args.data_root)
     report = run_attack(system, args.attack, **attack_settings(args), progress=StderrBar()).report
-    text = (f"{report['title']} on {report['model']}, eps {report['eps']}/255, {report['steps']} steps, "
-            f"{report['queries']} queries: MAP@{report['topk']} {report['map_clean']:.4f} -> {report['map_adv']:.4f}")
+    text = (
+        f"{report['title']} on {report['model']}, eps {report['eps']}/255, {report['steps']} steps, "
+        f"{report['queries']} queries: MAP@{report['topk']} {report['map_clean']:.4f} -> {report['map_adv']:.4f}"
+    )
     if report["targeted"]:
         text += f", t-MAP {report['t_map_clean']:.4f} -> {report['t_map_adv']:.4f}"
     emit(report, args.json, text + f", {report['seconds_per_image']:.4f} s/image")
@@ -100,6 +148,7 @@ def cmd_bench(args) -> None:
     from .progress import StderrBar
     from .system import load_system
     from .tables import render
+
     system = load_system(args.model, args.device, args.data_root)
     settings = attack_settings(args)
     reports = [run_attack(system, name, **settings, progress=StderrBar()).report for name in split_list(args.attacks)]
@@ -111,21 +160,31 @@ def cmd_sweep(args) -> None:
     from .sweep import run_sweep
     from .system import load_system
     from .tables import render_sweep
+
     system = load_system(args.model, args.device, args.data_root)
     try:
         values = [float(v) for v in split_list(args.values)]
     except ValueError as exc:
         raise InvalidInputError(f"--values takes numbers separated by commas, got {args.values!r}") from exc
-    rows = run_sweep(system, args.sweep_param, values, split_list(args.attacks), base=attack_settings(args),
-                     progress=StderrBar())
+    rows = run_sweep(
+        system, args.sweep_param, values, split_list(args.attacks), base=attack_settings(args), progress=StderrBar()
+    )
     print(render_sweep(rows, args.sweep_param, args.format))
 
 
 def cmd_zoo(args) -> None:
     from . import zoo
+
     entries = zoo.build(args.only, args.jobs) if args.build else zoo.list_models()
     lines = [f"zoo:{m['name']:<34} MAP@{m['topk']} {m['clean_map']:.4f}" for m in entries]
     emit(entries, args.json, "\n".join(lines) or "the zoo is empty (run make zoo)")
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr and exit status 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"hashdemo: error: {message} (see --help)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -133,8 +192,9 @@ def build_parser() -> argparse.ArgumentParser:
     from .hashing import METHODS
     from .attacks import ATTACKS
     from .models import BACKBONES
-    parser = argparse.ArgumentParser(prog="hashdemo", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+
+    parser = Parser(prog="hashdemo", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
 
     def common(p, model: bool = True):
         if model:
@@ -180,9 +240,17 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--seed", type=int, default=0, help="random start and target-label draw")
         p.add_argument("--topk", type=int, default=1000, help="MAP@K and t-MAP@K; -1 = whole database")
         p.add_argument("--batch-size", type=int, default=250)
-        p.add_argument("--set", dest="method_params", action="append", default=[], metavar="NAME=VALUE",
-                       help="method parameter, e.g. t=-0.8 or n_t=9 (repeatable)")
-        p.add_argument("--no-cache", action="store_true", help="recompute even if a cached result exists")
+        p.add_argument(
+            "--set",
+            dest="method_params",
+            action="append",
+            default=[],
+            metavar="NAME=VALUE",
+            help="method parameter, e.g. t=-0.8 or n_t=9 (repeatable)",
+        )
+        p.add_argument(
+            "--no-cache", action="store_true", help="recompute (and refresh the cache) even if a cached result exists"
+        )
         common(p)
 
     p = sub.add_parser("attack", help="attack a query set and report MAP / t-MAP / perceptibility / time")

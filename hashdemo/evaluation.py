@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from safetensors.torch import load_file, save_file
@@ -20,11 +20,16 @@ from . import attacks, metrics
 from .errors import InvalidInputError
 from .paths import REPO_ROOT, cache_dir
 from .progress import Progress, silent
-from .system import HashingSystem, encode
+from .system import HashingSystem
 
 UNIT = 1 / 255
-SOURCES = ["hashdemo/attacks", "hashdemo/metrics.py", "hashdemo/retrieval.py", "hashdemo/evaluation.py",
-           "hashdemo/models"]
+SOURCES = [
+    "hashdemo/attacks",
+    "hashdemo/metrics.py",
+    "hashdemo/retrieval.py",
+    "hashdemo/evaluation.py",
+    "hashdemo/models",
+]
 
 
 class Stopped(Exception):
@@ -64,8 +69,15 @@ class AttackRun:
 
 
 def settings_key(system: HashingSystem, attack: attacks.Attack, queries: int, query_seed: int, topk: int) -> str:
-    settings = {"model": system.name, "model_meta": system.meta, "attack": attack.settings(), "queries": queries,
-                "query_seed": query_seed, "topk": topk, "code": code_version()}
+    settings = {
+        "model": system.name,
+        "model_meta": system.meta,
+        "attack": attack.settings(),
+        "queries": queries,
+        "query_seed": query_seed,
+        "topk": topk,
+        "code": code_version(),
+    }
     return hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()[:24]
 
 
@@ -80,15 +92,24 @@ def load_cached(key: str) -> AttackRun | None:
     if not (report_path.is_file() and tensor_path.is_file()):
         return None
     t = load_file(str(tensor_path))
-    return AttackRun(key, json.loads(report_path.read_text()), t["query_index"], t["clean_codes"],
-                     t["adversarial_codes"], t.get("target_labels"))
+    return AttackRun(
+        key,
+        json.loads(report_path.read_text()),
+        t["query_index"],
+        t["clean_codes"],
+        t["adversarial_codes"],
+        t.get("target_labels"),
+    )
 
 
 def store(key: str, run: AttackRun) -> None:
     """Tensors first, report last, each via rename: a report on disk means a complete entry."""
     report_path, tensor_path = _cache_paths(key)
-    tensors = {"query_index": run.query_index, "clean_codes": run.clean_codes,
-               "adversarial_codes": run.adversarial_codes}
+    tensors = {
+        "query_index": run.query_index,
+        "clean_codes": run.clean_codes,
+        "adversarial_codes": run.adversarial_codes,
+    }
     if run.target_labels is not None:
         tensors["target_labels"] = run.target_labels
     tmp = tensor_path.with_suffix(".tmp")
@@ -99,17 +120,32 @@ def store(key: str, run: AttackRun) -> None:
     tmp.replace(report_path)
 
 
-def run_attack(system: HashingSystem, attack_name: str, *, queries: int = 1000, query_seed: int = 0,
-               eps: float = 8, alpha: float = 1, steps: int = 100, seed: int = 0, topk: int = 1000,
-               batch_size: int = 250, params: dict | None = None, use_cache: bool = True,
-               progress: Progress = silent, should_stop: Callable[[], bool] = lambda: False,
-               only_cached: bool = False) -> AttackRun | None:
+def run_attack(
+    system: HashingSystem,
+    attack_name: str,
+    *,
+    queries: int = 1000,
+    query_seed: int = 0,
+    eps: float = 8,
+    alpha: float = 1,
+    steps: int = 100,
+    seed: int = 0,
+    topk: int = 1000,
+    batch_size: int = 250,
+    params: dict | None = None,
+    use_cache: bool = True,
+    progress: Progress = silent,
+    should_stop: Callable[[], bool] = lambda: False,
+    only_cached: bool = False,
+) -> AttackRun | None:
     """Attack `queries` query images (eps, alpha in 1/255 units) and measure MAP / t-MAP / perceptibility.
 
-    only_cached=True returns the cached run or None, never computing.
+    use_cache=False recomputes (and refreshes the cache); only_cached=True returns the cached run or None,
+    never computing.
     """
-    attack = attacks.get(attack_name, system, eps=eps * UNIT, alpha=alpha * UNIT, steps=steps, seed=seed,
-                         **(params or {}))
+    attack = attacks.get(
+        attack_name, system, eps=eps * UNIT, alpha=alpha * UNIT, steps=steps, seed=seed, **(params or {})
+    )
     key = settings_key(system, attack, queries, query_seed, topk)
     if (use_cache or only_cached) and (cached := load_cached(key)) is not None:
         progress(queries, queries, f"{attack_name}: cached")
@@ -121,17 +157,21 @@ def run_attack(system: HashingSystem, attack_name: str, *, queries: int = 1000, 
     labels = data.query.labels[index]
     target_labels = None
     if attack.targeted:
-        target_labels = attacks.targets.draw_target_labels(labels, data.train.labels,
-                                                           torch.Generator().manual_seed(seed + 1))
+        target_labels = attacks.targets.draw_target_labels(
+            labels, data.train.labels, torch.Generator().manual_seed(seed + 1)
+        )
     adv_codes, clean_codes, rmse, mse, linf, hamming, to_target = [], [], [], [], [], [], []
     seconds = setup = 0.0
     for first in range(0, len(index), batch_size):
         if should_stop():
             raise Stopped(f"{attack_name} stopped after {first} of {len(index)} queries")
-        batch = index[first:first + batch_size]
+        batch = index[first : first + batch_size]
         attack.seed = seed * 100_003 + first  # a distinct random start per batch
-        result = attack(data.query.images(batch), labels[first:first + batch_size],
-                        None if target_labels is None else target_labels[first:first + batch_size])
+        result = attack(
+            data.query.images(batch),
+            labels[first : first + batch_size],
+            None if target_labels is None else target_labels[first : first + batch_size],
+        )
         seconds += result.seconds
         setup += result.setup_seconds
         adv_codes.append(result.adversarial_codes)
@@ -145,34 +185,63 @@ def run_attack(system: HashingSystem, attack_name: str, *, queries: int = 1000, 
         progress(first + len(batch), len(index), attack_name)
     run = AttackRun(key, {}, index, torch.cat(clean_codes), torch.cat(adv_codes), target_labels)
     attack.seed = seed
-    run.report = make_report(system, attack, run, topk, query_seed, seconds, setup, torch.cat(rmse),
-                             torch.cat(mse), torch.cat(linf), torch.cat(hamming),
-                             torch.cat(to_target) if to_target else None)
-    if use_cache:
-        store(key, run)
+    run.report = make_report(
+        system,
+        attack,
+        run,
+        topk,
+        query_seed,
+        seconds,
+        setup,
+        torch.cat(rmse),
+        torch.cat(mse),
+        torch.cat(linf),
+        torch.cat(hamming),
+        torch.cat(to_target) if to_target else None,
+    )
+    store(key, run)
     return run
 
 
-def make_report(system, attack, run: AttackRun, topk, query_seed, seconds, setup, rmse, mse, linf, hamming,
-                to_target) -> dict:
+def make_report(
+    system, attack, run: AttackRun, topk, query_seed, seconds, setup, rmse, mse, linf, hamming, to_target
+) -> dict:
     data = system.dataset
     labels = data.query.labels[run.query_index]
 
     def map_of(codes, relevance_labels):
-        return round(metrics.mean_average_precision(query_codes=codes, database_codes=system.database_codes,
-                                                    query_labels=relevance_labels,
-                                                    database_labels=data.database.labels, topk=topk), 4)
+        return round(
+            metrics.mean_average_precision(
+                query_codes=codes,
+                database_codes=system.database_codes,
+                query_labels=relevance_labels,
+                database_labels=data.database.labels,
+                topk=topk,
+            ),
+            4,
+        )
 
     settings = attack.settings()
     report = {
-        "attack": attack.name, "title": attack.title, "group": attack.group, "targeted": attack.targeted,
+        "attack": attack.name,
+        "title": attack.title,
+        "group": attack.group,
+        "targeted": attack.targeted,
         "model": system.spec,
-        "eps": round(attack.eps / UNIT, 4), "alpha": round(attack.alpha / UNIT, 4), "steps": attack.loop_steps(),
-        "queries": len(run.query_index), "query_seed": query_seed, "seed": attack.seed, "topk": topk,
-        "map_clean": map_of(run.clean_codes, labels), "map_adv": map_of(run.adversarial_codes, labels),
-        "seconds_per_image": round(seconds / len(run.query_index), 5), "setup_seconds": round(setup, 2),
+        "eps": round(attack.eps / UNIT, 4),
+        "alpha": round(attack.alpha / UNIT, 4),
+        "steps": attack.loop_steps(),
+        "queries": len(run.query_index),
+        "query_seed": query_seed,
+        "seed": attack.seed,
+        "topk": topk,
+        "map_clean": map_of(run.clean_codes, labels),
+        "map_adv": map_of(run.adversarial_codes, labels),
+        "seconds_per_image": round(seconds / len(run.query_index), 5),
+        "setup_seconds": round(setup, 2),
         "linf_max": round(float(linf.max()) / UNIT, 4),
-        "perceptibility_rmse": round(float(rmse.mean()), 6), "perceptibility_mse": round(float(mse.mean()), 7),
+        "perceptibility_rmse": round(float(rmse.mean()), 6),
+        "perceptibility_mse": round(float(mse.mean()), 7),
         "hamming_mean": round(float(hamming.float().mean()), 3),
         "params": {k: v for k, v in settings.items() if k not in ("attack", "eps", "alpha", "steps", "seed")},
         "code_version": code_version(),
@@ -200,8 +269,9 @@ def curves(system: HashingSystem, run: AttackRun, ns=metrics.DEFAULT_NS) -> dict
         out[f"pr_{name}"] = {"precision": p.tolist(), "recall": r.tolist()}
         out[f"p_at_n_{name}"] = metrics.precision_at(query_codes=codes, query_labels=labels, ns=ns, **common).tolist()
         if run.target_labels is not None:
-            out[f"t_p_at_n_{name}"] = metrics.precision_at(query_codes=codes, query_labels=run.target_labels,
-                                                           ns=ns, **common).tolist()
+            out[f"t_p_at_n_{name}"] = metrics.precision_at(
+                query_codes=codes, query_labels=run.target_labels, ns=ns, **common
+            ).tolist()
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(out))
     tmp.replace(path)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -45,15 +47,21 @@ class LabRun:
     numbers: dict = field(default_factory=dict)
 
     def to_json(self) -> str:
-        return json.dumps({"settings": self.settings, "numbers": self.numbers,
-                           "clean_code": self.result.clean_codes[0].tolist(),
-                           "adversarial_code": self.result.adversarial_codes[0].tolist(),
-                           "target_code": None if self.result.target_codes is None
-                           else self.result.target_codes[0].tolist()}, indent=2)
+        return json.dumps(
+            {
+                "settings": self.settings,
+                "numbers": self.numbers,
+                "clean_code": self.result.clean_codes[0].tolist(),
+                "adversarial_code": self.result.adversarial_codes[0].tolist(),
+                "target_code": None if self.result.target_codes is None else self.result.target_codes[0].tolist(),
+            },
+            indent=2,
+        )
 
 
-def retrieve(system: HashingSystem, code: torch.Tensor, labels: torch.Tensor | None,
-             target_labels: torch.Tensor | None, k: int) -> Retrieval:
+def retrieve(
+    system: HashingSystem, code: torch.Tensor, labels: torch.Tensor | None, target_labels: torch.Tensor | None, k: int
+) -> Retrieval:
     idx, dist = rank(code[None], system.database_codes, topk=k)
     db_labels = system.dataset.database.labels[idx[0]].float()
     relevant = (db_labels @ labels[0].float() > 0) if labels is not None else torch.zeros(len(idx[0]), dtype=torch.bool)
@@ -67,40 +75,89 @@ def query_numbers(system: HashingSystem, result: AttackResult, labels, k: int) -
     out = {"hamming_clean_adv": int(result.hamming[0]), "k": k}
     for name, codes in (("clean", result.clean_codes), ("adv", result.adversarial_codes)):
         if labels is not None:
-            out[f"ap_{name}"] = float(metrics.average_precision(query_codes=codes, query_labels=labels, topk=k, **common)[0])
+            out[f"ap_{name}"] = float(
+                metrics.average_precision(query_codes=codes, query_labels=labels, topk=k, **common)[0]
+            )
             out[f"p_{name}"] = float(metrics.precision_at(query_codes=codes, query_labels=labels, ns=(k,), **common)[0])
         if result.target_labels is not None:
-            out[f"t_ap_{name}"] = float(metrics.average_precision(query_codes=codes, query_labels=result.target_labels,
-                                                                  topk=k, **common)[0])
-            out[f"t_p_{name}"] = float(metrics.precision_at(query_codes=codes, query_labels=result.target_labels,
-                                                            ns=(k,), **common)[0])
+            out[f"t_ap_{name}"] = float(
+                metrics.average_precision(query_codes=codes, query_labels=result.target_labels, topk=k, **common)[0]
+            )
+            out[f"t_p_{name}"] = float(
+                metrics.precision_at(query_codes=codes, query_labels=result.target_labels, ns=(k,), **common)[0]
+            )
     if result.target_codes is not None:
         out["hamming_target_clean"] = int((result.clean_codes[0] != result.target_codes[0]).sum())
         out["hamming_target_adv"] = int((result.adversarial_codes[0] != result.target_codes[0]).sum())
-    out.update({"perceptibility_rmse": float(result.perceptibility_rmse[0]),
-                "perceptibility_mse": float(result.perceptibility_mse[0]), "linf_255": float(result.linf[0]) / UNIT,
-                "seconds": result.seconds, "setup_seconds": result.setup_seconds})
+    out.update(
+        {
+            "perceptibility_rmse": float(result.perceptibility_rmse[0]),
+            "perceptibility_mse": float(result.perceptibility_mse[0]),
+            "linf_255": float(result.linf[0]) / UNIT,
+            "seconds": result.seconds,
+            "setup_seconds": result.setup_seconds,
+        }
+    )
     return out
 
 
-def run_lab(system: HashingSystem, attack_name: str, image: torch.Tensor, labels: torch.Tensor | None, *,
-            target_labels: torch.Tensor | None = None, eps: float = 16, alpha: float = 1, steps: int = 100,
-            seed: int = 0, k: int = 10, params: dict | None = None, extra: dict | None = None,
-            progress: Progress = silent) -> LabRun:
+@contextmanager
+def one_thread() -> Iterator[None]:
+    """One intra-op thread while attacking a single image: off the main thread (as in Streamlit) two threads
+    made a 100-step attack 2.7x slower on this 2-core CPU (0.26 s against 0.13 s, bench/lab_latency.py)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def run_lab(
+    system: HashingSystem,
+    attack_name: str,
+    image: torch.Tensor,
+    labels: torch.Tensor | None,
+    *,
+    target_labels: torch.Tensor | None = None,
+    eps: float = 16,
+    alpha: float = 1,
+    steps: int = 100,
+    seed: int = 0,
+    k: int = 10,
+    params: dict | None = None,
+    extra: dict | None = None,
+    progress: Progress = silent,
+) -> LabRun:
     """Attack one query image (1, C, H, W) with eps and alpha in 1/255 units; rank both codes."""
     if not 1 <= k <= len(system.dataset.database):
         raise InvalidInputError(f"k must be between 1 and {len(system.dataset.database)}")
-    attack = attacks.get(attack_name, system, eps=eps * UNIT, alpha=alpha * UNIT, steps=steps, seed=seed,
-                         **(params or {}))
-    result = attack(image, labels, target_labels if attack.targeted else None, progress=progress)
+    attack = attacks.get(
+        attack_name, system, eps=eps * UNIT, alpha=alpha * UNIT, steps=steps, seed=seed, **(params or {})
+    )
+    with one_thread():
+        result = attack(image, labels, target_labels if attack.targeted else None, progress=progress)
     target = result.target_labels
-    settings = {"model": system.spec, "attack": attack_name, "eps_255": eps, "alpha_255": alpha, "steps": steps,
-                "seed": seed, "k": k, "params": attack.settings(), **(extra or {})}
+    settings = {
+        "model": system.spec,
+        "attack": attack_name,
+        "eps_255": eps,
+        "alpha_255": alpha,
+        "steps": steps,
+        "seed": seed,
+        "k": k,
+        "params": attack.settings(),
+        **(extra or {}),
+    }
     if target is not None:
         settings["target_label"] = system.dataset.label_names(target[0])
-    return LabRun(settings, result, retrieve(system, result.clean_codes[0], labels, target, k),
-                  retrieve(system, result.adversarial_codes[0], labels, target, k),
-                  query_numbers(system, result, labels, k))
+    return LabRun(
+        settings,
+        result,
+        retrieve(system, result.clean_codes[0], labels, target, k),
+        retrieve(system, result.adversarial_codes[0], labels, target, k),
+        query_numbers(system, result, labels, k),
+    )
 
 
 # ----- uploads -----------------------------------------------------------------------------------------
@@ -125,8 +182,10 @@ def convert_upload(data: bytes, shape: tuple[int, int, int], invert: bool | None
     try:
         with Image.open(io.BytesIO(data)) as probe:
             if probe.width * probe.height > MAX_UPLOAD_PIXELS:
-                raise InvalidInputError(f"the image is {probe.width}x{probe.height} pixels; the limit is "
-                                        f"{MAX_UPLOAD_PIXELS // 1_000_000} megapixels")
+                raise InvalidInputError(
+                    f"the image is {probe.width}x{probe.height} pixels; the limit is "
+                    f"{MAX_UPLOAD_PIXELS // 1_000_000} megapixels"
+                )
             probe.verify()
         image = Image.open(io.BytesIO(data))
         image.load()
@@ -180,28 +239,47 @@ def paper_figure(system: HashingSystem, run: LabRun, k: int | None = None, dpi: 
     size = 168
     eps = run.settings["eps_255"] * UNIT
     perturbation, gain = panels.perturbation_image(r.perturbation[0], eps)
-    images = panels.stack([
-        panels.caption_below(panels.upscale(panels.to_pil(r.images[0]), size), ["original"]),
-        panels.caption_below(panels.upscale(panels.to_pil(r.adversarial[0]), size), ["adversarial"]),
-        panels.caption_below(panels.stamp(panels.upscale(perturbation, size), f"x{gain:.1f}"),
-                             [f"perturbation x{gain:.1f}"]),
-    ], "horizontal", gap=16)
-    strips = [panels.titled(panels.code_strip(r.clean_codes[0]), "clean code"),
-              panels.titled(panels.code_strip(r.adversarial_codes[0], r.clean_codes[0]),
-                            f"adversarial code ({run.numbers['hamming_clean_adv']} bits flipped, red)")]
+    images = panels.stack(
+        [
+            panels.caption_below(panels.upscale(panels.to_pil(r.images[0]), size), ["original"]),
+            panels.caption_below(panels.upscale(panels.to_pil(r.adversarial[0]), size), ["adversarial"]),
+            panels.caption_below(
+                panels.stamp(panels.upscale(perturbation, size), f"x{gain:.1f}"), [f"perturbation x{gain:.1f}"]
+            ),
+        ],
+        "horizontal",
+        gap=16,
+    )
+    strips = [
+        panels.titled(panels.code_strip(r.clean_codes[0]), "clean code"),
+        panels.titled(
+            panels.code_strip(r.adversarial_codes[0], r.clean_codes[0]),
+            f"adversarial code ({run.numbers['hamming_clean_adv']} bits flipped, red)",
+        ),
+    ]
     if r.target_codes is not None:
         strips.append(panels.titled(panels.code_strip(r.target_codes[0]), "target code"))
     k = k or len(run.clean.indices)
     db = system.dataset.database
-    grids = [panels.titled(panels.retrieval_grid(db.images(ret.indices[:k]), ret.relevant[:k].tolist(),
-                                                 ret.distances[:k].tolist(),
-                                                 None if ret.target_hit is None else ret.target_hit[:k].tolist(),
-                                                 tile=56), title)
-             for ret, title in ((run.clean, f"top-{k}, original query"), (run.adversarial, f"top-{k}, adversarial query"))]
+    grids = [
+        panels.titled(
+            panels.retrieval_grid(
+                db.images(ret.indices[:k]),
+                ret.relevant[:k].tolist(),
+                ret.distances[:k].tolist(),
+                None if ret.target_hit is None else ret.target_hit[:k].tolist(),
+                tile=56,
+            ),
+            title,
+        )
+        for ret, title in ((run.clean, f"top-{k}, original query"), (run.adversarial, f"top-{k}, adversarial query"))
+    ]
     s = run.settings
-    caption = (f"{s['model']} | {r.attack} | eps {s['eps_255']:g}/255, step {s['alpha_255']:g}/255, T = {s['steps']}, "
-               f"seed {s['seed']} | Hamming {run.numbers['hamming_clean_adv']} bits | RMSE (HAG) "
-               f"{run.numbers['perceptibility_rmse']:.4f}, MSE (ProS-GAN) {run.numbers['perceptibility_mse']:.5f}")
+    caption = (
+        f"{s['model']} | {r.attack} | eps {s['eps_255']:g}/255, step {s['alpha_255']:g}/255, T = {s['steps']}, "
+        f"seed {s['seed']} | Hamming {run.numbers['hamming_clean_adv']} bits | RMSE (HAG) "
+        f"{run.numbers['perceptibility_rmse']:.4f}, MSE (ProS-GAN) {run.numbers['perceptibility_mse']:.5f}"
+    )
     if "target_label" in s:
         caption += f" | target: {s['target_label']}"
     figure = panels.stack([images, panels.stack(strips, gap=6), *grids])

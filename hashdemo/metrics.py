@@ -6,36 +6,41 @@ in the top K over the relevant items found there; a query with none in its top K
 
 from __future__ import annotations
 
-from typing import Iterator, Sequence
+from collections.abc import Iterator, Sequence
 
+import numpy as np
 import torch
 
-from .retrieval import hamming_distance, query_chunks, rank_distances
+from . import retrieval
 
 
-def _relevance(query_labels: torch.Tensor, database_labels: torch.Tensor, indices: torch.Tensor) -> torch.Tensor:
-    """(q, k) bool: does ranked item j share a label with query i."""
-    retrieved = database_labels[indices].float()  # (q, k, C)
-    return torch.einsum("qkc,qc->qk", retrieved, query_labels.float()) > 0
-
-
-def ranked_relevance(*, query_codes: torch.Tensor, database_codes: torch.Tensor, query_labels: torch.Tensor,
-                     database_labels: torch.Tensor, topk: int) -> Iterator[torch.Tensor]:
-    """Per query chunk, the (q, k) relevance of the stable Hamming ranking."""
+def ranked_relevance(
+    *,
+    query_codes: torch.Tensor,
+    database_codes: torch.Tensor,
+    query_labels: torch.Tensor,
+    database_labels: torch.Tensor,
+    topk: int,
+) -> Iterator[torch.Tensor]:
+    """Per query chunk, the (q, k) relevance of the stable Hamming ranking (labels as bitmasks: AND != 0)."""
     if len(query_codes) != len(query_labels):
         raise ValueError("one label vector per query code is needed")
-    n = len(database_codes)
-    k = n if topk < 0 else min(topk, n)
-    for rows in query_chunks(len(query_codes), n):
-        _, idx = rank_distances(hamming_distance(query_codes[rows], database_codes), k)
-        yield _relevance(query_labels[rows], database_labels, idx)
+    q_masks, db_masks = retrieval.pack_words(query_labels), retrieval.pack_words(database_labels)
+    for rows, _, order in retrieval.chunks(query_codes, database_codes, topk):
+        shared = db_masks[order] & q_masks[rows][:, None, :]  # (q, k, words)
+        yield torch.from_numpy(shared.any(axis=2))
 
 
 def average_precision(*, query_codes, database_codes, query_labels, database_labels, topk: int = 1000) -> torch.Tensor:
     """Per-query AP@topk (topk = -1: the whole database), float64 (Q,)."""
     out = []
-    for rel in ranked_relevance(query_codes=query_codes, database_codes=database_codes,
-                                query_labels=query_labels, database_labels=database_labels, topk=topk):
+    for rel in ranked_relevance(
+        query_codes=query_codes,
+        database_codes=database_codes,
+        query_labels=query_labels,
+        database_labels=database_labels,
+        topk=topk,
+    ):
         rel = rel.double()
         hits = rel.cumsum(1)
         precision = hits / torch.arange(1, rel.shape[1] + 1, dtype=torch.float64)
@@ -46,27 +51,50 @@ def average_precision(*, query_codes, database_codes, query_labels, database_lab
 
 def mean_average_precision(*, query_codes, database_codes, query_labels, database_labels, topk: int = 1000) -> float:
     """MAP@topk over all queries (queries with no relevant item in the top K count as 0)."""
-    return float(average_precision(query_codes=query_codes, database_codes=database_codes,
-                                   query_labels=query_labels, database_labels=database_labels, topk=topk).mean())
+    return float(
+        average_precision(
+            query_codes=query_codes,
+            database_codes=database_codes,
+            query_labels=query_labels,
+            database_labels=database_labels,
+            topk=topk,
+        ).mean()
+    )
 
 
-def targeted_mean_average_precision(*, query_codes, database_codes, target_labels, database_labels,
-                                    topk: int = -1) -> float:
+def targeted_mean_average_precision(
+    *, query_codes, database_codes, target_labels, database_labels, topk: int = -1
+) -> float:
     """t-MAP (DHTA): MAP with relevance judged against the target labels instead of the query's own."""
-    return mean_average_precision(query_codes=query_codes, database_codes=database_codes,
-                                  query_labels=target_labels, database_labels=database_labels, topk=topk)
+    return mean_average_precision(
+        query_codes=query_codes,
+        database_codes=database_codes,
+        query_labels=target_labels,
+        database_labels=database_labels,
+        topk=topk,
+    )
 
 
 DEFAULT_NS = tuple(range(100, 1001, 100))
 
 
-def precision_at(*, query_codes, database_codes, query_labels, database_labels,
-                 ns: Sequence[int] = DEFAULT_NS) -> torch.Tensor:
+def precision_at(
+    *, query_codes, database_codes, query_labels, database_labels, ns: Sequence[int] = DEFAULT_NS
+) -> torch.Tensor:
     """Mean precision of the top N for each N in ns (the papers' precision@topN curve)."""
     top = max(ns)
-    hits = torch.cat([rel.double().cumsum(1) for rel in ranked_relevance(
-        query_codes=query_codes, database_codes=database_codes, query_labels=query_labels,
-        database_labels=database_labels, topk=top)])
+    hits = torch.cat(
+        [
+            rel.double().cumsum(1)
+            for rel in ranked_relevance(
+                query_codes=query_codes,
+                database_codes=database_codes,
+                query_labels=query_labels,
+                database_labels=database_labels,
+                topk=top,
+            )
+        ]
+    )
     n_ranked = hits.shape[1]
     return torch.stack([hits[:, min(n, n_ranked) - 1].mean() / min(n, n_ranked) for n in ns])
 
@@ -82,11 +110,12 @@ def pr_curve(*, query_codes, database_codes, query_labels, database_labels) -> t
     precision_count = torch.zeros(bits + 1, dtype=torch.float64)
     recall_sum = torch.zeros(bits + 1, dtype=torch.float64)
     n_with_relevant = 0
-    for rows in query_chunks(len(query_codes), len(database_codes)):
-        dist = hamming_distance(query_codes[rows], database_codes).long()
+    for rows, dist, _ in retrieval.chunks(query_codes, database_codes, None):
+        dist = torch.from_numpy(dist.astype(np.int64))
         rel = (query_labels[rows].float() @ database_labels.float().T > 0).double()
-        retrieved = torch.zeros(len(dist), bits + 1, dtype=torch.float64).scatter_add_(
-            1, dist, torch.ones_like(rel)).cumsum(1)
+        retrieved = (
+            torch.zeros(len(dist), bits + 1, dtype=torch.float64).scatter_add_(1, dist, torch.ones_like(rel)).cumsum(1)
+        )
         relevant = torch.zeros(len(dist), bits + 1, dtype=torch.float64).scatter_add_(1, dist, rel).cumsum(1)
         total = rel.sum(1, keepdim=True)
         has = retrieved > 0

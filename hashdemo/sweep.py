@@ -19,8 +19,11 @@ class NotCached(Exception):
 def sibling_models(system: HashingSystem) -> dict[int, str]:
     """Zoo models that differ from `system` only in bit length: {bits: zoo spec}."""
     m = system.meta
-    return {e["bits"]: f"zoo:{e['name']}" for e in list_models()
-            if (e["dataset"], e["backbone"], e["method"]) == (m["dataset"], m["backbone"], m["method"])}
+    return {
+        e["bits"]: f"zoo:{e['name']}"
+        for e in list_models()
+        if (e["dataset"], e["backbone"], e["method"]) == (m["dataset"], m["backbone"], m["method"])
+    }
 
 
 def check(system: HashingSystem, param: str, values: list[float], attack_names: list[str]) -> None:
@@ -35,12 +38,21 @@ def check(system: HashingSystem, param: str, values: list[float], attack_names: 
     if param == "bits":
         missing = [int(v) for v in values if int(v) not in sibling_models(system)]
         if missing:
-            raise InvalidInputError(f"no zoo model like {system.name} with {missing} bits; "
-                                    f"available: {sorted(sibling_models(system))}")
+            raise InvalidInputError(
+                f"no zoo model like {system.name} with {missing} bits; available: {sorted(sibling_models(system))}"
+            )
 
 
-def run_sweep(system: HashingSystem, param: str, values: list[float], attack_names: list[str], *,
-              base: dict, progress: Progress = silent, should_stop=lambda: False) -> list[dict]:
+def run_sweep(
+    system: HashingSystem,
+    param: str,
+    values: list[float],
+    attack_names: list[str],
+    *,
+    base: dict,
+    progress: Progress = silent,
+    should_stop=lambda: False,
+) -> list[dict]:
     """One row per (value, attack): the attack's report with `value` set (same queries at every point)."""
     check(system, param, values, attack_names)
     rows = []

@@ -25,8 +25,13 @@ def pick_device(device: str | None = "auto") -> torch.device:
 
 
 @torch.no_grad()
-def encode(model: HashingModel, images: ImageSet, batch_size: int = 1000, device: torch.device | None = None,
-           progress: Progress = silent) -> torch.Tensor:
+def encode(
+    model: HashingModel,
+    images: ImageSet,
+    batch_size: int = 1000,
+    device: torch.device | None = None,
+    progress: Progress = silent,
+) -> torch.Tensor:
     """+-1 int8 codes (N, K) of a whole image set, on the CPU."""
     device = device or next(model.parameters()).device
     out = []
@@ -64,14 +69,16 @@ class HashingSystem:
 def resolve(spec: str) -> Path:
     """'zoo:<name>' -> its folder in assets/zoo; anything else is a checkpoint folder path."""
     from .zoo import model_dir
+
     if spec.startswith("zoo:"):
         return model_dir(spec[4:])
     path = Path(spec)
     if path.name == checkpoint.MODEL_FILE:
         path = path.parent
     if not path.is_dir():
-        raise DataNotFoundError(f"model {spec!r} not found: give zoo:<name> (see 'hashdemo zoo') or a folder "
-                                "written by 'hashdemo train'")
+        raise DataNotFoundError(
+            f"model {spec!r} not found: give zoo:<name> (see 'hashdemo zoo') or a folder written by 'hashdemo train'"
+        )
     return path
 
 
@@ -85,8 +92,10 @@ def load_system(spec: str, device: str = "cpu", data_root: str | None = None) ->
         if split not in codes:
             raise InvalidInputError(f"{folder}: {checkpoint.CODES_FILE} holds no {split} codes")
         if len(codes[split]) != len(getattr(dataset, split)):
-            raise InvalidInputError(f"{folder}: {len(codes[split])} {split} codes but the {meta['dataset']} "
-                                    f"{split} split has {len(getattr(dataset, split))} items (other split seed?)")
+            raise InvalidInputError(
+                f"{folder}: {len(codes[split])} {split} codes but the {meta['dataset']} "
+                f"{split} split has {len(getattr(dataset, split))} items (other split seed?)"
+            )
     model.to(pick_device(device))
     name = spec[4:] if spec.startswith("zoo:") else folder.name
     return HashingSystem(name, spec, model, dataset, codes["database"], codes["train"], meta)

@@ -23,8 +23,15 @@ def table_rows(reports: list[dict]) -> list[dict]:
     """A clean row first (the queries' own codes), then one row per attack."""
     if not reports:
         return []
-    clean = {"title": "Clean", "map_adv": reports[0]["map_clean"], "perceptibility_rmse": 0.0,
-             "perceptibility_mse": 0.0, "linf_max": 0.0, "steps": 0, "seconds_per_image": 0.0}
+    clean = {
+        "title": "Clean",
+        "map_adv": reports[0]["map_clean"],
+        "perceptibility_rmse": 0.0,
+        "perceptibility_mse": 0.0,
+        "linf_max": 0.0,
+        "steps": 0,
+        "seconds_per_image": 0.0,
+    }
     targeted = [r for r in reports if r.get("targeted")]
     if targeted:
         clean["t_map_adv"] = targeted[0]["t_map_clean"]
@@ -66,8 +73,7 @@ def to_latex(reports: list[dict]) -> str:
     rows = table_rows(reports)
     headers, body = _cells(rows, reports[0]["topk"], lambda s: f"\\textbf{{{s}}}")
     esc = [h.replace("%", "\\%").replace("_", "\\_") for h in headers]
-    lines = ["\\begin{tabular}{l" + "r" * (len(headers) - 1) + "}", "\\toprule", " & ".join(esc) + " \\\\",
-             "\\midrule"]
+    lines = ["\\begin{tabular}{l" + "r" * (len(headers) - 1) + "}", "\\toprule", " & ".join(esc) + " \\\\", "\\midrule"]
     lines += [" & ".join(c.replace("_", "\\_") for c in r) + " \\\\" for r in body]
     return "\n".join(lines + ["\\bottomrule", "\\end{tabular}"])
 
@@ -90,8 +96,17 @@ def render(reports: list[dict], fmt: str) -> str:
 
 def sweep_table(rows: list[dict], param: str) -> list[dict]:
     """One row per sweep point: the value, the attack, MAP, t-MAP, perceptibility, time."""
-    return [{param: r["value"], "attack": r["title"], "MAP": r["map_adv"], "t-MAP": r.get("t_map_adv"),
-             "Perc. RMSE": r["perceptibility_rmse"], "s / image": r["seconds_per_image"]} for r in rows]
+    return [
+        {
+            param: r["value"],
+            "attack": r["title"],
+            "MAP": r["map_adv"],
+            "t-MAP": r.get("t_map_adv", "-"),
+            "Perc. RMSE": r["perceptibility_rmse"],
+            "s / image": r["seconds_per_image"],
+        }
+        for r in rows
+    ]
 
 
 def render_sweep(rows: list[dict], param: str, fmt: str) -> str:
@@ -101,8 +116,6 @@ def render_sweep(rows: list[dict], param: str, fmt: str) -> str:
     header = list(table[0]) if table else [param]
 
     def cell(key: str, value) -> str:
-        if value is None:
-            return "-"
         if isinstance(value, float):
             return f"{value:g}" if key == param else f"{value:.4f}"
         return str(value)
@@ -110,5 +123,7 @@ def render_sweep(rows: list[dict], param: str, fmt: str) -> str:
     text = [[cell(k, v) for k, v in row.items()] for row in table]
     if fmt == "csv":
         return "\n".join(",".join(line) for line in [header] + text)
-    return "\n".join(["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-                     + ["| " + " | ".join(line) + " |" for line in text])
+    return "\n".join(
+        ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        + ["| " + " | ".join(line) + " |" for line in text]
+    )

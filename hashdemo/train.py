@@ -53,10 +53,12 @@ def train(config: TrainConfig, progress: Progress = silent):
     data = load_dataset(config.dataset, config.data_root, config.split_seed)
     probe = data.train.images(torch.arange(min(len(data.train), 5000)))
     mean, std = channel_stats(probe)
-    model = build_model(config.backbone, config.bits, data.image_shape[0], mean, std, width=config.width,
-                        download=config.download).to(device)
-    loss_fn = get_method(config.method, config.bits, data.num_classes, len(data.train),
-                         **config.method_params).to(device)
+    model = build_model(
+        config.backbone, config.bits, data.image_shape[0], mean, std, width=config.width, download=config.download
+    ).to(device)
+    loss_fn = get_method(config.method, config.bits, data.num_classes, len(data.train), **config.method_params).to(
+        device
+    )
     optimiser = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     steps_per_epoch = -(-len(data.train) // config.batch_size)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, config.epochs * steps_per_epoch)
@@ -67,7 +69,7 @@ def train(config: TrainConfig, progress: Progress = silent):
         model.train()
         order = torch.randperm(len(data.train), generator=shuffle)
         for first in range(0, len(order), config.batch_size):
-            index = order[first:first + config.batch_size]
+            index = order[first : first + config.batch_size]
             model.alpha.fill_(loss_fn.activation_scale(step))
             u = model(data.train.images(index).to(device))
             loss = loss_fn(u, labels[index].to(device), index.to(device))
@@ -79,18 +81,29 @@ def train(config: TrainConfig, progress: Progress = silent):
         progress(epoch + 1, config.epochs, f"epoch {epoch + 1} loss {loss.item():.4f}")
     seconds = time.perf_counter() - start
     model.eval().requires_grad_(False)
-    codes = {"database": encode(model, data.database, device=device),
-             "train": encode(model, data.train, device=device)}
-    clean_map = mean_average_precision(query_codes=encode(model, data.query, device=device),
-                                       database_codes=codes["database"], query_labels=data.query.labels,
-                                       database_labels=data.database.labels, topk=config.topk)
-    meta = {**{k: v for k, v in asdict(config).items() if k not in ("device", "download")},
-            "in_channels": data.image_shape[0], "image_size": data.image_shape[1], "mean": list(mean),
-            "std": list(std), "alpha": float(model.alpha), "num_classes": data.num_classes,
-            "clean_map": round(clean_map, 4), "train_seconds": round(seconds, 1),
-            "pretrained": bool(getattr(model.backbone, "pretrained", False)),
-            "machine": f"{platform.machine()} {device.type}, {torch.get_num_threads()} threads",
-            "torch": torch.__version__, "hashdemo": __version__}
+    codes = {"database": encode(model, data.database, device=device), "train": encode(model, data.train, device=device)}
+    clean_map = mean_average_precision(
+        query_codes=encode(model, data.query, device=device),
+        database_codes=codes["database"],
+        query_labels=data.query.labels,
+        database_labels=data.database.labels,
+        topk=config.topk,
+    )
+    meta = {
+        **{k: v for k, v in asdict(config).items() if k not in ("device", "download")},
+        "in_channels": data.image_shape[0],
+        "image_size": data.image_shape[1],
+        "mean": list(mean),
+        "std": list(std),
+        "alpha": float(model.alpha),
+        "num_classes": data.num_classes,
+        "clean_map": round(clean_map, 4),
+        "train_seconds": round(seconds, 1),
+        "pretrained": bool(getattr(model.backbone, "pretrained", False)),
+        "machine": f"{platform.machine()} {device.type}, {torch.get_num_threads()} threads",
+        "torch": torch.__version__,
+        "hashdemo": __version__,
+    }
     return model.cpu(), meta, codes
 
 

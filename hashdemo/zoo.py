@@ -16,12 +16,14 @@ from .train import TrainConfig, train_and_save
 
 INDEX_FILE = "index.json"
 RESNET_WIDTH = 16  # keeps the shipped ResNet-18 at 0.7 M parameters (2.8 MB)
-SPECS: list[TrainConfig] = (
-    [TrainConfig("fashion", "smallcnn", method, bits) for method in ("dph", "dpsh", "hashnet", "csq")
-     for bits in (16, 32, 64)]
-    + [TrainConfig("fashion", "resnet18-cifar", "dpsh", 32, width=RESNET_WIDTH),
-       TrainConfig("fashion-mosaic", "smallcnn", "dpsh", 32)]
-)
+SPECS: list[TrainConfig] = [
+    TrainConfig("fashion", "smallcnn", method, bits)
+    for method in ("dph", "dpsh", "hashnet", "csq")
+    for bits in (16, 32, 64)
+] + [
+    TrainConfig("fashion", "resnet18-cifar", "dpsh", 32, width=RESNET_WIDTH),
+    TrainConfig("fashion-mosaic", "smallcnn", "dpsh", 32),
+]
 INDEX_KEYS = ("dataset", "backbone", "method", "bits", "epochs", "clean_map", "topk", "train_seconds")
 
 

@@ -10,6 +10,9 @@ from hashdemo import attacks, lab, ui
 from hashdemo.explain import NOTES
 from hashdemo.figures import charts, panels
 
+st.set_page_config(page_title="Attack Lab - hashdemo", layout="wide")
+ui.sidebar_nav()
+
 DEFAULTS = {"eps": 16.0, "alpha": 1.0, "steps": 100}  # eps 16/255: visible on the grey models (see README)
 PAPER = {"eps": 8.0, "alpha": 1.0, "steps": 100}  # PgA / THA comparison setting: eps 8/255, step 1/255, T = 100
 IMAGE_PX = 224
@@ -32,8 +35,10 @@ def show_image(image, caption: str) -> None:
 
 
 st.title("Attack Lab")
-st.caption("Pick a hashing model and an attack, perturb one query within an L-inf budget, and watch what the "
-           "retrieval system returns before and after.")
+st.caption(
+    "Pick a hashing model and an attack, perturb one query within an L-inf budget, and watch what the "
+    "retrieval system returns before and after."
+)
 
 # ----- sidebar: model and attack ---------------------------------------------------------------------------
 sb = st.sidebar
@@ -43,20 +48,54 @@ sb.header("Attack")
 attack_name = ui.attack_picker(sb)
 attack_cls = attacks.ATTACKS[attack_name]
 sb.caption(f"{attack_cls.paper}")
-eps = sb.slider("Epsilon (1/255)", 0.0, 64.0, DEFAULTS["eps"], 0.5, key="eps", bind="query-params",
-                help="L-inf budget: no pixel moves by more than eps/255 (papers: 8).")
-alpha = sb.slider("Step size (1/255)", 0.25, 8.0, DEFAULTS["alpha"], 0.25, key="alpha", bind="query-params",
-                  help="PGD step eta of PgA Eq. 15: each iteration moves every pixel by alpha/255 (papers: 1).")
-steps = sb.slider("Iterations T", 1, 500, DEFAULTS["steps"], key="steps", bind="query-params",
-                  help="Number of gradient steps (PgA: 100; HAG and DHTA's own code: 2000).")
+eps = sb.slider(
+    "Epsilon (1/255)",
+    0.0,
+    64.0,
+    DEFAULTS["eps"],
+    0.5,
+    key="eps",
+    bind="query-params",
+    help="L-inf budget: no pixel moves by more than eps/255 (papers: 8).",
+)
+alpha = sb.slider(
+    "Step size (1/255)",
+    0.25,
+    8.0,
+    DEFAULTS["alpha"],
+    0.25,
+    key="alpha",
+    bind="query-params",
+    help="PGD step eta of PgA Eq. 15: each iteration moves every pixel by alpha/255 (papers: 1).",
+)
+steps = sb.slider(
+    "Iterations T",
+    1,
+    500,
+    DEFAULTS["steps"],
+    key="steps",
+    bind="query-params",
+    help="Number of gradient steps (PgA: 100; HAG and DHTA's own code: 2000).",
+)
 params = ui.margin_control(sb, attack_name)
-seed = sb.number_input("Seed", 0, 2**31 - 1, 0, key="seed", bind="query-params",
-                       help="Seeds the random start U(-eps, eps) and any random target or anchor choice.")
-device = sb.selectbox("Device", ui.devices(), key="device", bind="query-params",
-                      help="auto = the GPU when one is present.")
-sb.button("Papers' setting (eps 8/255, step 1/255, T = 100)", on_click=use_papers_setting,
-          help="The setting of the PgA and THA comparisons; the default here (eps 16/255) shows a clearer effect "
-               "on these small grey models.")
+seed = sb.number_input(
+    "Seed",
+    0,
+    2**31 - 1,
+    0,
+    key="seed",
+    bind="query-params",
+    help="Seeds the random start U(-eps, eps) and any random target or anchor choice.",
+)
+device = sb.selectbox(
+    "Device", ui.devices(), key="device", bind="query-params", help="auto = the GPU when one is present."
+)
+sb.button(
+    "Papers' setting (eps 8/255, step 1/255, T = 100)",
+    on_click=use_papers_setting,
+    help="The setting of the PgA and THA comparisons; the default here (eps 16/255) shows a clearer effect "
+    "on these small grey models.",
+)
 
 if spec is None:
     st.info("Choose a model combination that exists in the zoo (see the sidebar).")
@@ -71,34 +110,51 @@ data = system.dataset
 # ----- the query ------------------------------------------------------------------------------------------
 st.subheader("Query")
 names = list(data.class_names)
-source = st.radio("Source", ["From the query set", "Upload your own image"], horizontal=True, key="source",
-                  bind="query-params")
+source = st.radio(
+    "Source", ["From the query set", "Upload your own image"], horizontal=True, key="source", bind="query-params"
+)
 query_image, query_labels, query_id = None, None, None
 left, right = st.columns([2, 3])
 if source == "From the query set":
+
     def random_query() -> None:
         st.session_state["qclass"] = random.choice(names)
-        st.session_state["qindex"] = random.randrange(int(data.query.labels[:, names.index(st.session_state["qclass"])].sum()))
+        st.session_state["qindex"] = random.randrange(
+            int(data.query.labels[:, names.index(st.session_state["qclass"])].sum())
+        )
 
-    qclass = left.selectbox("Class", names, key="qclass", bind="query-params",
-                            help="Queries that carry this label (the query set holds 100 per class on fashion).")
+    qclass = left.selectbox(
+        "Class",
+        names,
+        key="qclass",
+        bind="query-params",
+        help="Queries that carry this label (the query set holds 100 per class on fashion).",
+    )
     members = torch.nonzero(data.query.labels[:, names.index(qclass)]).flatten()
     qindex = left.slider("Index within the class", 0, len(members) - 1, 0, key="qindex", bind="query-params")
     left.button("Random query", on_click=random_query)
     position = int(members[min(qindex, len(members) - 1)])
     query_image, query_labels = data.query.images([position]), data.query.labels[[position]]
     query_id = f"query-{position}"
-    right.image(panels.upscale(panels.to_pil(query_image[0]), 168), output_format="PNG",
-                caption=f"query #{position}: {data.label_names(query_labels[0])}")
+    right.image(
+        panels.upscale(panels.to_pil(query_image[0]), 168),
+        output_format="PNG",
+        caption=f"query #{position}: {data.label_names(query_labels[0])}",
+    )
 else:
     upload = left.file_uploader("Image file (PNG, JPEG, ...; at most 20 MB)", key="upload")
-    invert = left.selectbox("Invert", ["auto", "yes", "no"], key="invert",
-                            help="Fashion-MNIST items are light on black; auto inverts photos with a light border.")
+    invert = left.selectbox(
+        "Invert",
+        ["auto", "yes", "no"],
+        key="invert",
+        help="Fashion-MNIST items are light on black; auto inverts photos with a light border.",
+    )
     label = left.selectbox("What is it? (for relevance and label-using attacks)", names, key="upload_label")
     if upload is not None:
         try:
-            converted = lab.convert_upload(upload.getvalue(), data.image_shape,
-                                           {"auto": None, "yes": True, "no": False}[invert])
+            converted = lab.convert_upload(
+                upload.getvalue(), data.image_shape, {"auto": None, "yes": True, "no": False}[invert]
+            )
         except Exception as exc:
             ui.show_error(exc, right)
         else:
@@ -116,16 +172,32 @@ else:
 target_labels = None
 if attack_cls.targeted and query_labels is not None:
     allowed = [n for i, n in enumerate(names) if not bool(query_labels[0, i])]
-    target = st.selectbox("Target label", ["random (drawn with the seed)"] + allowed, key="target", bind="query-params",
-                          help="Targeted attacks make the system return items of this label; it must differ from "
-                               "the query's own labels (DHTA, ProS-GAN).")
+    target = st.selectbox(
+        "Target label",
+        ["random (drawn with the seed)"] + allowed,
+        key="target",
+        bind="query-params",
+        help="Targeted attacks make the system return items of this label; it must differ from "
+        "the query's own labels (DHTA, ProS-GAN).",
+    )
     if target in allowed:
         target_labels = torch.zeros(1, data.num_classes, dtype=torch.bool)
         target_labels[0, names.index(target)] = True
 
 k = st.slider("k (results shown and used for AP@k)", 5, 50, 10, 5, key="k", bind="query-params")
-config = (spec, device, attack_name, eps, alpha, steps, tuple(sorted(params.items())), int(seed), query_id,
-          None if target_labels is None else tuple(target_labels[0].tolist()), k)
+config = (
+    spec,
+    device,
+    attack_name,
+    eps,
+    alpha,
+    steps,
+    tuple(sorted(params.items())),
+    int(seed),
+    query_id,
+    None if target_labels is None else tuple(target_labels[0].tolist()),
+    k,
+)
 
 # ----- running --------------------------------------------------------------------------------------------
 run_clicked = st.button("Run attack", type="primary", disabled=query_image is None)
@@ -135,11 +207,21 @@ auto = first_load and st.query_params.get("run") == "1"
 if query_image is not None and (run_clicked or auto):
     bar = st.progress(0.0, text=f"{attack_cls.title}: running")
     try:
-        run = lab.run_lab(system, attack_name, query_image, query_labels, target_labels=target_labels, eps=eps,
-                          alpha=alpha, steps=steps, seed=int(seed), k=k, params=params,
-                          extra={"query": query_id, "query_labels": data.label_names(query_labels[0])},
-                          progress=lambda t, total, _: bar.progress(min(1.0, (t + 1) / max(total, 1)),
-                                                                    text=f"{attack_cls.title}: step {t + 1}/{total}"))
+        run = lab.run_lab(
+            system,
+            attack_name,
+            query_image,
+            query_labels,
+            target_labels=target_labels,
+            eps=eps,
+            alpha=alpha,
+            steps=steps,
+            seed=int(seed),
+            k=k,
+            params=params,
+            extra={"query": query_id, "query_labels": data.label_names(query_labels[0])},
+            progress=ui.step_progress(bar, attack_cls.title),
+        )
     except Exception as exc:
         ui.show_error(exc)
     else:
@@ -166,28 +248,45 @@ with c1:
 with c2:
     show_image(panels.upscale(panels.to_pil(result.adversarial[0]), IMAGE_PX), "adversarial")
 with c3:
-    show_image(panels.stamp(panels.upscale(perturbation, IMAGE_PX), f"x{gain:.1f}"),
-               f"perturbation x{gain:.1f} (red +, blue -; +-eps = full scale)")
+    show_image(
+        panels.stamp(panels.upscale(perturbation, IMAGE_PX), f"x{gain:.1f}"),
+        f"perturbation x{gain:.1f} (red +, blue -; +-eps = full scale)",
+    )
 lecture("images")
 
 st.subheader("Hash codes")
 st.image(panels.titled(panels.code_strip(result.clean_codes[0]), "clean code"), output_format="PNG")
-st.image(panels.titled(panels.code_strip(result.adversarial_codes[0], result.clean_codes[0]),
-                       f"adversarial code: {n['hamming_clean_adv']} of {system.bits} bits flipped (red)"),
-         output_format="PNG")
+st.image(
+    panels.titled(
+        panels.code_strip(result.adversarial_codes[0], result.clean_codes[0]),
+        f"adversarial code: {n['hamming_clean_adv']} of {system.bits} bits flipped (red)",
+    ),
+    output_format="PNG",
+)
 kind = attack_cls.target_kind or "target"
 if result.target_codes is not None:
-    st.image(panels.titled(panels.code_strip(result.target_codes[0]),
-                           f"{kind} code (Hamming to adversarial: {n['hamming_target_adv']}, to clean: "
-                           f"{n['hamming_target_clean']})"), output_format="PNG")
+    st.image(
+        panels.titled(
+            panels.code_strip(result.target_codes[0]),
+            f"{kind} code (Hamming to adversarial: {n['hamming_target_adv']}, to clean: {n['hamming_target_clean']})",
+        ),
+        output_format="PNG",
+    )
 lecture("codes")
 
 st.subheader(f"Top-{run.settings['k']} retrieval")
 db = data.database
 for title, ret in (("original query", run.clean), ("adversarial query", run.adversarial)):
     st.markdown(f"**{title}**")
-    st.image(panels.retrieval_grid(db.images(ret.indices), ret.relevant.tolist(), ret.distances.tolist(),
-                                   None if ret.target_hit is None else ret.target_hit.tolist()), output_format="PNG")
+    st.image(
+        panels.retrieval_grid(
+            db.images(ret.indices),
+            ret.relevant.tolist(),
+            ret.distances.tolist(),
+            None if ret.target_hit is None else ret.target_hit.tolist(),
+        ),
+        output_format="PNG",
+    )
 lecture("retrieval")
 
 st.subheader("Hamming distance over iterations")
@@ -199,13 +298,28 @@ st.subheader("Numbers")
 cols = st.columns(4)
 cols[0].metric("Bits flipped", f"{n['hamming_clean_adv']} / {system.bits}")
 if "ap_clean" in n:
-    cols[1].metric(f"AP@{n['k']} (query label)", f"{n['ap_adv']:.3f}", f"{n['ap_adv'] - n['ap_clean']:+.3f}",
-                   delta_color="off", help=f"before: {n['ap_clean']:.3f}")
-    cols[2].metric(f"P@{n['k']}", f"{n['p_adv']:.2f}", f"{n['p_adv'] - n['p_clean']:+.2f}", delta_color="off",
-                   help=f"before: {n['p_clean']:.2f}")
+    cols[1].metric(
+        f"AP@{n['k']} (query label)",
+        f"{n['ap_adv']:.3f}",
+        f"{n['ap_adv'] - n['ap_clean']:+.3f}",
+        delta_color="off",
+        help=f"before: {n['ap_clean']:.3f}",
+    )
+    cols[2].metric(
+        f"P@{n['k']}",
+        f"{n['p_adv']:.2f}",
+        f"{n['p_adv'] - n['p_clean']:+.2f}",
+        delta_color="off",
+        help=f"before: {n['p_clean']:.2f}",
+    )
 if "t_ap_clean" in n:
-    cols[3].metric(f"t-AP@{n['k']} (target: {run.settings.get('target_label', '')})", f"{n['t_ap_adv']:.3f}",
-                   f"{n['t_ap_adv'] - n['t_ap_clean']:+.3f}", delta_color="off", help=f"before: {n['t_ap_clean']:.3f}")
+    cols[3].metric(
+        f"t-AP@{n['k']} (target: {run.settings.get('target_label', '')})",
+        f"{n['t_ap_adv']:.3f}",
+        f"{n['t_ap_adv'] - n['t_ap_clean']:+.3f}",
+        delta_color="off",
+        help=f"before: {n['t_ap_clean']:.3f}",
+    )
 cols = st.columns(4)
 cols[0].metric("Perceptibility RMSE (HAG)", f"{n['perceptibility_rmse']:.4f}")
 cols[1].metric("Perceptibility MSE (ProS-GAN)", f"{n['perceptibility_mse']:.5f}")
@@ -218,7 +332,19 @@ with st.expander(f"The attack: {attack_cls.title}"):
 
 st.subheader("Export")
 e1, e2 = st.columns(2)
-e1.download_button("Figure for a paper (PNG, 300 dpi)", stored["figure"], f"hashdemo-{attack_name}.png", "image/png",
-                   key="export-figure", on_click="ignore")
-e2.download_button("Settings and numbers (JSON)", run.to_json(), f"hashdemo-{attack_name}.json", "application/json",
-                   key="export-json", on_click="ignore")
+e1.download_button(
+    "Figure for a paper (PNG, 300 dpi)",
+    stored["figure"],
+    f"hashdemo-{attack_name}.png",
+    "image/png",
+    key="export-figure",
+    on_click="ignore",
+)
+e2.download_button(
+    "Settings and numbers (JSON)",
+    run.to_json(),
+    f"hashdemo-{attack_name}.json",
+    "application/json",
+    key="export-json",
+    on_click="ignore",
+)

@@ -5,34 +5,50 @@ import streamlit as st
 from hashdemo import attacks, evaluation, tables, ui
 from hashdemo.figures import charts
 
+st.set_page_config(page_title="Compare - hashdemo", layout="wide")
+ui.sidebar_nav()
+
 st.title("Compare attacks")
-st.caption("Every attack gets the same queries and the same budget. Results are cached on disk by every setting, "
-           "so reopening a finished comparison is instant.")
+st.caption(
+    "Every attack gets the same queries and the same budget. Results are cached on disk by every setting, "
+    "so reopening a finished comparison is instant."
+)
 
 spec = ui.model_or_checkpoint(st.sidebar)
 settings = ui.budget_controls(st.sidebar)
 names = list(attacks.ATTACKS)
-chosen = ui.url_multiselect(st, "Attacks", names, "attacks", ["noise", "hag", "sdha", "pga", "p2p", "dhta", "tha"],
-                            format_func=ui.attack_label)
+chosen = ui.url_multiselect(
+    st, "Attacks", names, "attacks", ["noise", "hag", "sdha", "pga", "p2p", "dhta", "tha"], format_func=ui.attack_label
+)
 system = ui.load_or_explain(spec)
 
 a, b = st.columns([1, 5])
 start = a.button("Run comparison", type="primary", disabled=not chosen)
-b.caption("While it runs, any click (the Stop button, or a control) stops it; finished attacks stay cached and the "
-          "one in progress leaves nothing behind.")
+b.caption(
+    "While it runs, any click (the Stop button, or a control) stops it; finished attacks stay cached and the "
+    "one in progress leaves nothing behind."
+)
 if start:
-    st.button("Stop")
+    stop = st.empty()
+    stop.button("Stop")
     status = st.empty()
     for i, name in enumerate(chosen):
         bar = st.progress(0.0, text=f"{ui.attack_label(name)}: starting")
         try:
-            evaluation.run_attack(system, name, **settings, progress=lambda done, total, _, bar=bar, name=name: bar.progress(
-                done / total, text=f"{ui.attack_label(name)}: {done}/{total} queries"))
+            evaluation.run_attack(
+                system,
+                name,
+                **settings,
+                progress=lambda done, total, _, bar=bar, name=name: bar.progress(
+                    done / total, text=f"{ui.attack_label(name)}: {done}/{total} queries"
+                ),
+            )
         except Exception as exc:
             ui.show_error(exc)
         bar.empty()
         status.caption(f"{i + 1} of {len(chosen)} attacks done")
     status.empty()
+    stop.empty()
 
 runs = {name: evaluation.run_attack(system, name, **settings, only_cached=True) for name in chosen}
 done = {name: run for name, run in runs.items() if run is not None}
@@ -45,9 +61,11 @@ if not done:
 reports = [run.report for run in done.values()]
 st.subheader(f"MAP@{'all' if settings['topk'] < 0 else settings['topk']} and t-MAP on {system.name}")
 st.markdown(tables.to_markdown(reports))
-st.caption(f"{reports[0]['queries']} queries, eps {settings['eps']:g}/255, step {settings['alpha']:g}/255, "
-           f"T = {settings['steps']}. Bold: the strongest attack per column (lowest MAP, highest t-MAP) and the "
-           "least perceptible / fastest. Perceptibility: HAG's RMSE and ProS-GAN's MSE over pixels in [0,1].")
+st.caption(
+    f"{reports[0]['queries']} queries, eps {settings['eps']:g}/255, step {settings['alpha']:g}/255, "
+    f"T = {settings['steps']}. Bold: the strongest attack per column (lowest MAP, highest t-MAP) and the "
+    "least perceptible / fastest. Perceptibility: HAG's RMSE and ProS-GAN's MSE over pixels in [0,1]."
+)
 c1, c2, c3 = st.columns(3)
 c1.download_button("Table as CSV", tables.to_csv(reports), "compare.csv", "text/csv", on_click="ignore")
 c2.download_button("Table as Markdown", tables.to_markdown(reports), "compare.md", "text/markdown", on_click="ignore")
@@ -69,5 +87,10 @@ if targeted:
     t_first = next(iter(targeted.values()))
     series = {"Clean": t_first["t_p_at_n_clean"]}
     series.update({attacks.ATTACKS[n].title: c["t_p_at_n_adv"] for n, c in targeted.items()})
-    ui.chart(charts.precision_at_n_figure(t_first["ns"], series, "Targeted precision@N (relevance = target label)",
-                                          "t-precision"), "tpn", "compare-t-precision-at-n")
+    ui.chart(
+        charts.precision_at_n_figure(
+            t_first["ns"], series, "Targeted precision@N (relevance = target label)", "t-precision"
+        ),
+        "tpn",
+        "compare-t-precision-at-n",
+    )

@@ -4,7 +4,6 @@ import io
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
@@ -12,14 +11,19 @@ from streamlit.testing.v1 import AppTest
 from hashdemo import attacks
 
 ROOT = Path(__file__).resolve().parent.parent
-LAB = str(ROOT / "pages" / "1_Attack_Lab.py")
+
+
+def open_page(page: str, query_params: dict | None = None, timeout: int = 180) -> AppTest:
+    """Open app.py, then the page, the way a user arrives through a shared link."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
+    at.run()
+    for key, value in (query_params or {}).items():
+        at.query_params[key] = value
+    return at.switch_page(f"pages/{page}").run()
 
 
 def lab(query_params: dict | None = None) -> AppTest:
-    at = AppTest.from_file(LAB, default_timeout=180)
-    for key, value in (query_params or {}).items():
-        at.query_params[key] = value
-    return at.run()
+    return open_page("1_Attack_Lab.py", query_params)
 
 
 def click(at: AppTest, label: str) -> AppTest:
@@ -133,11 +137,17 @@ def upload(at: AppTest, data: bytes, name="image.png") -> AppTest:
     return at.run()
 
 
-@pytest.mark.parametrize("data", [
-    png(), png(mode="L", color=200), png(mode="RGBA", color=(10, 20, 30, 0)), png(mode="CMYK", color=(0, 50, 50, 0),
-                                                                                 fmt="JPEG"),
-    png(mode="P", color=3), png(300, 120),
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        png(),
+        png(mode="L", color=200),
+        png(mode="RGBA", color=(10, 20, 30, 0)),
+        png(mode="CMYK", color=(0, 50, 50, 0), fmt="JPEG"),
+        png(mode="P", color=3),
+        png(300, 120),
+    ],
+)
 def test_good_uploads_are_converted_and_attacked(data):
     at = upload(lab(), data)
     assert not at.exception and not at.error
@@ -147,9 +157,14 @@ def test_good_uploads_are_converted_and_attacked(data):
     assert at.session_state["lab"]["run"].result.images.shape == (1, 1, 28, 28)
 
 
-@pytest.mark.parametrize("data, message", [
-    (b"", "empty"), (b"this is not an image", "not a readable image"), (png()[:60], "not a readable image"),
-])
+@pytest.mark.parametrize(
+    "data, message",
+    [
+        (b"", "empty"),
+        (b"this is not an image", "not a readable image"),
+        (png()[:60], "not a readable image"),
+    ],
+)
 def test_bad_uploads_show_an_error_and_keep_the_page(data, message):
     at = upload(lab(), data)
     assert not at.exception
@@ -162,8 +177,10 @@ def test_bad_uploads_show_an_error_and_keep_the_page(data, message):
 
 def test_huge_upload_is_refused(monkeypatch):
     from hashdemo import lab as lab_module
+
     monkeypatch.setattr(lab_module, "MAX_UPLOAD_PIXELS", 1000)
     from hashdemo.errors import InvalidInputError
+
     with pytest.raises(InvalidInputError, match="megapixels"):
         lab_module.convert_upload(png(100, 100), (1, 28, 28))
     with pytest.raises(InvalidInputError, match="limit is"):
@@ -171,10 +188,8 @@ def test_huge_upload_is_refused(monkeypatch):
 
 
 def test_compare_page_runs_and_exports():
-    at = AppTest.from_file(str(ROOT / "pages" / "2_Compare.py"), default_timeout=300)
-    for key, value in {"queries": "20", "steps": "10", "attacks": ["noise", "pga", "dhta"]}.items():
-        at.query_params[key] = value
-    at.run()
+    params = {"queries": "20", "steps": "10", "attacks": ["noise", "pga", "dhta"]}
+    at = open_page("2_Compare.py", params, timeout=300)
     assert not at.exception
     at = click(at, "Run comparison")
     assert not at.exception and not at.error
@@ -183,18 +198,12 @@ def test_compare_page_runs_and_exports():
     assert len(at.get("plotly_chart")) == 3  # PR, precision@N, targeted precision@N
     assert {b.label for b in at.download_button} >= {"Table as CSV", "Table as Markdown", "Table as LaTeX"}
     # reopening (a new session) reads the cache: no Run needed
-    again = AppTest.from_file(str(ROOT / "pages" / "2_Compare.py"), default_timeout=60)
-    for key, value in {"queries": "20", "steps": "10", "attacks": ["noise", "pga", "dhta"]}.items():
-        again.query_params[key] = value
-    again.run()
+    again = open_page("2_Compare.py", params, timeout=60)
     assert any(m.value == table for m in again.markdown)
 
 
 def test_sweep_page_runs_and_rejects_bad_values():
-    at = AppTest.from_file(str(ROOT / "pages" / "3_Sweep.py"), default_timeout=300)
-    at.query_params["queries"] = "10"
-    at.query_params["steps"] = "5"
-    at.run()
+    at = open_page("3_Sweep.py", {"queries": "10", "steps": "5"}, timeout=300)
     at.text_input(key="values_eps").set_value("4, 16").run()
     at = click(at, "Run sweep")
     assert not at.exception and not at.error

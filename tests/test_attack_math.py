@@ -83,7 +83,7 @@ def test_hag_loss_hand_worked():
     clean = torch.tensor([[0.9, -0.8, 0.5]])
     out = torch.tensor([[0.2, 0.7, -0.9]])
     # |out - sign(clean)| = 0.8, 1.7, 1.9 -> mask (1, 0, 0) at t = 0.5; m = 1; (0.9 * 0.2 + 1)^2
-    assert hag_loss(out, clean, 0.5).item() == pytest.approx(1.18 ** 2)
+    assert hag_loss(out, clean, 0.5).item() == pytest.approx(1.18**2)
     # t = 0.8 lets the second bit back in (1.7 < 1.8) but not the third (1.9): m = 2
     assert hag_loss(out, clean, 0.8).item() == pytest.approx(((0.18 - 0.56) / 2 + 1) ** 2)
     # t = 1.0: all three bits, m = 3
@@ -131,8 +131,16 @@ def test_loop_projects_and_steps_by_sign():
     def objective(x_adv, scale):
         return (x_adv * torch.tensor([1.0, -1.0]).view(2, 1, 1, 1)).flatten(1).sum(1), x_adv.flatten(1)[:, :3]
 
-    out = optimise(x, objective, lambda t, s, loss, pre: seen.append(t), eps=0.1, step_size=0.03, steps=5,
-                   random_start=False, generator=torch.Generator().manual_seed(0))
+    out = optimise(
+        x,
+        objective,
+        lambda t, s, loss, pre: seen.append(t),
+        eps=0.1,
+        step_size=0.03,
+        steps=5,
+        random_start=False,
+        generator=torch.Generator().manual_seed(0),
+    )
     # the first image descends, the second ascends, each until the eps-ball stops it
     assert torch.allclose(out[0], torch.full((1, 4, 4), 0.4)) and torch.allclose(out[1], torch.full((1, 4, 4), 0.6))
     assert seen == [0, 1, 2, 3, 4, 5]
@@ -149,12 +157,20 @@ def tiny():
     return model, knowledge
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    ({"eps": -0.1}, "eps must be in"), ({"eps": 1.5}, "eps must be in"), ({"steps": 0}, "steps must be"),
-    ({"alpha": 0}, "step size"), ({"optimiser": "lbfgs"}, "optimiser must be"),
-    ({"optimiser": "sgd"}, "learning rate"), ({"gamma": 3}, "has no parameter"), ({"t": 0.3}, r"\(-1, 0\)"),
-    ({"schedule": "cosine"}, "schedule must be"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"eps": -0.1}, "eps must be in"),
+        ({"eps": 1.5}, "eps must be in"),
+        ({"steps": 0}, "steps must be"),
+        ({"alpha": 0}, "step size"),
+        ({"optimiser": "lbfgs"}, "optimiser must be"),
+        ({"optimiser": "sgd"}, "learning rate"),
+        ({"gamma": 3}, "has no parameter"),
+        ({"t": 0.3}, r"\(-1, 0\)"),
+        ({"schedule": "cosine"}, "schedule must be"),
+    ],
+)
 def test_parameter_validation(tiny, kwargs, message):
     model, knowledge = tiny
     with pytest.raises(InvalidInputError, match=message):

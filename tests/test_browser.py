@@ -15,7 +15,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = ROOT / ".cache" / "screenshots"
-PAGES = {"home": "", "attack_lab": "attack-lab", "compare": "compare", "sweep": "sweep"}
+PAGES = {"home": "", "attack_lab": "Attack_Lab", "compare": "Compare", "sweep": "Sweep"}
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 
 
@@ -43,35 +43,63 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def server():
+    SHOTS.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    log = open(SHOTS.parent / "streamlit-test.log", "w") if SHOTS.parent.mkdir(parents=True, exist_ok=True) is None else None
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONPATH": str(ROOT)})
-    url = f"http://127.0.0.1:{port}"
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "app.py",
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+    with open(SHOTS.parent / "streamlit-test.log", "w") as log:
+        proc = subprocess.Popen(
+            command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONPATH": str(ROOT)}
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            wait_healthy(url)
+            yield url
+        finally:
+            proc.terminate()
+            proc.wait(timeout=20)
+
+
+def wait_healthy(url: str) -> None:
     for _ in range(120):
         try:
             if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).read() == b"ok":
-                break
+                return
         except OSError:
             time.sleep(0.5)
-    else:
-        proc.kill()
-        pytest.fail("streamlit did not become healthy in 60 s; see .cache/streamlit-test.log")
-    yield url
-    proc.terminate()
-    proc.wait(timeout=20)
-    log.close()
+    pytest.fail("streamlit did not become healthy in 60 s; see .cache/streamlit-test.log")
 
 
 @pytest.fixture(scope="module")
 def page():
     from playwright.sync_api import sync_playwright
+
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run", "--disable-quic"])
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--disable-quic",
+            ],
+        )
         context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
         yield context.new_page()
         browser.close()
@@ -98,12 +126,13 @@ def test_every_page_loads(server, page, name):
     page.goto(f"{server}/{PAGES[name]}")
     settle(page)
     assert page.locator('[data-testid="stException"]').count() == 0
+    assert page.get_by_text("Page not found").count() == 0  # deep links work on first load
     assert page.locator("h1").count() >= 1
     screenshot(page, name)
 
 
 def test_attack_lab_runs_one_attack_and_exports(server, page, tmp_path):
-    page.goto(f"{server}/attack-lab?qclass=Ankle+boot&qindex=3")
+    page.goto(f"{server}/Attack_Lab?qclass=Ankle+boot&qindex=3")
     settle(page)
     page.get_by_role("button", name="Run attack").click()
     page.wait_for_selector("text=Numbers", timeout=120_000)
@@ -127,3 +156,21 @@ def test_attack_lab_runs_one_attack_and_exports(server, page, tmp_path):
         page.get_by_role("button", name="Chart as SVG").click()
     assert b"<svg" in Path(download.value.path()).read_bytes()[:2000]
     (SHOTS / "paper_figure.png").write_bytes(figure)
+
+
+def test_compare_and_sweep_show_results(server, page):
+    page.goto(f"{server}/Compare?queries=10&steps=5&attacks=noise&attacks=pga&attacks=dhta")
+    settle(page)
+    page.get_by_role("button", name="Run comparison").click()
+    page.wait_for_selector("text=Precision-recall", timeout=180_000)
+    settle(page)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert page.locator("table").count() >= 1 and page.locator(".js-plotly-plot").count() == 3
+    screenshot(page, "compare_run")
+    page.goto(f"{server}/Sweep?queries=10&steps=5")
+    settle(page)
+    page.get_by_role("button", name="Run sweep").click()
+    page.wait_for_selector(".js-plotly-plot", timeout=180_000)
+    settle(page)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    screenshot(page, "sweep_run")

@@ -41,7 +41,7 @@ def test_fashion_protocol():
     other = fashion.load(split_seed=1)
     assert not torch.equal(other.extra["train_indices"], data.extra["train_indices"])
     images = data.query.images([0, 1])
-    assert images.dtype == torch.float32 and 0 <= images.min() and images.max() <= 1
+    assert images.dtype == torch.float32 and images.min() >= 0 and images.max() <= 1
 
 
 def test_fashion_missing_files_name_what_is_expected(tmp_path):
@@ -65,7 +65,7 @@ def test_mosaic_labels_are_union_of_items():
     img = db.images([0])[0, 0]
     for cell in range(4):
         row, col = divmod(cell, 2)
-        tile = img[row * 28:(row + 1) * 28, col * 28:(col + 1) * 28]
+        tile = img[row * 28 : (row + 1) * 28, col * 28 : (col + 1) * 28]
         item = int(db.layouts[0, cell])
         expected = raw["train_images"][item, 0].float() / 255 if item >= 0 else torch.zeros(28, 28)
         assert torch.equal(tile, expected)
@@ -77,8 +77,12 @@ def write_cifar_fixture(root, n_train=20, n_test=20):
     folder.mkdir(parents=True)
     rng = np.random.default_rng(0)
     for name, n in [(f, n_train) for f in cifar10.TRAIN_FILES] + [(cifar10.TEST_FILE, n_test)]:
-        batch = {b"batch_label": name.encode(), b"labels": [i % 10 for i in range(n)],
-                 b"data": rng.integers(0, 256, (n, 3072), dtype=np.uint8), b"filenames": [b"x.png"] * n}
+        batch = {
+            b"batch_label": name.encode(),
+            b"labels": [i % 10 for i in range(n)],
+            b"data": rng.integers(0, 256, (n, 3072), dtype=np.uint8),
+            b"filenames": [b"x.png"] * n,
+        }
         with open(folder / name, "wb") as fh:
             pickle.dump(batch, fh, protocol=2)
     return folder
@@ -101,6 +105,7 @@ def test_cifar10_refuses_code_in_pickle(tmp_path):
     class Evil:
         def __reduce__(self):
             return (print, ("pwned",))
+
     with open(folder / "test_batch", "wb") as fh:
         pickle.dump({b"data": Evil(), b"labels": []}, fh)
     with pytest.raises(UnsafeFileError, match="builtins.print"):

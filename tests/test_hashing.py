@@ -49,13 +49,16 @@ def test_dpsh_loss_hand_worked():
     labels = torch.tensor([[1, 0], [0, 1]]).bool()
     loss = get_method("dpsh", 2, 2, 2, eta=0.0)(u, labels, torch.arange(2)).item()
     # theta = u_i.u_j / 2: diagonal 1 (similar), off-diagonal -1 (dissimilar)
-    nll_sim, nll_dis = torch.nn.functional.softplus(torch.tensor(1.0)) - 1, torch.nn.functional.softplus(torch.tensor(-1.0))
+    nll_sim, nll_dis = (
+        torch.nn.functional.softplus(torch.tensor(1.0)) - 1,
+        torch.nn.functional.softplus(torch.tensor(-1.0)),
+    )
     assert loss == pytest.approx(((2 * nll_sim + 2 * nll_dis) / 4).item())
 
 
 def test_hashnet_scale_continuation():
     m = get_method("hashnet", 8, 4, 10)
-    assert m.activation_scale(0) == 1.0 and m.activation_scale(200) == pytest.approx(2 ** 0.5)
+    assert m.activation_scale(0) == 1.0 and m.activation_scale(200) == pytest.approx(2**0.5)
 
 
 def test_csq_centres_hadamard_and_fallback():

@@ -33,26 +33,37 @@ def test_map_hand_worked_example():
     db = codes([1, 1], [1, -1], [-1, 1], [-1, -1])
     labels_db = onehot(0, 1, 0, 0)
     # relevant at ranks 1, 3, 4: AP = (1/1 + 2/3 + 3/4) / 3
-    ap = metrics.average_precision(query_codes=q, database_codes=db, query_labels=onehot(0),
-                                   database_labels=labels_db, topk=-1)
+    ap = metrics.average_precision(
+        query_codes=q, database_codes=db, query_labels=onehot(0), database_labels=labels_db, topk=-1
+    )
     assert ap.item() == pytest.approx((1 + 2 / 3 + 3 / 4) / 3)
     # top 2: only rank 1 relevant -> AP@2 = 1
-    ap2 = metrics.average_precision(query_codes=q, database_codes=db, query_labels=onehot(0),
-                                    database_labels=labels_db, topk=2)
+    ap2 = metrics.average_precision(
+        query_codes=q, database_codes=db, query_labels=onehot(0), database_labels=labels_db, topk=2
+    )
     assert ap2.item() == pytest.approx(1.0)
 
 
 def test_ties_follow_database_index():
     # both database items at distance 1: index 0 (irrelevant) must come before index 1 (relevant)
-    ap = metrics.average_precision(query_codes=codes([1, 1]), database_codes=codes([1, -1], [-1, 1]),
-                                   query_labels=onehot(0), database_labels=onehot(1, 0), topk=-1)
+    ap = metrics.average_precision(
+        query_codes=codes([1, 1]),
+        database_codes=codes([1, -1], [-1, 1]),
+        query_labels=onehot(0),
+        database_labels=onehot(1, 0),
+        topk=-1,
+    )
     assert ap.item() == pytest.approx(0.5)
 
 
 def test_query_without_relevant_item_in_top_k_counts_as_zero():
     value = metrics.mean_average_precision(
-        query_codes=codes([1, 1], [1, 1]), database_codes=codes([1, 1], [-1, -1]),
-        query_labels=onehot(0, 2), database_labels=onehot(0, 2), topk=1)
+        query_codes=codes([1, 1], [1, 1]),
+        database_codes=codes([1, 1], [-1, -1]),
+        query_labels=onehot(0, 2),
+        database_labels=onehot(0, 2),
+        topk=1,
+    )
     assert value == pytest.approx(0.5)  # first query AP 1, second AP 0 (its item is ranked 2nd)
 
 
@@ -79,8 +90,9 @@ def test_t_map_uses_target_labels():
 def test_precision_at_n_hand_worked():
     q = codes([1, 1])
     db = codes([1, 1], [1, -1], [-1, 1], [-1, -1])
-    p = metrics.precision_at(query_codes=q, database_codes=db, query_labels=onehot(0),
-                             database_labels=onehot(0, 1, 0, 0), ns=(1, 2, 4))
+    p = metrics.precision_at(
+        query_codes=q, database_codes=db, query_labels=onehot(0), database_labels=onehot(0, 1, 0, 0), ns=(1, 2, 4)
+    )
     assert p.tolist() == pytest.approx([1.0, 0.5, 0.75])
 
 

@@ -33,3 +33,19 @@ def test_torchvision_backbone_random_weights_are_announced(capsys, tmp_path, mon
 def test_bad_bit_length(bits):
     with pytest.raises(InvalidInputError, match="bit length"):
         build_model("smallcnn", bits, 1, (0.5,), (0.5,))
+
+
+@pytest.mark.parametrize("backbone", ["smallcnn", "resnet18-cifar"])
+def test_freeze_folds_batchnorm_without_changing_outputs(backbone):
+    torch.manual_seed(0)
+    model = build_model(backbone, 16, 1, (0.5,), (0.5,), width=8)
+    model.train()
+    model(torch.rand(64, 1, 28, 28))  # give BatchNorm non-trivial running statistics
+    model.eval()
+    x = torch.rand(8, 1, 28, 28)
+    before = model.pre_tanh(x).detach()
+    model.freeze()
+    if backbone == "smallcnn":
+        assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in model.backbone.modules())
+    assert torch.allclose(model.pre_tanh(x), before, atol=1e-5)
+    assert not any(p.requires_grad for p in model.parameters())

@@ -1,3 +1,4 @@
+import pytest
 import torch
 
 from hashdemo import retrieval
@@ -40,15 +41,32 @@ def test_chunked_ranking_equals_unchunked(monkeypatch):
     g = torch.Generator().manual_seed(3)
     q, db = random_codes(33, 16, g), random_codes(500, 16, g)
     whole, _ = retrieval.rank(q, db, topk=50)
-    monkeypatch.setattr(retrieval, "MEMORY_BUDGET", 8 * 500 * 4)  # 4 queries at a time
-    monkeypatch.setattr(retrieval, "DATABASE_CHUNK", 64)
+    monkeypatch.setattr(retrieval, "QUERY_CHUNK", 4)
     chunked, _ = retrieval.rank(q, db, topk=50)
     assert torch.equal(whole, chunked)
+
+
+@pytest.mark.parametrize("bits", [1, 7, 64, 65, 130, 300])
+def test_distances_for_any_bit_length(bits):
+    g = torch.Generator().manual_seed(bits)
+    q, db = random_codes(5, bits, g), random_codes(9, bits, g)
+    expected = (q[:, None, :] != db[None, :, :]).sum(2)
+    assert torch.equal(retrieval.hamming_distance(q, db), expected.int())
 
 
 def test_bit_length_mismatch_is_a_clear_error():
     import pytest
     from hashdemo.errors import InvalidInputError
+
     g = torch.Generator().manual_seed(4)
     with pytest.raises(InvalidInputError, match="bit length mismatch"):
         retrieval.hamming_distance(random_codes(2, 16, g), random_codes(3, 32, g))
+
+
+def test_a_million_item_database():
+    g = torch.Generator().manual_seed(7)
+    db = random_codes(1_000_000, 32, g)
+    q = db[[123_456, 999_999]].clone()
+    idx, dist = retrieval.rank(q, db, topk=5)
+    assert dist[:, 0].tolist() == [0, 0]
+    assert idx[0, 0] == 123_456 or dist[0, 0] == 0 and int(idx[0, 0]) < 123_456

@@ -18,8 +18,9 @@ from .result import AttackResult, Trace
 from .sdha import SDHA
 from .tha import THA
 
-ATTACKS: dict[str, type[Attack]] = {cls.name: cls for cls in (
-    HAG, SDHA, PgA, PgADagger, P2P, DHTA, THA, Noise, FGSM, IFGSM, FeatureAttack)}
+ATTACKS: dict[str, type[Attack]] = {
+    cls.name: cls for cls in (HAG, SDHA, PgA, PgADagger, P2P, DHTA, THA, Noise, FGSM, IFGSM, FeatureAttack)
+}
 GROUPS = ("non-targeted", "targeted", "baseline")
 
 

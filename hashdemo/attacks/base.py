@@ -28,7 +28,7 @@ class Knowledge:
     database_images: ImageSet | None = None
 
     @classmethod
-    def of(cls, system) -> "Knowledge":
+    def of(cls, system) -> Knowledge:
         data = system.dataset
         return cls(system.train_codes, data.train.labels, system.database_codes, data.database.labels, data.database)
 
@@ -49,10 +49,21 @@ class Attack:
     loop_defaults: ClassVar[dict[str, Any]] = {}
     paper_settings: ClassVar[dict[str, Any]] = {}  # the paper's own optimiser setting, one click away
 
-    def __init__(self, model, *, eps: float = 8 / 255, alpha: float = 1 / 255, steps: int = 100,
-                 random_start: bool | None = None, seed: int = 0, optimiser: str | None = None,
-                 lr: float | None = None, schedule: str | None = None, knowledge: Knowledge | None = None,
-                 **method_params):
+    def __init__(
+        self,
+        model,
+        *,
+        eps: float = 8 / 255,
+        alpha: float = 1 / 255,
+        steps: int = 100,
+        random_start: bool | None = None,
+        seed: int = 0,
+        optimiser: str | None = None,
+        lr: float | None = None,
+        schedule: str | None = None,
+        knowledge: Knowledge | None = None,
+        **method_params,
+    ):
         self.model: HashingModel = model if isinstance(model, HashingModel) else model.model
         self.knowledge = knowledge or (Knowledge() if isinstance(model, HashingModel) else Knowledge.of(model))
         loop = {"random_start": True, "optimiser": "pgd", "lr": None, "schedule": "none", **self.loop_defaults}
@@ -60,8 +71,10 @@ class Attack:
         loop.update({k: v for k, v in given.items() if v is not None})
         unknown = set(method_params) - set(self.method_defaults)
         if unknown:
-            raise InvalidInputError(f"{self.name} has no parameter {', '.join(sorted(unknown))}; "
-                                    f"it takes {', '.join(self.method_defaults) or 'none'}")
+            raise InvalidInputError(
+                f"{self.name} has no parameter {', '.join(sorted(unknown))}; "
+                f"it takes {', '.join(self.method_defaults) or 'none'}"
+            )
         self.eps, self.alpha, self.steps, self.seed = float(eps), float(alpha), int(steps), int(seed)
         self.random_start, self.optimiser = bool(loop["random_start"]), loop["optimiser"]
         self.lr, self.schedule = loop["lr"], loop["schedule"]
@@ -71,7 +84,9 @@ class Attack:
     # ----- validation -------------------------------------------------------------------------------
     def validate(self) -> None:
         if not 0 <= self.eps <= 1:
-            raise InvalidInputError(f"eps must be in [0, 1] (pixels are in [0,1]; 8/255 = {8 / 255:.4f}), got {self.eps}")
+            raise InvalidInputError(
+                f"eps must be in [0, 1] (pixels are in [0,1]; 8/255 = {8 / 255:.4f}), got {self.eps}"
+            )
         if self.alpha <= 0:
             raise InvalidInputError(f"step size alpha must be positive, got {self.alpha}")
         if self.steps < 1:
@@ -84,8 +99,10 @@ class Attack:
             raise InvalidInputError(f"schedule must be one of {', '.join(SCHEDULES)}, got {self.schedule!r}")
         for field_name in self.needs:
             if getattr(self.knowledge, field_name) is None:
-                raise InvalidInputError(f"{self.name} needs {field_name.replace('_', ' ')} "
-                                        "(pass a HashingSystem, or knowledge=Knowledge(...))")
+                raise InvalidInputError(
+                    f"{self.name} needs {field_name.replace('_', ' ')} "
+                    "(pass a HashingSystem, or knowledge=Knowledge(...))"
+                )
 
     def _check_batch(self, images: torch.Tensor, labels, target_labels) -> None:
         if not isinstance(images, torch.Tensor) or images.ndim != 4 or not images.is_floating_point():
@@ -94,10 +111,12 @@ class Attack:
             raise InvalidInputError("images must be in [0, 1] (normalisation happens inside the model)")
         classes = self.num_classes
         for name, value in (("labels", labels), ("target_labels", target_labels)):
-            if value is not None and (value.ndim != 2 or len(value) != len(images)
-                                      or (classes and value.shape[1] != classes)):
-                raise InvalidInputError(f"{name} must be multi-hot of shape ({len(images)}, {classes or 'C'}), "
-                                        f"got {tuple(value.shape)}")
+            if value is not None and (
+                value.ndim != 2 or len(value) != len(images) or (classes and value.shape[1] != classes)
+            ):
+                raise InvalidInputError(
+                    f"{name} must be multi-hot of shape ({len(images)}, {classes or 'C'}), got {tuple(value.shape)}"
+                )
         if self.needs_labels and labels is None:
             raise InvalidInputError(f"{self.name} needs the queries' labels (labels=...)")
         if self.targeted and target_labels is None and labels is None:
@@ -116,8 +135,7 @@ class Attack:
         return None
 
     # ----- the three choices --------------------------------------------------------------------------
-    def prepare(self, x: torch.Tensor, clean_pre: torch.Tensor, labels, target_labels,
-                draw: torch.Generator) -> dict:
+    def prepare(self, x: torch.Tensor, clean_pre: torch.Tensor, labels, target_labels, draw: torch.Generator) -> dict:
         """The target-code strategy: returns a plan dict; plan['target_code'] is shown and traced if present."""
         return {}
 
@@ -134,13 +152,20 @@ class Attack:
 
     # ----- running ----------------------------------------------------------------------------------
     def target_pool(self) -> torch.Tensor:
-        labels = self.knowledge.train_labels if self.knowledge.train_labels is not None else self.knowledge.database_labels
+        labels = (
+            self.knowledge.train_labels if self.knowledge.train_labels is not None else self.knowledge.database_labels
+        )
         if labels is None:
             raise InvalidInputError(f"{self.name}: give target_labels (no dataset labels to draw them from)")
         return labels
 
-    def __call__(self, images: torch.Tensor, labels: torch.Tensor | None = None,
-                 target_labels: torch.Tensor | None = None, progress: Progress = silent) -> AttackResult:
+    def __call__(
+        self,
+        images: torch.Tensor,
+        labels: torch.Tensor | None = None,
+        target_labels: torch.Tensor | None = None,
+        progress: Progress = silent,
+    ) -> AttackResult:
         self._check_batch(images, labels, target_labels)
         device = next(self.model.parameters()).device
         generator = torch.Generator(device=device).manual_seed(self.seed)
@@ -167,21 +192,52 @@ class Attack:
             rows["scale"].append(scale)
             progress(t, self.loop_steps(), self.name)
 
-        x_adv = optimise(x, lambda xa, s: self.objective(xa, x, s, plan), record, eps=self.eps,
-                         step_size=self.alpha, steps=self.loop_steps(), random_start=self.random_start,
-                         generator=generator, optimiser=self.optimiser, lr=self.lr, schedule=self.schedule)
+        x_adv = optimise(
+            x,
+            lambda xa, s: self.objective(xa, x, s, plan),
+            record,
+            eps=self.eps,
+            step_size=self.alpha,
+            steps=self.loop_steps(),
+            random_start=self.random_start,
+            generator=generator,
+            optimiser=self.optimiser,
+            lr=self.lr,
+            schedule=self.schedule,
+        )
         adv_codes = rows["last"]
         seconds = time.perf_counter() - start - setup
-        trace = Trace(torch.stack(rows["loss"]), torch.stack(rows["clean"]),
-                      torch.stack(rows["target"]) if rows["target"] else None, torch.tensor(rows["scale"]))
+        trace = Trace(
+            torch.stack(rows["loss"]),
+            torch.stack(rows["clean"]),
+            torch.stack(rows["target"]) if rows["target"] else None,
+            torch.tensor(rows["scale"]),
+        )
         return AttackResult(
-            attack=self.name, images=images.detach().cpu(), adversarial=x_adv.cpu(), clean_codes=clean_codes.cpu(),
-            adversarial_codes=adv_codes.cpu(), target_codes=None if target_code is None else target_code.cpu(),
-            target_labels=None if target_labels is None else target_labels.bool().cpu(), trace=trace,
-            seconds=seconds, setup_seconds=setup, params=self.settings())
+            attack=self.name,
+            images=images.detach().cpu(),
+            adversarial=x_adv.cpu(),
+            clean_codes=clean_codes.cpu(),
+            adversarial_codes=adv_codes.cpu(),
+            target_codes=None if target_code is None else target_code.cpu(),
+            target_labels=None if target_labels is None else target_labels.bool().cpu(),
+            trace=trace,
+            seconds=seconds,
+            setup_seconds=setup,
+            params=self.settings(),
+        )
 
     def settings(self) -> dict:
         """Every setting that determines the result (for tables, caches and exports)."""
-        return {"attack": self.name, "eps": self.eps, "alpha": self.alpha, "steps": self.loop_steps(),
-                "random_start": self.random_start, "seed": self.seed, "optimiser": self.optimiser, "lr": self.lr,
-                "schedule": self.schedule, **self.params}
+        return {
+            "attack": self.name,
+            "eps": self.eps,
+            "alpha": self.alpha,
+            "steps": self.loop_steps(),
+            "random_start": self.random_start,
+            "seed": self.seed,
+            "optimiser": self.optimiser,
+            "lr": self.lr,
+            "schedule": self.schedule,
+            **self.params,
+        }

@@ -12,13 +12,14 @@ class HAG(Attack):
 
     name, title, group = "hag", "HAG", "non-targeted"
     paper = "Yang et al., Adversarial Examples for Hamming Space Search, IEEE TCYB 2018"
-    equation = (r"\min_{x'}\Big(\tfrac{1}{m}F'(x)^\top F'(x')+1\Big)^2,\;"
-                r"w_i=\big[\,|F_i(x')-\mathrm{sign}(F_i(x))|<1+t\,\big],\;F=\tanh(\alpha H)")
+    equation = (
+        r"\min_{x'}\Big(\tfrac{1}{m}F'(x)^\top F'(x')+1\Big)^2,\;"
+        r"w_i=\big[\,|F_i(x')-\mathrm{sign}(F_i(x))|<1+t\,\big],\;F=\tanh(\alpha H)"
+    )
     method_defaults = {"t": 0.5}
     loop_defaults = {"schedule": "hag"}
     # SGD lr 500 on 0-255 pixels = 500/255^2 on [0,1] pixels; 2000 iterations; starts at x
-    paper_settings = {"optimiser": "sgd", "lr": 500 / 255 ** 2, "steps": 2000, "random_start": False,
-                      "schedule": "hag"}
+    paper_settings = {"optimiser": "sgd", "lr": 500 / 255**2, "steps": 2000, "random_start": False, "schedule": "hag"}
 
     def validate(self) -> None:
         super().validate()

@@ -3,7 +3,7 @@ L-inf projection onto the eps-ball and [0,1], optional random start and tanh(alp
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 
@@ -34,9 +34,21 @@ def project(x_adv: torch.Tensor, x: torch.Tensor, eps: float) -> torch.Tensor:
     return torch.minimum(torch.maximum(x_adv, x - eps), x + eps).clamp_(0.0, 1.0)
 
 
-def optimise(x: torch.Tensor, objective: Objective, record: Recorder, *, eps: float, step_size: float, steps: int,
-             random_start: bool, generator: torch.Generator, optimiser: str = "pgd", lr: float | None = None,
-             momentum: float = 0.9, schedule: str = "none") -> torch.Tensor:
+def optimise(
+    x: torch.Tensor,
+    objective: Objective,
+    record: Recorder,
+    *,
+    eps: float,
+    step_size: float,
+    steps: int,
+    random_start: bool,
+    generator: torch.Generator,
+    optimiser: str = "pgd",
+    lr: float | None = None,
+    momentum: float = 0.9,
+    schedule: str = "none",
+) -> torch.Tensor:
     """Minimise objective(x', scale).sum() over the eps-ball; record(t, scale, loss, H) at each iterate 0..steps.
 
     Each query's loss depends on its own image only, so summing keeps the per-query gradients intact.
@@ -55,7 +67,7 @@ def optimise(x: torch.Tensor, objective: Objective, record: Recorder, *, eps: fl
         scale = scale_at(t, steps)
         loss, pre = objective(x_adv, scale)
         record(t, scale, loss.detach(), pre.detach())
-        grad, = torch.autograd.grad(loss.sum(), x_adv)
+        (grad,) = torch.autograd.grad(loss.sum(), x_adv)
         with torch.no_grad():
             if opt is None:
                 x_adv -= step_size * grad.sign()

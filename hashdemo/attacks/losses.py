@@ -35,8 +35,16 @@ def inner_product_loss(out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return -(target * out).sum(1) / out.shape[1]
 
 
-def sdha_loss(out: torch.Tensor, adversarial: torch.Tensor, clean: torch.Tensor, codes: torch.Tensor,
-              counts: torch.Tensor, sigma: float, z: float, weight: float) -> torch.Tensor:
+def sdha_loss(
+    out: torch.Tensor,
+    adversarial: torch.Tensor,
+    clean: torch.Tensor,
+    codes: torch.Tensor,
+    counts: torch.Tensor,
+    sigma: float,
+    z: float,
+    weight: float,
+) -> torch.Tensor:
     """SDHA: MSE(x', x) - (weight/K) * mean_r d(q, r) w(q, r) over the relevant codes r.
 
     d is the dimension-wise surrogate Hamming distance sum_k [0.5 |q_k - r_k| sg_k + 1 - sg_k] with

@@ -13,8 +13,10 @@ class PgA(Attack):
 
     name, title, group = "pga", "PgA", "non-targeted"
     paper = "Efficient Evaluation of Adversarial Robustness for Deep Hashing based Retrieval (PgA)"
-    equation = (r"\max_{x'}\ \mathcal{L}_a=-\tfrac{1}{\pi}[m\circ\omega]^\top u,\;u=b^\star\circ f(x'),\;"
-                r"\omega_k=\begin{cases}u_k-2t & u_k>t\\-t^2&\text{else}\end{cases},\;m_k=[u_k>t]")
+    equation = (
+        r"\max_{x'}\ \mathcal{L}_a=-\tfrac{1}{\pi}[m\circ\omega]^\top u,\;u=b^\star\circ f(x'),\;"
+        r"\omega_k=\begin{cases}u_k-2t & u_k>t\\-t^2&\text{else}\end{cases},\;m_k=[u_k>t]"
+    )
     needs_labels = True
     needs = ("train_codes", "train_labels")
     target_kind = "pharos"

@@ -19,15 +19,17 @@ class PrototypeNet(nn.Module):
 
     def __init__(self, num_classes: int, bits: int):
         super().__init__()
-        self.net = nn.Sequential(nn.Linear(num_classes, 4096), nn.ReLU(), nn.Linear(4096, 512),
-                                 nn.Linear(512, bits), nn.Tanh())
+        self.net = nn.Sequential(
+            nn.Linear(num_classes, 4096), nn.ReLU(), nn.Linear(4096, 512), nn.Linear(512, bits), nn.Tanh()
+        )
 
     def forward(self, labels: torch.Tensor) -> torch.Tensor:
         return self.net(labels.float())
 
 
-def prototype_loss(h: torch.Tensor, labels: torch.Tensor, codes: torch.Tensor, code_labels: torch.Tensor,
-                   quantisation: float) -> torch.Tensor:
+def prototype_loss(
+    h: torch.Tensor, labels: torch.Tensor, codes: torch.Tensor, code_labels: torch.Tensor, quantisation: float
+) -> torch.Tensor:
     """ProS-GAN Eq. 3 (J1 + J2): pairwise likelihood of label/item similarity with theta = h_t . b_j / 2,
     plus quantisation ||h - sign(h)||^2.
 
@@ -43,8 +45,15 @@ def prototype_loss(h: torch.Tensor, labels: torch.Tensor, codes: torch.Tensor, c
     return likelihood + quantisation * (h - torch.sign(h).detach()).pow(2).mean()
 
 
-def train_prototype_net(codes: torch.Tensor, labels: torch.Tensor, steps: int = 500, lr: float = 1e-4,
-                        quantisation: float = 1e-3, batch_size: int = 64, seed: int = 0) -> PrototypeNet:
+def train_prototype_net(
+    codes: torch.Tensor,
+    labels: torch.Tensor,
+    steps: int = 500,
+    lr: float = 1e-4,
+    quantisation: float = 1e-3,
+    batch_size: int = 64,
+    seed: int = 0,
+) -> PrototypeNet:
     """Fit a PrototypeNet to the unique label vectors of the training set with Adam (THA: lr 1e-4)."""
     gen = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
@@ -65,9 +74,12 @@ _MEMORY: dict[str, PrototypeNet] = {}
 
 
 def cached_prototype_net(codes: torch.Tensor, labels: torch.Tensor, **params) -> tuple[PrototypeNet, float]:
-    """The PrototypeNet for these training codes (memory, then disk cache, else trained); returns (net, seconds spent)."""
-    digest = hashlib.sha256(codes.numpy().tobytes() + labels.numpy().tobytes()
-                            + repr(sorted(params.items())).encode()).hexdigest()[:20]
+    """The PrototypeNet for these training codes: from memory, the disk cache, or trained now.
+
+    Returns (net, seconds spent getting it)."""
+    digest = hashlib.sha256(
+        codes.numpy().tobytes() + labels.numpy().tobytes() + repr(sorted(params.items())).encode()
+    ).hexdigest()[:20]
     if digest in _MEMORY:
         return _MEMORY[digest], 0.0
     path = cache_dir() / "prototypes" / f"{digest}.safetensors"

@@ -13,9 +13,11 @@ class SDHA(Attack):
 
     name, title, group = "sdha", "SDHA", "non-targeted"
     paper = "Lu et al., A Smart Adversarial Attack on Deep Hashing Based Image Retrieval, ICMR 2021"
-    equation = (r"\min_{x'}\ \mathrm{MSE}(x',x)-\tfrac{25}{K}\,\mathrm{mean}_{r\in R(x)}\,"
-                r"d(q,r)\,(D_H(\mathrm{sign}\,q,r)+10^{-8})^{-z},\;"
-                r"d=\sum_k \tfrac12|q_k-r_k|\,\sigma(\sigma_s q_kr_k)+1-\sigma(\sigma_s q_kr_k)")
+    equation = (
+        r"\min_{x'}\ \mathrm{MSE}(x',x)-\tfrac{25}{K}\,\mathrm{mean}_{r\in R(x)}\,"
+        r"d(q,r)\,(D_H(\mathrm{sign}\,q,r)+10^{-8})^{-z},\;"
+        r"d=\sum_k \tfrac12|q_k-r_k|\,\sigma(\sigma_s q_kr_k)+1-\sigma(\sigma_s q_kr_k)"
+    )
     needs_labels = True
     needs = ("train_codes", "train_labels")
     method_defaults = {"sigma": 5.0, "z": 0.5, "weight": 25.0}

@@ -39,8 +39,9 @@ def vote(codes: torch.Tensor) -> torch.Tensor:
     return binarize(codes.float().sum(0))
 
 
-def anchor_code(target_labels: torch.Tensor, codes: torch.Tensor, labels: torch.Tensor, n_t: int,
-                generator: torch.Generator) -> torch.Tensor:
+def anchor_code(
+    target_labels: torch.Tensor, codes: torch.Tensor, labels: torch.Tensor, n_t: int, generator: torch.Generator
+) -> torch.Tensor:
     """DHTA: vote of n_t codes of items carrying the target label, drawn without replacement (P2P: n_t = 1)."""
     out = []
     carries = (target_labels.float() @ labels.float().T) > 0
@@ -53,8 +54,9 @@ def anchor_code(target_labels: torch.Tensor, codes: torch.Tensor, labels: torch.
     return torch.stack(out)
 
 
-def relevant_code_sets(query_labels: torch.Tensor, codes: torch.Tensor, labels: torch.Tensor,
-                       fallback: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def relevant_code_sets(
+    query_labels: torch.Tensor, codes: torch.Tensor, labels: torch.Tensor, fallback: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
     """SDHA's relevant training codes per query, deduplicated: (B, U, K) float codes and (B, U) counts.
 
     A query with no relevant item falls back to its own clean code. Padding rows have count 0.
@@ -70,8 +72,8 @@ def relevant_code_sets(query_labels: torch.Tensor, codes: torch.Tensor, labels: 
     padded = torch.zeros(len(sets), width, bits)
     weights = torch.zeros(len(sets), width)
     for i, (unique, counts) in enumerate(sets):
-        padded[i, :len(unique)] = unique
-        weights[i, :len(counts)] = counts
+        padded[i, : len(unique)] = unique
+        weights[i, : len(counts)] = counts
     return padded, weights
 
 

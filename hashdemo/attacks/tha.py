@@ -21,8 +21,9 @@ class THA(Attack):
 
     def prepare(self, x, clean_pre, labels, target_labels, draw) -> dict:
         k = self.knowledge
-        net, seconds = cached_prototype_net(k.train_codes, k.train_labels, steps=int(self.params["proto_steps"]),
-                                            lr=float(self.params["proto_lr"]))
+        net, seconds = cached_prototype_net(
+            k.train_codes, k.train_labels, steps=int(self.params["proto_steps"]), lr=float(self.params["proto_lr"])
+        )
         with torch.no_grad():
             code = binarize(net(target_labels.cpu()))
         return {"target_code": code.to(x.device), "setup_seconds": seconds}

@@ -14,8 +14,9 @@ DATASETS = EMBEDDED + ("cifar10", "folder") + LIST_FILE_SETS
 
 
 @lru_cache(maxsize=8)
-def load_dataset(name: str, root: str | None = None, split_seed: int = 0, image_size: int = 224,
-                 download: bool = False) -> RetrievalDataset:
+def load_dataset(
+    name: str, root: str | None = None, split_seed: int = 0, image_size: int = 224, download: bool = False
+) -> RetrievalDataset:
     """Load a dataset by name; `root` is the user's copy (the embedded sets need none)."""
     if name == "fashion":
         return fashion.load(root, split_seed)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterator, Sequence
+from collections.abc import Iterator, Sequence
 
 import torch
 
@@ -28,7 +28,7 @@ class ImageSet:
             idx = torch.arange(start, min(start + batch_size, len(self)))
             yield idx, self.images(idx)
 
-    def subset(self, index: Index) -> "SubsetImageSet":
+    def subset(self, index: Index) -> SubsetImageSet:
         return SubsetImageSet(self, torch.as_tensor(index, dtype=torch.long))
 
 

@@ -27,9 +27,13 @@ QUERY_PER_CLASS = 100
 TRAIN_PER_CLASS = 500
 
 _ALLOWED = {
-    ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
-    ("numpy", "ndarray"), ("numpy", "dtype"), ("numpy.core.multiarray", "scalar"),
-    ("numpy._core.multiarray", "scalar"), ("_codecs", "encode"),
+    ("numpy.core.multiarray", "_reconstruct"),
+    ("numpy._core.multiarray", "_reconstruct"),
+    ("numpy", "ndarray"),
+    ("numpy", "dtype"),
+    ("numpy.core.multiarray", "scalar"),
+    ("numpy._core.multiarray", "scalar"),
+    ("_codecs", "encode"),
 }
 
 
@@ -56,6 +60,7 @@ def read_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
 def download(root: str) -> None:
     """Fetch and unpack the official archive into root (only on explicit request)."""
     from torchvision.datasets.utils import download_and_extract_archive
+
     download_and_extract_archive(URL, root, md5=MD5)
 
 
@@ -69,8 +74,9 @@ def load(root: str | None, split_seed: int = 0, download_if_missing: bool = Fals
         download(root)
         missing = [f for f in TRAIN_FILES + [TEST_FILE] if not (folder / f).is_file()]
     if missing:
-        raise DataNotFoundError(f"cifar10: expected {', '.join(missing)} in {folder} "
-                                "(torchvision's format; pass --download to fetch it)")
+        raise DataNotFoundError(
+            f"cifar10: expected {', '.join(missing)} in {folder} (torchvision's format; pass --download to fetch it)"
+        )
     train = [read_batch(folder / f) for f in TRAIN_FILES]
     test_images, test_labels = read_batch(folder / TEST_FILE)
     db_images = torch.from_numpy(np.concatenate([b[0] for b in train]))
@@ -82,8 +88,14 @@ def load(root: str | None, split_seed: int = 0, download_if_missing: bool = Fals
     train_idx = per_class_sample(db_labels, min(TRAIN_PER_CLASS, int(torch.bincount(db_labels).min())), gen)
     database = TensorImageSet(db_images, one_hot(db_labels, 10))
     return RetrievalDataset(
-        name="cifar10", class_names=CLASS_NAMES, train=database.subset(train_idx),
-        query=TensorImageSet(test_images[query_idx], one_hot(test_labels[query_idx], 10)), database=database,
+        name="cifar10",
+        class_names=CLASS_NAMES,
+        train=database.subset(train_idx),
+        query=TensorImageSet(test_images[query_idx], one_hot(test_labels[query_idx], 10)),
+        database=database,
         split_seed=split_seed,
-        protocol=(f"query = {per_class} test images per class, database = the training images, train = "
-                  f"{TRAIN_PER_CLASS} database images per class; torch.Generator seed {split_seed}"))
+        protocol=(
+            f"query = {per_class} test images per class, database = the training images, train = "
+            f"{TRAIN_PER_CLASS} database images per class; torch.Generator seed {split_seed}"
+        ),
+    )

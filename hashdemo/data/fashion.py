@@ -12,8 +12,7 @@ from ..paths import FASHION_DIR
 from .base import RetrievalDataset, TensorImageSet, one_hot, per_class_sample, seeded
 from .idx import read_idx
 
-CLASS_NAMES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-               "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
+CLASS_NAMES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
 FILES = {
     "train_images": "train-images-idx3-ubyte.gz",
     "train_labels": "train-labels-idx1-ubyte.gz",
@@ -33,7 +32,8 @@ def load_raw(root: str | None = None) -> dict[str, torch.Tensor]:
         raise DataNotFoundError(
             f"Fashion-MNIST not found: expected {', '.join(missing)} in {folder} "
             "(they ship in assets/data/fashion-mnist; Debian: apt-get install dataset-fashion-mnist "
-            "puts them in /usr/share/datasets/fashion-mnist)")
+            "puts them in /usr/share/datasets/fashion-mnist)"
+        )
     out = {}
     for key, name in FILES.items():
         array = torch.from_numpy(read_idx(folder / name).copy())
@@ -50,8 +50,15 @@ def load(root: str | None = None, split_seed: int = 0) -> RetrievalDataset:
     database = TensorImageSet(raw["train_images"], one_hot(raw["train_labels"], 10))
     query = TensorImageSet(raw["test_images"][query_idx], one_hot(raw["test_labels"][query_idx], 10))
     return RetrievalDataset(
-        name="fashion", class_names=CLASS_NAMES, train=database.subset(train_idx), query=query,
-        database=database, split_seed=split_seed,
-        protocol=(f"query = {QUERY_PER_CLASS} test images per class (1,000), database = the 60,000 training "
-                  f"images, train = {TRAIN_SIZE:,} images drawn from the database; torch.Generator seed {split_seed}"),
-        extra={"train_indices": train_idx, "query_indices": query_idx})
+        name="fashion",
+        class_names=CLASS_NAMES,
+        train=database.subset(train_idx),
+        query=query,
+        database=database,
+        split_seed=split_seed,
+        protocol=(
+            f"query = {QUERY_PER_CLASS} test images per class (1,000), database = the 60,000 training "
+            f"images, train = {TRAIN_SIZE:,} images drawn from the database; torch.Generator seed {split_seed}"
+        ),
+        extra={"train_indices": train_idx, "query_indices": query_idx},
+    )

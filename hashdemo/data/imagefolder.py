@@ -29,15 +29,27 @@ def load(root: str | None, split_seed: int = 0, image_size: int = 224) -> Retrie
     for c_index, c in enumerate(classes):
         order = torch.randperm(len(files[c]), generator=gen).tolist()
         n_query = min(MAX_QUERY_PER_CLASS, max(1, len(order) // 10))
-        parts = {"query": order[:n_query], "database": order[n_query:],
-                 "train": order[n_query:n_query + MAX_TRAIN_PER_CLASS]}
+        parts = {
+            "query": order[:n_query],
+            "database": order[n_query:],
+            "train": order[n_query : n_query + MAX_TRAIN_PER_CLASS],
+        }
         for split, members in parts.items():
             split_paths[split] += [files[c][i] for i in sorted(members)]
             split_classes[split] += [c_index] * len(members)
-    sets = {s: FileImageSet(split_paths[s], one_hot(torch.tensor(split_classes[s]), len(classes)), image_size)
-            for s in split_paths}
+    sets = {
+        s: FileImageSet(split_paths[s], one_hot(torch.tensor(split_classes[s]), len(classes)), image_size)
+        for s in split_paths
+    }
     return RetrievalDataset(
-        name="folder", class_names=tuple(classes), train=sets["train"], query=sets["query"],
-        database=sets["database"], split_seed=split_seed,
-        protocol=(f"per class, 10% of the images (1 to {MAX_QUERY_PER_CLASS}) are queries and the rest the "
-                  f"database; train = up to {MAX_TRAIN_PER_CLASS} database images per class; seed {split_seed}"))
+        name="folder",
+        class_names=tuple(classes),
+        train=sets["train"],
+        query=sets["query"],
+        database=sets["database"],
+        split_seed=split_seed,
+        protocol=(
+            f"per class, 10% of the images (1 to {MAX_QUERY_PER_CLASS}) are queries and the rest the "
+            f"database; train = up to {MAX_TRAIN_PER_CLASS} database images per class; seed {split_seed}"
+        ),
+    )

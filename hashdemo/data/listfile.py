@@ -27,7 +27,9 @@ def read_list(path: Path, root: Path) -> tuple[list[Path], torch.Tensor]:
         if len(parts) < 2 or any(p not in ("0", "1") for p in parts[1:]):
             raise InvalidInputError(f"{path} line {number}: expected '<image path> <0/1 label vector>'")
         if labels and len(parts) - 1 != len(labels[0]):
-            raise InvalidInputError(f"{path} line {number}: {len(parts) - 1} labels, earlier lines have {len(labels[0])}")
+            raise InvalidInputError(
+                f"{path} line {number}: {len(parts) - 1} labels, earlier lines have {len(labels[0])}"
+            )
         paths.append(root / parts[0])
         labels.append([int(p) for p in parts[1:]])
     if not paths:
@@ -38,21 +40,34 @@ def read_list(path: Path, root: Path) -> tuple[list[Path], torch.Tensor]:
 def load(name: str, root: str | None, image_size: int = 224) -> RetrievalDataset:
     """Read the three list files under `root`; images are loaded lazily, resized and centre-cropped."""
     if not root:
-        raise DataNotFoundError(f"{name}: give the folder that holds train.txt, test.txt and database.txt (--data-root)")
+        raise DataNotFoundError(
+            f"{name}: give the folder that holds train.txt, test.txt and database.txt (--data-root)"
+        )
     folder = Path(root)
     missing = [f for f in SPLIT_FILES.values() if not (folder / f).is_file()]
     if missing:
-        raise DataNotFoundError(f"{name}: expected {', '.join(missing)} in {folder} "
-                                "(lines '<image path relative to that folder> <0/1 label vector>')")
+        raise DataNotFoundError(
+            f"{name}: expected {', '.join(missing)} in {folder} "
+            "(lines '<image path relative to that folder> <0/1 label vector>')"
+        )
     splits = {split: read_list(folder / f, folder) for split, f in SPLIT_FILES.items()}
     widths = {labels.shape[1] for _, labels in splits.values()}
     if len(widths) != 1:
         raise InvalidInputError(f"{name}: the list files disagree on the number of classes ({sorted(widths)})")
     n_classes = widths.pop()
     names_file = folder / "classes.txt"
-    class_names = (tuple(names_file.read_text().split("\n")[:n_classes]) if names_file.is_file()
-                   else tuple(f"class {i}" for i in range(n_classes)))
+    class_names = (
+        tuple(names_file.read_text().split("\n")[:n_classes])
+        if names_file.is_file()
+        else tuple(f"class {i}" for i in range(n_classes))
+    )
     sets = {split: FileImageSet(paths, labels, image_size) for split, (paths, labels) in splits.items()}
     return RetrievalDataset(
-        name=name, class_names=class_names, train=sets["train"], query=sets["query"], database=sets["database"],
-        split_seed=-1, protocol=f"splits as given by the list files in {folder}")
+        name=name,
+        class_names=class_names,
+        train=sets["train"],
+        query=sets["query"],
+        database=sets["database"],
+        split_seed=-1,
+        protocol=f"splits as given by the list files in {folder}",
+    )

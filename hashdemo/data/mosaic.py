@@ -47,7 +47,7 @@ class MosaicImageSet(ImageSet):
             row, col = divmod(cell, 2)
             used = layout[:, cell] >= 0
             tiles = self.source_images[layout[used, cell]].float().div_(255)
-            out[used, :, row * CELL:(row + 1) * CELL, col * CELL:(col + 1) * CELL] = tiles
+            out[used, :, row * CELL : (row + 1) * CELL, col * CELL : (col + 1) * CELL] = tiles
         return out
 
 
@@ -55,16 +55,25 @@ def load(root: str | None = None, split_seed: int = 0) -> RetrievalDataset:
     """Query: 1,000 of 10,000 test mosaics; database: 60,000 training mosaics; train: 10,000 of the database."""
     raw = load_raw(root)
     gen = seeded(split_seed)
-    database = MosaicImageSet(raw["train_images"], raw["train_labels"],
-                              random_layouts(DATABASE_MOSAICS, len(raw["train_labels"]), gen))
-    test = MosaicImageSet(raw["test_images"], raw["test_labels"],
-                          random_layouts(TEST_MOSAICS, len(raw["test_labels"]), gen))
+    database = MosaicImageSet(
+        raw["train_images"], raw["train_labels"], random_layouts(DATABASE_MOSAICS, len(raw["train_labels"]), gen)
+    )
+    test = MosaicImageSet(
+        raw["test_images"], raw["test_labels"], random_layouts(TEST_MOSAICS, len(raw["test_labels"]), gen)
+    )
     query_idx = torch.sort(torch.randperm(TEST_MOSAICS, generator=gen)[:QUERY_SIZE]).values
     train_idx = torch.sort(torch.randperm(DATABASE_MOSAICS, generator=gen)[:TRAIN_SIZE]).values
     return RetrievalDataset(
-        name="fashion-mosaic", class_names=CLASS_NAMES, train=database.subset(train_idx),
-        query=test.subset(query_idx), database=database, split_seed=split_seed,
-        protocol=(f"2x2 mosaics of 1-4 Fashion-MNIST items; query = {QUERY_SIZE:,} of {TEST_MOSAICS:,} mosaics of "
-                  f"test images, database = {DATABASE_MOSAICS:,} mosaics of training images, train = "
-                  f"{TRAIN_SIZE:,} drawn from the database; torch.Generator seed {split_seed}"),
-        extra={"train_indices": train_idx, "query_indices": query_idx})
+        name="fashion-mosaic",
+        class_names=CLASS_NAMES,
+        train=database.subset(train_idx),
+        query=test.subset(query_idx),
+        database=database,
+        split_seed=split_seed,
+        protocol=(
+            f"2x2 mosaics of 1-4 Fashion-MNIST items; query = {QUERY_SIZE:,} of {TEST_MOSAICS:,} mosaics of "
+            f"test images, database = {DATABASE_MOSAICS:,} mosaics of training images, train = "
+            f"{TRAIN_SIZE:,} drawn from the database; torch.Generator seed {split_seed}"
+        ),
+        extra={"train_indices": train_idx, "query_indices": query_idx},
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -18,7 +18,7 @@ def font(size: int = 14) -> ImageFont.FreeTypeFont:
 
 def to_pil(image: torch.Tensor) -> Image.Image:
     """(C, H, W) in [0,1] -> RGB PIL image (grey images repeated on three channels)."""
-    array = (image.detach().clamp(0, 1).mul(255).round().byte().permute(1, 2, 0).cpu().numpy())
+    array = image.detach().clamp(0, 1).mul(255).round().byte().permute(1, 2, 0).cpu().numpy()
     if array.shape[2] == 1:
         array = np.repeat(array, 3, axis=2)
     return Image.fromarray(array, "RGB")
@@ -88,8 +88,9 @@ def stamp(image: Image.Image, text: str, size: int = 13) -> Image.Image:
     return out
 
 
-def code_strip(code: torch.Tensor, reference: torch.Tensor | None = None, cell: int = 16,
-               max_per_row: int = 32) -> Image.Image:
+def code_strip(
+    code: torch.Tensor, reference: torch.Tensor | None = None, cell: int = 16, max_per_row: int = 32
+) -> Image.Image:
     """A K-bit code as cells (+1 dark, -1 light); bits differing from `reference` framed red."""
     bits = code.tolist()
     rows = -(-len(bits) // max_per_row)
@@ -111,8 +112,14 @@ def framed(image: Image.Image, color, width: int = 4) -> Image.Image:
     return out
 
 
-def retrieval_grid(images: torch.Tensor, relevant: Sequence[bool], distances: Sequence[int],
-                   target_hit: Sequence[bool] | None = None, tile: int = 84, per_row: int = 10) -> Image.Image:
+def retrieval_grid(
+    images: torch.Tensor,
+    relevant: Sequence[bool],
+    distances: Sequence[int],
+    target_hit: Sequence[bool] | None = None,
+    tile: int = 84,
+    per_row: int = 10,
+) -> Image.Image:
     """Top-k results as tiles framed green (relevant to the query) or red, Hamming distance under each;
     for targeted attacks an amber "T" badge marks results that carry the target label."""
     tiles = []
@@ -150,8 +157,11 @@ def stack(panels: Sequence[Image.Image], direction: str = "vertical", gap: int =
 
 def titled(image: Image.Image, title: str, size: int = 16) -> Image.Image:
     f = font(size)
-    out = Image.new("RGB", (max(image.width, int(ImageDraw.Draw(image).textlength(title, font=f)) + 4),
-                            image.height + size + 10), PAPER)
+    out = Image.new(
+        "RGB",
+        (max(image.width, int(ImageDraw.Draw(image).textlength(title, font=f)) + 4), image.height + size + 10),
+        PAPER,
+    )
     ImageDraw.Draw(out).text((2, 2), title, fill=INK, font=f)
     out.paste(image, (0, size + 8))
     return out

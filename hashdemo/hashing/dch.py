@@ -13,7 +13,9 @@ def cauchy_distance(u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
 
 
 class DCH(HashingLoss):
-    """DCH Eq. 7-9: weighted s log(d/gamma) + log(1 + gamma/d), plus lambda log(1 + d(|h|, 1)/gamma); gamma 20, lambda 0.1."""
+    """DCH Eq. 7-9: weighted s log(d/gamma) + log(1 + gamma/d), plus lambda log(1 + d(|h|, 1)/gamma).
+
+    Defaults gamma = 20, lambda = 0.1."""
 
     name = "dch"
     paper = "Cao et al., Deep Cauchy Hashing for Hamming Space Retrieval (CVPR 2018)"

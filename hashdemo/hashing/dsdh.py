@@ -18,8 +18,16 @@ class DSDH(HashingLoss):
     name = "dsdh"
     paper = "Li et al., Deep Supervised Discrete Hashing (NeurIPS 2017)"
 
-    def __init__(self, bits: int, num_classes: int, num_train: int, mu: float = 1.0, nu: float = 1.0,
-                 eta: float = 55.0, dcc_sweeps: int = 3):
+    def __init__(
+        self,
+        bits: int,
+        num_classes: int,
+        num_train: int,
+        mu: float = 1.0,
+        nu: float = 1.0,
+        eta: float = 55.0,
+        dcc_sweeps: int = 3,
+    ):
         super().__init__(bits, num_classes, num_train)
         self.mu, self.nu, self.eta, self.dcc_sweeps = mu, nu, eta, dcc_sweeps
         self.register_buffer("U", torch.zeros(num_train, bits))

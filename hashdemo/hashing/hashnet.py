@@ -7,7 +7,9 @@ from .dpsh import pairwise_nll
 
 
 class HashNet(HashingLoss):
-    """HashNet Eq. 5: weighted (log(1 + e^{a<h_i,h_j>}) - a s_ij <h_i,h_j>), a = 0.1; tanh(beta y), beta = (1 + 0.005 step)^0.5."""
+    """HashNet Eq. 5: weighted (log(1 + e^{a<h_i,h_j>}) - a s_ij <h_i,h_j>) with a = 0.1.
+
+    The activation tanh(beta y) sharpens by continuation: beta = (1 + 0.005 step)^0.5."""
 
     name = "hashnet"
     paper = "Cao et al., HashNet: Deep Learning to Hash by Continuation (ICCV 2017)"

@@ -15,8 +15,9 @@ BACKBONES = SMALL_BACKBONES + tuple(WEIGHTS)
 MAX_BITS = 1024
 
 
-def build_backbone(name: str, in_channels: int, width: int | None = None, pretrained: bool = True,
-                   download: bool = False) -> nn.Module:
+def build_backbone(
+    name: str, in_channels: int, width: int | None = None, pretrained: bool = True, download: bool = False
+) -> nn.Module:
     if name == "smallcnn":
         return SmallCNN(in_channels)
     if name == "resnet18-cifar":
@@ -26,9 +27,17 @@ def build_backbone(name: str, in_channels: int, width: int | None = None, pretra
     raise InvalidInputError(f"unknown backbone {name!r}; choose one of {', '.join(BACKBONES)}")
 
 
-def build_model(backbone: str, bits: int, in_channels: int, mean: tuple[float, ...], std: tuple[float, ...],
-                width: int | None = None, alpha: float = 1.0, pretrained: bool = True,
-                download: bool = False) -> HashingModel:
+def build_model(
+    backbone: str,
+    bits: int,
+    in_channels: int,
+    mean: tuple[float, ...],
+    std: tuple[float, ...],
+    width: int | None = None,
+    alpha: float = 1.0,
+    pretrained: bool = True,
+    download: bool = False,
+) -> HashingModel:
     """A HashingModel; 224-px backbones get ImageNet normalisation and resize their input to 224."""
     if not isinstance(bits, int) or not 1 <= bits <= MAX_BITS:
         raise InvalidInputError(f"bit length must be an integer from 1 to {MAX_BITS}, got {bits!r}")

@@ -10,22 +10,28 @@ import sys
 from pathlib import Path
 
 import torch
-import torchvision
 from torch import nn
 
+# backbone name -> torchvision's weights enum (torchvision is imported only when one is built: it takes 1 s)
 WEIGHTS = {
-    "alexnet": torchvision.models.AlexNet_Weights.IMAGENET1K_V1,
-    "vgg11": torchvision.models.VGG11_Weights.IMAGENET1K_V1,
-    "vgg16": torchvision.models.VGG16_Weights.IMAGENET1K_V1,
-    "resnet18": torchvision.models.ResNet18_Weights.IMAGENET1K_V1,
-    "resnet50": torchvision.models.ResNet50_Weights.IMAGENET1K_V1,
+    "alexnet": "AlexNet_Weights",
+    "vgg11": "VGG11_Weights",
+    "vgg16": "VGG16_Weights",
+    "resnet18": "ResNet18_Weights",
+    "resnet50": "ResNet50_Weights",
 }
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
 
+def imagenet_weights(name: str):
+    import torchvision
+
+    return getattr(torchvision.models, WEIGHTS[name]).IMAGENET1K_V1
+
+
 def cached_weights_path(name: str) -> Path:
-    return Path(torch.hub.get_dir()) / "checkpoints" / Path(WEIGHTS[name].url).name
+    return Path(torch.hub.get_dir()) / "checkpoints" / Path(imagenet_weights(name).url).name
 
 
 class TorchvisionBackbone(nn.Module):
@@ -33,11 +39,16 @@ class TorchvisionBackbone(nn.Module):
 
     def __init__(self, name: str, pretrained: bool = True, download: bool = False):
         super().__init__()
-        weights = WEIGHTS[name]
+        import torchvision
+
+        weights = imagenet_weights(name)
         use_weights = pretrained and (download or cached_weights_path(name).is_file())
         if pretrained and not use_weights:
-            print(f"hashdemo: no ImageNet weights for {name} in {cached_weights_path(name).parent}; "
-                  "starting from random weights (pass --download to fetch them)", file=sys.stderr)
+            print(
+                f"hashdemo: no ImageNet weights for {name} in {cached_weights_path(name).parent}; "
+                "starting from random weights (pass --download to fetch them)",
+                file=sys.stderr,
+            )
         net = getattr(torchvision.models, name)(weights=weights if use_weights else None)
         if name.startswith("resnet"):
             self.out_features = net.fc.in_features
