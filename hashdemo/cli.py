@@ -31,6 +31,7 @@ def cmd_train(args) -> None:
         args.batch_size,
         args.lr,
         seed=args.seed,
+        method_params=parse_params(args.method_params),
         split_seed=args.split_seed,
         width=args.width,
         data_root=args.data_root,
@@ -217,6 +218,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--topk", type=int, default=1000)
     p.add_argument("--download", action="store_true", help="allow downloading data or ImageNet weights")
     p.add_argument("--out", default=None, help="output folder (default runs/<name>)")
+    p.add_argument(
+        "--set",
+        dest="method_params",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="loss parameter, e.g. eta=1.0 for DPSH or lam=1e-4 for CSQ (repeatable)",
+    )
     common(p, model=False)
     p.set_defaults(run=cmd_train)
 

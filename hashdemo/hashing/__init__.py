@@ -17,7 +17,10 @@ METHODS: dict[str, type[HashingLoss]] = {cls.name: cls for cls in (DPH, DPSH, Ha
 def get_method(name: str, bits: int, num_classes: int, num_train: int, **params) -> HashingLoss:
     if name not in METHODS:
         raise InvalidInputError(f"unknown hashing method {name!r}; choose one of {', '.join(METHODS)}")
-    return METHODS[name](bits, num_classes, num_train, **params)
+    try:
+        return METHODS[name](bits, num_classes, num_train, **params)
+    except TypeError as exc:
+        raise InvalidInputError(f"{name}: {exc}") from exc
 
 
 __all__ = ["METHODS", "HashingLoss", "get_method", "label_similarity"]

@@ -11,8 +11,10 @@ from .dpsh import pairwise_nll
 class DSDH(HashingLoss):
     """DSDH Eq. 6: -sum(s theta - log(1+e^theta)) + mu ||Y - W^T B||^2 + nu ||W||^2 + eta ||B - U||^2.
 
-    U, B and the labels of the training set are kept in memory; per batch, W is solved in closed form
-    and the batch's B by discrete cyclic coordinate descent (DCC); the network sees likelihood + eta term.
+    B and the labels of the training set are kept in memory; per batch, W is solved in closed form and the
+    batch's B by discrete cyclic coordinate descent (DCC). The network sees the pairwise likelihood
+    (estimated in the batch, as for DPSH) plus the eta term. eta is in the paper's units (sums over N^2 pairs
+    and N x K code entries); on hashdemo's averaged terms it weighs eta * K / N.
     """
 
     name = "dsdh"
@@ -30,7 +32,6 @@ class DSDH(HashingLoss):
     ):
         super().__init__(bits, num_classes, num_train)
         self.mu, self.nu, self.eta, self.dcc_sweeps = mu, nu, eta, dcc_sweeps
-        self.register_buffer("U", torch.zeros(num_train, bits))
         self.register_buffer("B", torch.zeros(num_train, bits))
         self.register_buffer("Y", torch.zeros(num_train, num_classes))
         self.register_buffer("W", torch.zeros(bits, num_classes))
@@ -52,10 +53,9 @@ class DSDH(HashingLoss):
 
     def forward(self, u: torch.Tensor, labels: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
         with torch.no_grad():
-            self.U[index] = u.detach()
             self.Y[index] = labels.float()
             self.B[index] = torch.where(u > 0, 1.0, -1.0)
             b = self._update_codes(u.detach(), labels, index)
             self.B[index] = b
-        likelihood = pairwise_nll(u, self.U, label_similarity(labels, self.Y)).mean()
-        return likelihood + self.eta * (u - b).pow(2).mean()
+        likelihood = pairwise_nll(u, u, label_similarity(labels, labels)).mean()
+        return likelihood + self.eta * self.bits / self.num_train * (u - b).pow(2).mean()
