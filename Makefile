@@ -20,14 +20,14 @@ test: $(STAMP) chromium
 chromium:
 	@bash .ci/ensure-chromium.sh
 
-# Rebuild the shipped model zoo from scratch (about 1.5 hours on 2 CPU cores); reproduces assets/zoo.
+# Rebuild the shipped model zoo from scratch (70 minutes on 2 CPU cores); reproduces assets/zoo.
 zoo: $(STAMP)
 	$(PY) -m hashdemo zoo --build --jobs 2
 
 bench: $(STAMP)
-	$(PY) bench/ranking.py
-	$(PY) bench/attack_speed.py
-	$(PY) bench/lab_latency.py
+	PYTHONPATH=. $(PY) bench/ranking.py
+	PYTHONPATH=. $(PY) bench/lab_latency.py
+	PYTHONPATH=. $(PY) bench/attack_speed.py
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache

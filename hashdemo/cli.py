@@ -197,6 +197,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="hashdemo", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
 
+    def set_option(p, help_text: str):
+        p.add_argument("--set", dest="method_params", action="append", default=[], metavar="NAME=VALUE", help=help_text)
+
     def common(p, model: bool = True):
         if model:
             p.add_argument("--model", default=DEFAULT_MODEL, help="zoo:<name> or a folder written by 'train'")
@@ -218,14 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--topk", type=int, default=1000)
     p.add_argument("--download", action="store_true", help="allow downloading data or ImageNet weights")
     p.add_argument("--out", default=None, help="output folder (default runs/<name>)")
-    p.add_argument(
-        "--set",
-        dest="method_params",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="loss parameter, e.g. eta=1.0 for DPSH or lam=1e-4 for CSQ (repeatable)",
-    )
+    set_option(p, "loss parameter, e.g. eta=1.0 for DPSH or lam=1e-4 for CSQ (repeatable)")
     common(p, model=False)
     p.set_defaults(run=cmd_train)
 
@@ -249,14 +245,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--seed", type=int, default=0, help="random start and target-label draw")
         p.add_argument("--topk", type=int, default=1000, help="MAP@K and t-MAP@K; -1 = whole database")
         p.add_argument("--batch-size", type=int, default=250)
-        p.add_argument(
-            "--set",
-            dest="method_params",
-            action="append",
-            default=[],
-            metavar="NAME=VALUE",
-            help="method parameter, e.g. t=-0.8 or n_t=9 (repeatable)",
-        )
+        set_option(p, "method parameter, e.g. t=-0.8 or n_t=9 (repeatable)")
         p.add_argument(
             "--no-cache", action="store_true", help="recompute (and refresh the cache) even if a cached result exists"
         )

@@ -68,7 +68,10 @@ class AttackRun:
     target_labels: torch.Tensor | None
 
 
-def settings_key(system: HashingSystem, attack: attacks.Attack, queries: int, query_seed: int, topk: int) -> str:
+def settings_key(
+    system: HashingSystem, attack: attacks.Attack, queries: int, query_seed: int, topk: int, batch_size: int
+) -> str:
+    """Every setting a run's numbers depend on (batch size too: it sets each batch's random start)."""
     settings = {
         "model": system.name,
         "model_meta": system.meta,
@@ -76,6 +79,7 @@ def settings_key(system: HashingSystem, attack: attacks.Attack, queries: int, qu
         "queries": queries,
         "query_seed": query_seed,
         "topk": topk,
+        "batch_size": batch_size,
         "code": code_version(),
     }
     return hashlib.sha256(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()[:24]
@@ -146,7 +150,7 @@ def run_attack(
     attack = attacks.get(
         attack_name, system, eps=eps * UNIT, alpha=alpha * UNIT, steps=steps, seed=seed, **(params or {})
     )
-    key = settings_key(system, attack, queries, query_seed, topk)
+    key = settings_key(system, attack, queries, query_seed, topk, batch_size)
     if (use_cache or only_cached) and (cached := load_cached(key)) is not None:
         progress(queries, queries, f"{attack_name}: cached")
         return cached
@@ -199,6 +203,7 @@ def run_attack(
         torch.cat(hamming),
         torch.cat(to_target) if to_target else None,
     )
+    curves(system, run)  # cached next to the run, so a finished comparison opens without recomputing
     store(key, run)
     return run
 
@@ -257,7 +262,7 @@ def make_report(
 def curves(system: HashingSystem, run: AttackRun, ns=metrics.DEFAULT_NS) -> dict:
     """PR curve (by Hamming radius) and precision@N for the clean and adversarial codes of a run;
     for targeted attacks also against the target labels (t-precision). Cached next to the run."""
-    path = cache_dir() / "results" / f"{run.key}.curves.json"
+    path = _cache_paths(run.key)[0].with_suffix(".curves.json")
     if path.is_file():
         return json.loads(path.read_text())
     data = system.dataset

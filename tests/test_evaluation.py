@@ -38,6 +38,7 @@ def test_run_attack_report_and_cache(system, monkeypatch):
     ):
         assert key in r
     assert (cache_dir() / "results" / f"{first.key}.json").is_file()
+    assert (cache_dir() / "results" / f"{first.key}.curves.json").is_file()  # the Compare page's curves too
 
     def no_compute(*args, **kwargs):
         raise AssertionError("a cached run was recomputed")
@@ -46,6 +47,8 @@ def test_run_attack_report_and_cache(system, monkeypatch):
     again = evaluation.run_attack(system, "pga", **SMALL, seed=11)
     assert again.report == r
     assert evaluation.run_attack(system, "pga", **SMALL, seed=12, only_cached=True) is None  # a miss
+    # the batch size sets each batch's random start, so it is part of the key
+    assert evaluation.run_attack(system, "pga", **SMALL, seed=11, batch_size=8, only_cached=True) is None
 
 
 def test_targeted_report_has_t_map(system):
