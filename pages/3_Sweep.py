@@ -81,7 +81,12 @@ left, right = st.columns([3, 2])
 with left:
     ui.chart(fig, "sweep", f"sweep-{param}")
 with right:
-    st.dataframe(tables.sweep_table(rows, param), hide_index=True)
+    four_places = st.column_config.NumberColumn(format="%.4f")
+    st.dataframe(
+        tables.sweep_table(rows, param),
+        hide_index=True,
+        column_config={"MAP": four_places, "Perc. RMSE": four_places, "s / image": four_places},
+    )
     st.download_button(
         "Values as CSV", tables.render_sweep(rows, param, "csv"), f"sweep-{param}.csv", "text/csv", on_click="ignore"
     )
