@@ -30,8 +30,9 @@ def lecture(name: str) -> None:
         st.write(text)
 
 
-def show_image(image, caption: str) -> None:
-    st.image(image, caption=caption, output_format="PNG", width=IMAGE_PX)
+def show_png(image, caption: str | None = None, width: int | str = "content", where=st) -> None:
+    """Every image on this page goes out as PNG: Streamlit's default JPEG would blur the perturbation."""
+    where.image(image, caption=caption, output_format="PNG", width=width)
 
 
 st.title("Attack Lab")
@@ -136,10 +137,10 @@ if source == "From the query set":
     position = int(members[min(qindex, len(members) - 1)])
     query_image, query_labels = data.query.images([position]), data.query.labels[[position]]
     query_id = f"query-{position}"
-    right.image(
+    show_png(
         panels.upscale(panels.to_pil(query_image[0]), 168),
-        output_format="PNG",
-        caption=f"query #{position}: {data.label_names(query_labels[0])}",
+        f"query #{position}: {data.label_names(query_labels[0])}",
+        where=right,
     )
 else:
     upload = left.file_uploader("Image file (PNG, JPEG, ...; at most 20 MB)", key="upload")
@@ -163,8 +164,8 @@ else:
             query_labels[0, names.index(label)] = True
             query_id = "upload-" + hashlib.sha256(upload.getvalue()).hexdigest()[:12] + invert
             a, b = right.columns(2)
-            a.image(converted.original, caption="uploaded", output_format="PNG", width=168)
-            b.image(panels.upscale(converted.converted, 168), caption="what the model sees", output_format="PNG")
+            show_png(converted.original, "uploaded", width=168, where=a)
+            show_png(panels.upscale(converted.converted, 168), "what the model sees", where=b)
             right.caption("Conversion: " + "; ".join(converted.steps) + ".")
     else:
         right.info("Upload an image to attack it; the conversion to the dataset's format is shown here.")
@@ -244,33 +245,32 @@ st.subheader("Original, adversarial, perturbation")
 perturbation, gain = panels.perturbation_image(result.perturbation[0], run.settings["eps_255"] / 255)
 c1, c2, c3 = st.columns(3)
 with c1:
-    show_image(panels.upscale(panels.to_pil(result.images[0]), IMAGE_PX), "original")
+    show_png(panels.upscale(panels.to_pil(result.images[0]), IMAGE_PX), "original", IMAGE_PX)
 with c2:
-    show_image(panels.upscale(panels.to_pil(result.adversarial[0]), IMAGE_PX), "adversarial")
+    show_png(panels.upscale(panels.to_pil(result.adversarial[0]), IMAGE_PX), "adversarial", IMAGE_PX)
 with c3:
-    show_image(
+    show_png(
         panels.stamp(panels.upscale(perturbation, IMAGE_PX), f"x{gain:.1f}"),
         f"perturbation x{gain:.1f} (red +, blue -; +-eps = full scale)",
+        IMAGE_PX,
     )
 lecture("images")
 
 st.subheader("Hash codes")
-st.image(panels.titled(panels.code_strip(result.clean_codes[0]), "clean code"), output_format="PNG")
-st.image(
+show_png(panels.titled(panels.code_strip(result.clean_codes[0]), "clean code"))
+show_png(
     panels.titled(
         panels.code_strip(result.adversarial_codes[0], result.clean_codes[0]),
         f"adversarial code: {n['hamming_clean_adv']} of {system.bits} bits flipped (red)",
-    ),
-    output_format="PNG",
+    )
 )
 kind = attack_cls.target_kind or "target"
 if result.target_codes is not None:
-    st.image(
+    show_png(
         panels.titled(
             panels.code_strip(result.target_codes[0]),
             f"{kind} code (Hamming to adversarial: {n['hamming_target_adv']}, to clean: {n['hamming_target_clean']})",
-        ),
-        output_format="PNG",
+        )
     )
 lecture("codes")
 
@@ -278,14 +278,13 @@ st.subheader(f"Top-{run.settings['k']} retrieval")
 db = data.database
 for title, ret in (("original query", run.clean), ("adversarial query", run.adversarial)):
     st.markdown(f"**{title}**")
-    st.image(
+    show_png(
         panels.retrieval_grid(
             db.images(ret.indices),
             ret.relevant.tolist(),
             ret.distances.tolist(),
             None if ret.target_hit is None else ret.target_hit.tolist(),
-        ),
-        output_format="PNG",
+        )
     )
 lecture("retrieval")
 
