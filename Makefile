@@ -3,19 +3,30 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: app test zoo bench chromium clean
+.PHONY: app test lint zoo bench chromium clean
 
-$(STAMP): requirements.txt
+# the app's packages, then hashdemo itself (editable: the `hashdemo` command runs this checkout)
+$(STAMP): requirements.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q -r requirements.txt
+	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
+
+$(TEST_STAMP): $(STAMP) requirements-test.txt
+	$(PY) -m pip install -q -r requirements-test.txt
+	@touch $(TEST_STAMP)
 
 app: $(STAMP)
 	$(PY) -m streamlit run app.py --browser.gatherUsageStats false
 
-test: $(STAMP) chromium
+test: $(TEST_STAMP) chromium lint
 	$(PY) -m pytest
+
+lint: $(TEST_STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 
 chromium:
 	@bash .ci/ensure-chromium.sh

@@ -8,6 +8,7 @@ import torch
 
 from hashdemo import attacks
 from hashdemo.evaluation import run_attack
+from hashdemo.protocols import resolve
 from hashdemo.system import load_system
 
 MODEL = "zoo:fashion-dpsh-smallcnn-32"
@@ -37,16 +38,18 @@ def main() -> None:
     print(f"{'attack':12s} {'s/image':>9s} {'floor s/image':>14s} {'ratio':>7s}")
     floor_seconds(system.model, x, 5)  # warm-up
     for name in ["hag", "sdha", "pga", "pga-dagger", "p2p", "dhta", "tha", "ifgsm", "feature"]:
-        attack = attacks.get(name, system, eps=8 / 255, steps=args.steps)
-        attack(x[:4], y[:4])  # warm-up (and the one-off PrototypeNet for THA)
+        settings = resolve("pgd", name, {"steps": args.steps})
+        attack = attacks.get(name, system, **settings.params)
+        run = {"budget": settings.budget, "loop": settings.loop}
+        attack(x[:4], y[:4], **run)  # warm-up (and the one-off PrototypeNet for THA)
         floors, times = [], []
         for _ in range(3):  # alternate, so a drift in machine speed hits both alike
             floors.append(floor_seconds(system.model, x, args.steps))
-            times.append(attack(x, y).seconds)
+            times.append(attack(x, y, **run).seconds)
         floor, seconds = min(floors), min(times)
         print(f"{name:12s} {seconds / args.batch:9.5f} {floor / args.batch:14.5f} {seconds / floor:7.3f}")
     start = time.perf_counter()
-    report = run_attack(system, "pga", queries=1000, eps=8, steps=args.steps, use_cache=False).report
+    report = run_attack(system, resolve("pgd", "pga", {"steps": args.steps}), use_cache=False).report
     total = time.perf_counter() - start
     print(
         f"PgA on all 1,000 queries (T = {args.steps}, eps 8/255): {total:.1f} s wall, MAP {report['map_clean']:.4f} "

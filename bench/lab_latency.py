@@ -10,6 +10,8 @@ import torch
 
 from hashdemo import lab
 from hashdemo.figures import charts, panels
+from hashdemo.figures.paper import paper_figure
+from hashdemo.protocols import resolve
 from hashdemo.system import load_system
 
 MODEL = "zoo:fashion-dpsh-smallcnn-32"
@@ -18,8 +20,9 @@ MODEL = "zoo:fashion-dpsh-smallcnn-32"
 def click(system, position: int, attack: str) -> float:
     data = system.dataset
     start = time.perf_counter()
-    run = lab.run_lab(system, attack, data.query.images([position]), data.query.labels[[position]], eps=16, steps=100)
-    lab.paper_figure(system, run)
+    settings = resolve("lab", attack)
+    run = lab.run_lab(system, settings, data.query.images([position]), data.query.labels[[position]])
+    paper_figure(system, run)
     for ret in (run.clean, run.adversarial):
         panels.retrieval_grid(data.database.images(ret.indices), ret.relevant.tolist(), ret.distances.tolist())
     charts.trace_figure(run.result.trace, system.bits).to_json()
@@ -30,8 +33,10 @@ def measure(system) -> None:
     for attack in ("pga", "dhta", "hag"):
         click(system, 0, attack)  # warm-up
         times = [click(system, p, attack) for p in range(0, 1000, 100)]
-        print(f"{attack:5s}: click-to-result median {statistics.median(times):.3f} s, max {max(times):.3f} s "
-              f"over {len(times)} queries")
+        print(
+            f"{attack:5s}: click-to-result median {statistics.median(times):.3f} s, max {max(times):.3f} s "
+            f"over {len(times)} queries"
+        )
 
 
 def main() -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +12,7 @@ from safetensors.torch import load_file, save_file
 
 from .errors import DataNotFoundError, InvalidInputError, UnsafeFileError
 from .models import HashingModel, build_model
+from .paths import write_atomic
 
 FORMAT = "hashdemo-checkpoint-1"
 MODEL_FILE, META_FILE, CODES_FILE = "model.safetensors", "meta.json", "codes.safetensors"
@@ -52,13 +52,6 @@ def read_tensors(path: Path) -> dict[str, torch.Tensor]:
         return load_file(str(path))
     except (SafetensorError, OSError, ValueError) as exc:
         raise InvalidInputError(f"{path}: corrupt safetensors file ({exc})") from exc
-
-
-def write_atomic(path: Path, write) -> None:
-    """Write via a temporary file and rename, so a stopped run never leaves half a file."""
-    tmp = path.with_name(path.name + ".tmp")
-    write(tmp)
-    os.replace(tmp, path)
 
 
 def save(folder: Path, model: HashingModel, meta: dict, codes: dict[str, torch.Tensor]) -> None:

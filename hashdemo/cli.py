@@ -1,4 +1,4 @@
-"""Command line: python -m hashdemo train | eval | encode | attack | bench | sweep | zoo."""
+"""Command line: python -m hashdemo train | eval | encode | attack | bench | sweep | protocols | zoo."""
 
 from __future__ import annotations
 
@@ -9,9 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .defaults import DEFAULT_MODEL
 from .errors import HashdemoError, InvalidInputError
-
-DEFAULT_MODEL = "zoo:fashion-dpsh-smallcnn-32"
 
 
 def emit(payload, as_json: bool, text: str) -> None:
@@ -19,8 +18,8 @@ def emit(payload, as_json: bool, text: str) -> None:
 
 
 def cmd_train(args) -> None:
-    from .train import TrainConfig, train_and_save
     from .progress import StderrBar
+    from .train import TrainConfig, train_and_save
 
     config = TrainConfig(
         args.dataset,
@@ -94,7 +93,7 @@ def cmd_encode(args) -> None:
 
 
 def parse_params(pairs: list[str]) -> dict:
-    """--set t=-0.5 --set n_t=5 -> {"t": -0.5, "n_t": 5}."""
+    """--set t=-0.5 --set n_t=5 -> {"t": -0.5, "n_t": 5} (values read as JSON when they parse, else as text)."""
     out = {}
     for pair in pairs or []:
         key, sep, value = pair.partition("=")
@@ -107,52 +106,67 @@ def parse_params(pairs: list[str]) -> dict:
     return out
 
 
-def attack_settings(args) -> dict:
-    if args.eps < 0 or args.eps > 255:
-        raise InvalidInputError(f"--eps is in 1/255 units and must be in [0, 255], got {args.eps}")
-    return {
-        "queries": args.queries,
-        "query_seed": args.query_seed,
+def overrides(args) -> dict:
+    """The settings the user gave explicitly (flags left out keep the protocol's value)."""
+    given = {
         "eps": args.eps,
-        "alpha": args.alpha,
+        "step": args.step,
         "steps": args.steps,
+        "random_start": args.random_start,
         "seed": args.seed,
         "topk": args.topk,
+        "t_topk": args.t_topk,
+        "queries": args.queries,
+        "query_seed": args.query_seed,
         "batch_size": args.batch_size,
-        "params": parse_params(args.method_params),
-        "use_cache": not args.no_cache,
     }
+    return {k: v for k, v in given.items() if v is not None} | parse_params(args.method_params)
 
 
 def cmd_attack(args) -> None:
     from .evaluation import run_attack
     from .progress import StderrBar
+    from .protocols import resolve
     from .system import load_system
 
     system = load_system(args.model, args.device, args.data_root)
-    report = run_attack(system, args.attack, **attack_settings(args), progress=StderrBar()).report
+    settings = resolve(args.protocol, args.attack, overrides(args))
+    report = run_attack(system, settings, use_cache=not args.no_cache, progress=StderrBar()).report
     text = (
-        f"{report['title']} on {report['model']}, eps {report['eps']}/255, {report['steps']} steps, "
-        f"{report['queries']} queries: MAP@{report['topk']} {report['map_clean']:.4f} -> {report['map_adv']:.4f}"
+        f"{report['title']} on {report['model']} ({report['protocol']} protocol), eps {report['eps']:g}/255, "
+        f"{report['steps']} steps, {report['queries']} queries: MAP@{report['topk']} {report['map_clean']:.4f} -> "
+        f"{report['map_adv']:.4f}"
     )
     if report["targeted"]:
-        text += f", t-MAP {report['t_map_clean']:.4f} -> {report['t_map_adv']:.4f}"
-    emit(report, args.json, text + f", {report['seconds_per_image']:.4f} s/image")
+        text += f", t-MAP@{report['t_topk']} {report['t_map_clean']:.4f} -> {report['t_map_adv']:.4f}"
+    emit(
+        report,
+        args.json,
+        text + f", RMSE {report['perceptibility_rmse']:.4f}, {report['seconds_per_image']:.4f} s/image",
+    )
 
 
 def split_list(text: str) -> list[str]:
     return [item.strip() for item in text.split(",") if item.strip()]
 
 
+def attack_list(args) -> list[str]:
+    from .protocols import get_protocol
+
+    return split_list(args.attacks) if args.attacks else list(get_protocol(args.protocol).attacks)
+
+
 def cmd_bench(args) -> None:
     from .evaluation import run_attack
     from .progress import StderrBar
+    from .protocols import resolve
     from .system import load_system
     from .tables import render
 
     system = load_system(args.model, args.device, args.data_root)
-    settings = attack_settings(args)
-    reports = [run_attack(system, name, **settings, progress=StderrBar()).report for name in split_list(args.attacks)]
+    given = overrides(args)
+    settings = [resolve(args.protocol, name, given) for name in attack_list(args)]  # all checked before any runs
+    reports = [run_attack(system, s, use_cache=not args.no_cache, progress=StderrBar()).report for s in settings]
     print(render(reports, args.format))
 
 
@@ -163,20 +177,44 @@ def cmd_sweep(args) -> None:
     from .tables import render_sweep
 
     system = load_system(args.model, args.device, args.data_root)
-    try:
-        values = [float(v) for v in split_list(args.values)]
-    except ValueError as exc:
-        raise InvalidInputError(f"--values takes numbers separated by commas, got {args.values!r}") from exc
     rows = run_sweep(
-        system, args.sweep_param, values, split_list(args.attacks), base=attack_settings(args), progress=StderrBar()
+        system,
+        args.sweep_param,
+        split_list(args.values),
+        attack_list(args),
+        protocol=args.protocol,
+        overrides=overrides(args),
+        progress=StderrBar(),
     )
     print(render_sweep(rows, args.sweep_param, args.format))
 
 
-def cmd_zoo(args) -> None:
-    from . import zoo
+def cmd_protocols(args) -> None:
+    from dataclasses import asdict
 
-    entries = zoo.build(args.only, args.jobs) if args.build else zoo.list_models()
+    from .protocols import PROTOCOLS
+
+    if args.json:
+        emit([{**asdict(p), "lines": p.lines()} for p in PROTOCOLS.values()], True, "")
+        return
+    blocks = []
+    for p in PROTOCOLS.values():
+        head = f"{p.name}: {p.title} ({'ours' if p.ours else p.source})"
+        blocks.append(
+            "\n".join([head] + [f"  - {line}" for line in p.lines()] + [f"  - attacks: {', '.join(p.attacks)}"])
+        )
+    print("\n\n".join(blocks))
+
+
+def cmd_zoo(args) -> None:
+    from .zoo import list_models
+
+    if args.build:
+        from .zoo_build import build
+
+        entries = build(args.only, args.jobs)
+    else:
+        entries = list_models()
     lines = [f"zoo:{m['name']:<34} MAP@{m['topk']} {m['clean_map']:.4f}" for m in entries]
     emit(entries, args.json, "\n".join(lines) or "the zoo is empty (run make zoo)")
 
@@ -189,9 +227,9 @@ class Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .attacks import ATTACKS
     from .data import DATASETS
     from .hashing import METHODS
-    from .attacks import ATTACKS
     from .models import BACKBONES
 
     parser = Parser(prog="hashdemo", description=__doc__)
@@ -237,15 +275,37 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_encode)
 
     def attack_options(p):
-        p.add_argument("--queries", type=int, default=1000, help="how many queries (a seeded sample if < all)")
-        p.add_argument("--query-seed", type=int, default=0)
-        p.add_argument("--eps", type=float, default=8, help="L-inf budget in 1/255 units (papers: 8)")
-        p.add_argument("--alpha", type=float, default=1, help="step size in 1/255 units (papers: 1)")
-        p.add_argument("--steps", type=int, default=100, help="iterations T (PgA: 100)")
-        p.add_argument("--seed", type=int, default=0, help="random start and target-label draw")
-        p.add_argument("--topk", type=int, default=1000, help="MAP@K and t-MAP@K; -1 = whole database")
-        p.add_argument("--batch-size", type=int, default=250)
-        set_option(p, "method parameter, e.g. t=-0.8 or n_t=9 (repeatable)")
+        from .protocols import DEFAULT_PROTOCOL, PROTOCOLS
+
+        p.add_argument(
+            "--protocol",
+            default=DEFAULT_PROTOCOL,
+            choices=list(PROTOCOLS),
+            help="a paper's table settings (see 'hashdemo protocols'); the flags below override single ones",
+        )
+        p.add_argument("--queries", type=int, default=None, help="how many queries (a seeded sample if < all)")
+        p.add_argument("--query-seed", type=int, default=None)
+        p.add_argument("--eps", type=float, default=None, help="L-inf budget in 1/255 units (papers: 8)")
+        p.add_argument(
+            "--step", "--alpha", dest="step", type=float, default=None, help="PGD step size in 1/255 units (papers: 1)"
+        )
+        p.add_argument("--steps", type=int, default=None, help="iterations T (PgA: 100)")
+        p.add_argument(
+            "--random-start",
+            dest="random_start",
+            action=argparse.BooleanOptionalAction,
+            default=None,
+            help="start from x + U(-eps, eps) (default: each attack's paper; only PgA does)",
+        )
+        p.add_argument("--seed", type=int, default=None, help="random start and target-label draw")
+        p.add_argument("--topk", type=int, default=None, help="MAP@K; -1 = whole database")
+        p.add_argument("--t-topk", type=int, default=None, help="t-MAP@K; -1 = whole database")
+        p.add_argument("--batch-size", type=int, default=None)
+        set_option(
+            p,
+            "a method parameter (t=-0.8, n_t=9, omega=differentiable) or loop option (optimiser=sgd, "
+            "lr=0.0077, momentum=0.9, schedule=hag); repeatable",
+        )
         p.add_argument(
             "--no-cache", action="store_true", help="recompute (and refresh the cache) even if a cached result exists"
         )
@@ -257,18 +317,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_attack)
 
     p = sub.add_parser("bench", help="compare attacks on the same queries: the papers' table")
-    p.add_argument("--attacks", default="noise,hag,sdha,pga,p2p,dhta,tha")
+    p.add_argument("--attacks", default=None, help="comma-separated (default: the protocol's table rows)")
     p.add_argument("--format", choices=("md", "csv", "json", "latex"), default="md")
     attack_options(p)
     p.set_defaults(run=cmd_bench)
 
-    p = sub.add_parser("sweep", help="sweep eps, t, steps or bits for some attacks")
-    p.add_argument("--param", dest="sweep_param", choices=("eps", "t", "steps", "bits"), required=True)
+    p = sub.add_parser("sweep", help="sweep eps, step, steps, bits or a method parameter for some attacks")
+    p.add_argument("--param", dest="sweep_param", required=True, help="eps, step, steps, bits, or e.g. t, n_t")
     p.add_argument("--values", required=True, help="comma-separated, e.g. 2,4,8,16,32")
     p.add_argument("--attacks", default="pga")
     p.add_argument("--format", choices=("md", "csv", "json"), default="md")
     attack_options(p)
     p.set_defaults(run=cmd_sweep)
+
+    p = sub.add_parser("protocols", help="list the papers' protocols and what each sets")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=cmd_protocols)
 
     p = sub.add_parser("zoo", help="list the shipped models, or rebuild them (--build)")
     p.add_argument("--build", action="store_true", help="train the zoo from scratch (about an hour on 2 cores)")

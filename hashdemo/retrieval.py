@@ -7,8 +7,8 @@ run in a thread pool (NumPy releases the GIL), and only one chunk of distances i
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import torch

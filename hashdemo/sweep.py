@@ -1,15 +1,43 @@
-"""Sweep one parameter (eps, margin t, iterations T, or bit length) for one or more attacks."""
+"""Sweep one setting (eps, step, iterations T, bit length, or a method parameter such as the margin t) for one
+or more attacks. Iterations come from snapshots of one run per attack (HAG Table I, PgA Fig. 5a)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from . import attacks
+from .budget import EPS, STEP, STEPS
 from .errors import InvalidInputError
 from .evaluation import run_attack
+from .params import Param
 from .progress import Progress, silent
+from .protocols import resolve
 from .system import HashingSystem, load_system
 from .zoo import list_models
 
-PARAMS = ("eps", "t", "steps", "bits")
+BITS = Param(
+    "bits", 32, "code length K (zoo models that differ only in bits)", 1, None, integer=True, label="bit length"
+)
+BUDGET_PARAMS = {"eps": EPS, "step": STEP, "steps": STEPS, "bits": BITS}
+
+
+DEFAULT_VALUES = {
+    "eps": [2, 4, 8, 16, 32],
+    "step": [0.5, 1, 2, 4],
+    "steps": [10, 20, 50, 100, 200],
+    "bits": [16, 32, 64],
+}
+
+
+def default_values(param: Param) -> list:
+    """Values a first sweep of `param` shows: the papers' grids for the budget, else five across its range."""
+    if param.name in DEFAULT_VALUES:
+        return DEFAULT_VALUES[param.name]
+    if param.low is not None and param.high is not None:
+        return [round(param.low + (param.high - param.low) * f, 4) for f in (0.1, 0.3, 0.5, 0.7, 0.9)]
+    start = param.low if param.low is not None else 0
+    return [start + d for d in (0, 2, 4, 8, 16)] if param.integer else [param.default * f for f in (0.25, 0.5, 1, 2, 4)]
 
 
 class NotCached(Exception):
@@ -26,54 +54,98 @@ def sibling_models(system: HashingSystem) -> dict[int, str]:
     }
 
 
-def check(system: HashingSystem, param: str, values: list[float], attack_names: list[str]) -> None:
-    if param not in PARAMS:
-        raise InvalidInputError(f"cannot sweep {param!r}; choose one of {', '.join(PARAMS)}")
+def sweepable(attack_names: list[str]) -> dict[str, Param]:
+    """The settings one can sweep for these attacks: the budget, bit length, and numeric method parameters
+    that every chosen attack declares alike (HAG's t in [0, 1] and PgA's t in (-1, 0) are swept apart)."""
+    out = dict(BUDGET_PARAMS)
+    declared = [{p.name: p for p in attacks.attack_class(n).parameters if p.numeric} for n in attack_names]
+    if declared:
+        for name, param in declared[0].items():
+            if all(d.get(name) == param for d in declared[1:]):
+                out[name] = param
+    return out
+
+
+def check(system: HashingSystem, param: str, values: list[Any], attack_names: list[str]) -> list[float | int]:
+    """The values checked against the setting's declared range (in the user's units), or a clear error."""
+    if not attack_names:
+        raise InvalidInputError("choose at least one attack to sweep")
+    for name in attack_names:
+        attacks.attack_class(name)
+    choices = sweepable(attack_names)
+    if param not in choices:
+        raise InvalidInputError(
+            f"cannot sweep {param!r} for {', '.join(attack_names)}; choose one of {', '.join(choices)}"
+        )
     if not values:
         raise InvalidInputError("give at least one value to sweep")
-    if param == "t":
-        without = [a for a in attack_names if "t" not in attacks.ATTACKS[a].method_defaults]
-        if without:
-            raise InvalidInputError(f"{', '.join(without)} has no margin t (HAG and PgA have one)")
+    checked = [choices[param].check(v, "the sweep") for v in values]
     if param == "bits":
-        missing = [int(v) for v in values if int(v) not in sibling_models(system)]
+        siblings = sibling_models(system)
+        missing = [v for v in checked if v not in siblings]
         if missing:
             raise InvalidInputError(
-                f"no zoo model like {system.name} with {missing} bits; available: {sorted(sibling_models(system))}"
+                f"no zoo model like {system.name} with {', '.join(map(str, missing))} bits; "
+                f"available: {', '.join(map(str, sorted(siblings)))}"
             )
+    return checked
+
+
+def split_overrides(overrides: dict[str, Any], name: str) -> dict[str, Any]:
+    """The settings that apply to one attack: run and loop settings always, method parameters if it declares them."""
+    own = {p.name for p in attacks.attack_class(name).parameters}
+    every = {p.name for n in attacks.ATTACKS for p in attacks.attack_class(n).parameters}
+    return {k: v for k, v in overrides.items() if k in own or k not in every}
 
 
 def run_sweep(
     system: HashingSystem,
     param: str,
-    values: list[float],
+    values: list[Any],
     attack_names: list[str],
     *,
-    base: dict,
+    protocol: str,
+    overrides: dict[str, Any] | None = None,
     progress: Progress = silent,
-    should_stop=lambda: False,
+    should_stop: Callable[[], bool] = lambda: False,
+    only_cached: bool = False,
 ) -> list[dict]:
-    """One row per (value, attack): the attack's report with `value` set (same queries at every point)."""
-    check(system, param, values, attack_names)
-    rows = []
-    total = len(values) * len(attack_names)
-    for i, value in enumerate(values):
-        target = system
-        settings = dict(base)
-        settings["params"] = dict(settings.get("params") or {})
-        if param == "bits":
-            target = load_system(sibling_models(system)[int(value)], str(system.device))
-        elif param == "t":
-            settings["params"]["t"] = float(value)
-        elif param == "steps":
-            settings["steps"] = int(value)
-        else:
-            settings["eps"] = float(value)
-        for j, name in enumerate(attack_names):
-            params = {k: v for k, v in settings["params"].items() if k in attacks.ATTACKS[name].method_defaults}
-            run = run_attack(target, name, **{**settings, "params": params}, should_stop=should_stop)
+    """One row per (value, attack): the attack's report at that value (same queries at every point).
+
+    Every override applies (loop options included); a key that no chosen attack knows is an error.
+    """
+    values = check(system, param, values, attack_names)
+    overrides = dict(overrides or {})
+    known = {p.name for n in attack_names for p in attacks.attack_class(n).parameters}
+    stray = {p.name for n in attacks.ATTACKS for p in attacks.attack_class(n).parameters} - known
+    if set(overrides) & stray:
+        raise InvalidInputError(
+            f"{', '.join(sorted(set(overrides) & stray))} is not a setting of {', '.join(attack_names)}"
+        )
+    rows, total, done = [], len(attack_names) * (1 if param == "steps" else len(values)), 0
+    points = [max(values)] if param == "steps" else values
+    for value in points:
+        target = load_system(sibling_models(system)[value], str(system.device)) if param == "bits" else system
+        for name in attack_names:
+            given = split_overrides(overrides, name)
+            if param == "steps":
+                given.update(steps=value, record_at=values)
+            elif param != "bits":
+                given[param] = value
+            run = run_attack(target, resolve(protocol, name, given), should_stop=should_stop, only_cached=only_cached)
             if run is None:
                 raise NotCached(f"{name} at {param} = {value:g}")
-            rows.append({"param": param, "value": value, **run.report})
-            progress(i * len(attack_names) + j + 1, total, f"{param}={value} {name}")
-    return rows
+            rows += (
+                snapshot_rows(run.report, values)
+                if param == "steps"
+                else [{"param": param, "value": value, **run.report}]
+            )
+            done += 1
+            progress(done, total, f"{param}={value} {name}")
+    return sorted(rows, key=lambda r: (r["value"], attack_names.index(r["attack"])))
+
+
+def snapshot_rows(report: dict, values: list[int]) -> list[dict]:
+    """Rows of a steps sweep: the run's report with the numbers of the iterate at each requested iteration."""
+    by_iteration = {entry["iteration"]: entry for entry in report["by_iteration"]}
+    return [{**report, "param": "steps", "value": n, "steps": n, **by_iteration[n]} for n in values]

@@ -9,36 +9,12 @@ from pathlib import Path
 import torch
 
 from . import checkpoint
-from .data import ImageSet, RetrievalDataset, load_dataset
+from .data import RetrievalDataset, load_dataset
+from .devices import pick_device
+from .encoding import encode
 from .errors import DataNotFoundError, InvalidInputError
 from .models import HashingModel
-from .progress import Progress, silent
-
-
-def pick_device(device: str | None = "auto") -> torch.device:
-    """'auto' = the GPU when one is present, else the CPU."""
-    if device in (None, "auto"):
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise InvalidInputError("device 'cuda' asked for, but no GPU is available")
-    return torch.device(device)
-
-
-@torch.no_grad()
-def encode(
-    model: HashingModel,
-    images: ImageSet,
-    batch_size: int = 1000,
-    device: torch.device | None = None,
-    progress: Progress = silent,
-) -> torch.Tensor:
-    """+-1 int8 codes (N, K) of a whole image set, on the CPU."""
-    device = device or next(model.parameters()).device
-    out = []
-    for idx, batch in images.batches(batch_size):
-        out.append(model.encode(batch.to(device)).cpu())
-        progress(int(idx[-1]) + 1, len(images), "encoding")
-    return torch.cat(out) if out else torch.zeros(0, model.bits, dtype=torch.int8)
+from .zoo import model_dir
 
 
 @dataclass
@@ -68,8 +44,6 @@ class HashingSystem:
 
 def resolve(spec: str) -> Path:
     """'zoo:<name>' -> its folder in assets/zoo; anything else is a checkpoint folder path."""
-    from .zoo import model_dir
-
     if spec.startswith("zoo:"):
         return model_dir(spec[4:])
     path = Path(spec)

@@ -11,11 +11,12 @@ import torch
 
 from . import __version__, checkpoint
 from .data import load_dataset
+from .devices import pick_device
+from .encoding import encode
 from .hashing import get_method
 from .metrics import mean_average_precision
 from .models import build_model
 from .progress import Progress, silent
-from .system import encode, pick_device
 
 
 @dataclass

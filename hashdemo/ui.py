@@ -9,12 +9,14 @@ import streamlit as st
 import torch
 
 from . import attacks, zoo
+from .defaults import DEFAULT_ZOO_CHOICE as DEFAULT
 from .errors import HashdemoError
 from .figures import charts
+from .params import Param
+from .protocols import PROTOCOLS, Protocol, get_protocol, resolve
 from .system import HashingSystem, load_system
 
 BIND = {"bind": "query-params"}
-DEFAULT = {"dataset": "fashion", "backbone": "smallcnn", "method": "dpsh", "bits": 32}  # zoo:fashion-dpsh-smallcnn-32
 
 
 @st.cache_resource(show_spinner="Loading the model, its dataset and its database codes...")
@@ -164,34 +166,79 @@ def attack_picker(container=st.sidebar, default: str = "pga", options: list[str]
     )
 
 
-def margin_control(container, attack_name: str) -> dict:
-    """The margin t of HAG (mask, Eq. 7) or PgA (Eq. 12-14) when the attack has one."""
-    defaults = attacks.ATTACKS[attack_name].method_defaults
-    if "t" not in defaults:
-        return {}
-    if defaults["t"] >= 0:
-        value = container.slider(
-            "Margin t (HAG mask)",
-            0.0,
-            1.0,
-            float(defaults["t"]),
-            0.05,
-            key=f"t_{attack_name}",
-            **BIND,
-            help="HAG Eq. 7: bits already flipped by more than t leave the loss (paper: 0.5).",
+def param_controls(container, attack_name: str) -> dict:
+    """One control per parameter the attack declares (range and help from the declaration); returns the values
+    that differ from the defaults (the overrides)."""
+    out = {}
+    for param in attacks.attack_class(attack_name).parameters:
+        value = param_control(container, param, f"{param.name}_{attack_name}")
+        if value is not None and value != param.default:
+            out[param.name] = value
+    return out
+
+
+def param_control(container, param: Param, key: str):
+    """A selectbox for choices, a slider for a short closed range, a number box otherwise; None if fixed."""
+    common = {"key": key, "help": param.help, **BIND}
+    label = param.title[0].upper() + param.title[1:]
+    if param.choices is not None:
+        return container.selectbox(label, param.choices, index=param.choices.index(param.default), **common)
+    if param.low is not None and param.high is not None and param.high - param.low <= 2 and not param.integer:
+        step = 0.05
+        low, high = param.low + step * param.open_low, param.high - step * param.open_high
+        return container.slider(label, float(low), float(high), float(param.default), step, **common)
+    if param.low is not None and param.high is not None and param.low == param.high:
+        return None  # fixed by the method (P2P's n_t = 1)
+    kind = int if param.integer else float
+    return container.number_input(
+        label,
+        min_value=None if param.low is None else kind(param.low),
+        max_value=None if param.high is None else kind(param.high),
+        value=kind(param.default),
+        step=kind(1) if param.integer else None,
+        format=None if param.integer else "%g",
+        **common,
+    )
+
+
+def protocol_values(protocol: Protocol, attack: str | None = None) -> dict:
+    """The control values a protocol implies (eps, step, T, top-K); T is the attack's own under a paper protocol."""
+    steps = resolve(protocol, attack).budget.steps if attack else protocol.steps
+    return {
+        "eps": float(protocol.eps),
+        "step": float(protocol.step),
+        "steps": steps,
+        "topk": protocol.topk,
+        "t_topk": protocol.t_topk,
+    }
+
+
+def protocol_picker(container, default: str, attack: str | None = None) -> Protocol:
+    """The papers' protocols as one selector: choosing one sets the budget controls to its values, and
+    what it sets is listed under it."""
+
+    def apply() -> None:
+        chosen = get_protocol(st.session_state["protocol"])
+        for key, value in protocol_values(chosen, st.session_state.get("attack", attack)).items():
+            st.session_state[key] = value
+
+    name = url_selectbox(
+        container,
+        "Protocol",
+        list(PROTOCOLS),
+        "protocol",
+        default,
+        format_func=lambda n: f"{n}: {PROTOCOLS[n].title}",
+        on_change=apply,
+        help="A named bundle of every setting a paper's table uses (budget, optimiser, top-K, queries); the "
+        "controls below start at its values and any change you make is recorded as an override.",
+    )
+    protocol = get_protocol(name)
+    with container.expander(f"What '{name}' sets"):
+        st.caption(
+            ("hashdemo's own. " if protocol.ours else f"Source: {protocol.source}. ") + "; ".join(protocol.lines())
         )
-    else:
-        value = container.slider(
-            "Margin t (PgA)",
-            -0.95,
-            -0.05,
-            float(defaults["t"]),
-            0.05,
-            key=f"t_{attack_name}",
-            **BIND,
-            help="PgA Eq. 12-14: each bit of u = b* o f(x') is pushed until it reaches t (paper: -0.8).",
-        )
-    return {"t": value}
+    return protocol
 
 
 def show_error(exc: Exception, where=st) -> None:
@@ -208,7 +255,7 @@ def chart(fig, key: str, file_stem: str) -> None:
         fig, theme=None, key=key, config={"toImageButtonOptions": {"format": "svg", "filename": file_stem, "scale": 3}}
     )
     if charts.static_export_available():
-        for column, fmt, mime in zip(st.columns(2), ("svg", "png"), ("image/svg+xml", "image/png")):
+        for column, fmt, mime in zip(st.columns(2), ("svg", "png"), ("image/svg+xml", "image/png"), strict=True):
             column.download_button(
                 f"Chart as {fmt.upper()}",
                 lambda fmt=fmt: charts.to_image(fig, fmt),
@@ -237,48 +284,77 @@ def model_or_checkpoint(container=st.sidebar) -> str | None:
     return folder.strip() or spec
 
 
-def budget_controls(container=st.sidebar) -> dict:
-    """Query set and attack budget shared by the Compare and Sweep pages (eps, alpha in 1/255 units)."""
-    container.header("Queries and budget")
-    queries = container.slider(
-        "Queries",
-        10,
-        1000,
-        100,
-        10,
-        key="queries",
-        **BIND,
-        help="How many query images every attack gets (a seeded sample of the 1,000).",
-    )
-    query_seed = container.number_input("Query sample seed", 0, 10**6, 0, key="query_seed", **BIND)
-    eps = container.slider(
-        "Epsilon (1/255)", 0.0, 64.0, 8.0, 0.5, key="eps", **BIND, help="L-inf budget for every attack (papers: 8)."
-    )
-    alpha = container.slider(
-        "Step size (1/255)", 0.25, 8.0, 1.0, 0.25, key="alpha", **BIND, help="PGD step (papers: 1)."
-    )
-    steps = container.slider("Iterations T", 1, 500, 100, key="steps", **BIND, help="(PgA: 100)")
-    topk = container.select_slider(
-        "MAP@K",
-        [100, 500, 1000, 5000, -1],
-        1000,
-        key="topk",
-        **BIND,
-        format_func=lambda v: "all" if v < 0 else str(v),
-        help="HAG and DHTA report MAP@1000, PgA MAP@5000, ProS-GAN the whole database.",
-    )
-    seed = container.number_input(
-        "Seed", 0, 2**31 - 1, 0, key="seed", **BIND, help="Random start and target-label draws."
-    )
-    return {
-        "queries": queries,
-        "query_seed": int(query_seed),
-        "eps": eps,
-        "alpha": alpha,
-        "steps": steps,
-        "topk": topk,
-        "seed": int(seed),
+def budget_controls(container, protocol: Protocol, attack: str | None = None, query_set: bool = False) -> dict:
+    """eps, step, T (and for query sets: queries, top-K) starting at the protocol's values; returns the overrides.
+
+    Under a paper protocol each attack keeps its own optimiser and iterations unless "Same T" is switched on.
+    """
+    defaults = protocol_values(protocol, attack)
+    values = {
+        "eps": container.slider(
+            "Epsilon (1/255)",
+            0.0,
+            64.0,
+            defaults["eps"],
+            0.5,
+            key="eps",
+            **BIND,
+            help="L-inf budget: no pixel moves by more than eps/255 (papers: 8).",
+        ),
+        "step": container.slider(
+            "Step size (1/255)",
+            0.25,
+            8.0,
+            defaults["step"],
+            0.25,
+            key="step",
+            **BIND,
+            help="PGD's step eta (PgA Eq. 15): each iteration moves every pixel by step/255 (papers: 1).",
+        ),
     }
+    per_attack = protocol.optimiser == "paper" and attack is None
+    if not per_attack or container.toggle(
+        "Same T for every attack",
+        key="same_steps",
+        **BIND,
+        help="The protocol runs each attack for its own paper's iterations.",
+    ):
+        values["steps"] = container.slider(
+            "Iterations T",
+            1,
+            2000,
+            defaults["steps"],
+            key="steps",
+            **BIND,
+            help="Gradient steps (PgA: 100; HAG and DHTA: 2000).",
+        )
+    values["seed"] = container.number_input(
+        "Seed", 0, 2**31 - 1, 0, key="seed", **BIND, help="Random start and every random target or anchor draw."
+    )
+    if query_set:
+        values["queries"] = container.slider(
+            "Queries",
+            10,
+            1000,
+            100,
+            10,
+            key="queries",
+            **BIND,
+            help="How many query images every attack gets (a seeded sample of the 1,000).",
+        )
+        values["query_seed"] = container.number_input("Query sample seed", 0, 10**6, 0, key="query_seed", **BIND)
+        for key, label in (("topk", "MAP@K"), ("t_topk", "t-MAP@K")):
+            values[key] = container.select_slider(
+                label,
+                [100, 500, 1000, 5000, -1],
+                defaults[key],
+                key=key,
+                **BIND,
+                format_func=lambda v: "all" if v < 0 else str(v),
+                help="HAG and DHTA report MAP@1000, PgA MAP@5000, ProS-GAN the whole database.",
+            )
+    base = {**defaults, "seed": 0, "queries": None, "query_seed": 0}
+    return {k: v for k, v in values.items() if v != base.get(k)}
 
 
 def load_or_explain(spec: str | None, device: str = "auto") -> HashingSystem:

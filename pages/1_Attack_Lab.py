@@ -9,18 +9,14 @@ import torch
 from hashdemo import attacks, lab, ui
 from hashdemo.explain import NOTES
 from hashdemo.figures import charts, panels
+from hashdemo.figures.paper import paper_figure
+from hashdemo.protocols import resolve
+from hashdemo.uploads import convert_upload
 
 st.set_page_config(page_title="Attack Lab - hashdemo", layout="wide")
 ui.sidebar_nav()
 
-DEFAULTS = {"eps": 16.0, "alpha": 1.0, "steps": 100}  # eps 16/255: visible on the grey models (see README)
-PAPER = {"eps": 8.0, "alpha": 1.0, "steps": 100}  # PgA / THA comparison setting: eps 8/255, step 1/255, T = 100
 IMAGE_PX = 224
-
-
-def use_papers_setting() -> None:
-    for key, value in PAPER.items():
-        st.session_state[key] = value
 
 
 def lecture(name: str) -> None:
@@ -49,53 +45,11 @@ sb.header("Attack")
 attack_name = ui.attack_picker(sb)
 attack_cls = attacks.ATTACKS[attack_name]
 sb.caption(f"{attack_cls.paper}")
-eps = sb.slider(
-    "Epsilon (1/255)",
-    0.0,
-    64.0,
-    DEFAULTS["eps"],
-    0.5,
-    key="eps",
-    bind="query-params",
-    help="L-inf budget: no pixel moves by more than eps/255 (papers: 8).",
-)
-alpha = sb.slider(
-    "Step size (1/255)",
-    0.25,
-    8.0,
-    DEFAULTS["alpha"],
-    0.25,
-    key="alpha",
-    bind="query-params",
-    help="PGD step eta of PgA Eq. 15: each iteration moves every pixel by alpha/255 (papers: 1).",
-)
-steps = sb.slider(
-    "Iterations T",
-    1,
-    500,
-    DEFAULTS["steps"],
-    key="steps",
-    bind="query-params",
-    help="Number of gradient steps (PgA: 100; HAG and DHTA's own code: 2000).",
-)
-params = ui.margin_control(sb, attack_name)
-seed = sb.number_input(
-    "Seed",
-    0,
-    2**31 - 1,
-    0,
-    key="seed",
-    bind="query-params",
-    help="Seeds the random start U(-eps, eps) and any random target or anchor choice.",
-)
+protocol = ui.protocol_picker(sb, "lab", attack_name)
+overrides = ui.budget_controls(sb, protocol, attack_name)
+overrides |= ui.param_controls(sb, attack_name)
 device = sb.selectbox(
     "Device", ui.devices(), key="device", bind="query-params", help="auto = the GPU when one is present."
-)
-sb.button(
-    "Papers' setting (eps 8/255, step 1/255, T = 100)",
-    on_click=use_papers_setting,
-    help="The setting of the PgA and THA comparisons; the default here (eps 16/255) shows a clearer effect "
-    "on these small grey models.",
 )
 
 if spec is None:
@@ -153,7 +107,7 @@ else:
     label = left.selectbox("What is it? (for relevance and label-using attacks)", names, key="upload_label")
     if upload is not None:
         try:
-            converted = lab.convert_upload(
+            converted = convert_upload(
                 upload.getvalue(), data.image_shape, {"auto": None, "yes": True, "no": False}[invert]
             )
         except Exception as exc:
@@ -186,19 +140,12 @@ if attack_cls.targeted and query_labels is not None:
         target_labels[0, names.index(target)] = True
 
 k = st.slider("k (results shown and used for AP@k)", 5, 50, 10, 5, key="k", bind="query-params")
-config = (
-    spec,
-    device,
-    attack_name,
-    eps,
-    alpha,
-    steps,
-    tuple(sorted(params.items())),
-    int(seed),
-    query_id,
-    None if target_labels is None else tuple(target_labels[0].tolist()),
-    k,
-)
+try:
+    settings = resolve(protocol, attack_name, overrides)
+except Exception as exc:
+    ui.show_error(exc)
+    st.stop()
+config = (spec, device, settings, query_id, None if target_labels is None else tuple(target_labels[0].tolist()), k)
 
 # ----- running --------------------------------------------------------------------------------------------
 run_clicked = st.button("Run attack", type="primary", disabled=query_image is None)
@@ -210,23 +157,18 @@ if query_image is not None and (run_clicked or auto):
     try:
         run = lab.run_lab(
             system,
-            attack_name,
+            settings,
             query_image,
             query_labels,
             target_labels=target_labels,
-            eps=eps,
-            alpha=alpha,
-            steps=steps,
-            seed=int(seed),
             k=k,
-            params=params,
             extra={"query": query_id, "query_labels": data.label_names(query_labels[0])},
             progress=ui.step_progress(bar, attack_cls.title),
         )
     except Exception as exc:
         ui.show_error(exc)
     else:
-        st.session_state["lab"] = {"config": config, "run": run, "figure": lab.paper_figure(system, run)}
+        st.session_state["lab"] = {"config": config, "run": run, "figure": paper_figure(system, run)}
         st.query_params["run"] = "1"
     bar.empty()
 
@@ -242,7 +184,7 @@ n = run.numbers
 
 # ----- views ----------------------------------------------------------------------------------------------
 st.subheader("Original, adversarial, perturbation")
-perturbation, gain = panels.perturbation_image(result.perturbation[0], run.settings["eps_255"] / 255)
+perturbation, gain = panels.perturbation_image(result.perturbation[0], run.settings["eps"] / 255)
 c1, c2, c3 = st.columns(3)
 with c1:
     show_png(panels.upscale(panels.to_pil(result.images[0]), IMAGE_PX), "original", IMAGE_PX)
@@ -320,14 +262,18 @@ if "t_ap_clean" in n:
         help=f"before: {n['t_ap_clean']:.3f}",
     )
 cols = st.columns(4)
-cols[0].metric("Perceptibility RMSE (HAG)", f"{n['perceptibility_rmse']:.4f}")
-cols[1].metric("Perceptibility MSE (ProS-GAN)", f"{n['perceptibility_mse']:.5f}")
-cols[2].metric("L-inf (1/255)", f"{n['linf_255']:.2f}")
-cols[3].metric("Attack time", f"{n['seconds']:.2f} s", help=f"one-off setup: {n['setup_seconds']:.1f} s")
+cols[0].metric(
+    "Perceptibility (RMSE)",
+    f"{n['perceptibility_rmse']:.4f}",
+    help="sqrt(mean (x - x')^2) over pixels in [0,1], as HAG and ProS-GAN report it",
+)
+cols[1].metric("L-inf (1/255)", f"{n['linf_255']:.2f}")
+cols[2].metric("Attack time", f"{n['seconds']:.2f} s", help=f"one-off setup: {n['setup_seconds']:.1f} s")
 lecture("numbers")
 with st.expander(f"The attack: {attack_cls.title}"):
     st.latex(attack_cls.equation)
-    st.write(f"{attack_cls.paper}. Settings of this run: {run.settings['params']}")
+    st.write(f"{attack_cls.paper}.")
+    st.write("Settings of this run: " + lab.settings_text(run.settings, attack_cls) + ".")
 
 st.subheader("Export")
 e1, e2 = st.columns(2)

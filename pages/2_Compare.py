@@ -4,6 +4,8 @@ import streamlit as st
 
 from hashdemo import attacks, evaluation, tables, ui
 from hashdemo.figures import charts
+from hashdemo.protocols import resolve
+from hashdemo.report import curves as run_curves
 
 st.set_page_config(page_title="Compare - hashdemo", layout="wide")
 ui.sidebar_nav()
@@ -15,12 +17,17 @@ st.caption(
 )
 
 spec = ui.model_or_checkpoint(st.sidebar)
-settings = ui.budget_controls(st.sidebar)
+st.sidebar.header("Protocol and budget")
+protocol = ui.protocol_picker(st.sidebar, "pgd")
+overrides = ui.budget_controls(st.sidebar, protocol, query_set=True)
 names = list(attacks.ATTACKS)
-chosen = ui.url_multiselect(
-    st, "Attacks", names, "attacks", ["noise", "hag", "sdha", "pga", "p2p", "dhta", "tha"], format_func=ui.attack_label
-)
+chosen = ui.url_multiselect(st, "Attacks", names, "attacks", list(protocol.attacks), format_func=ui.attack_label)
 system = ui.load_or_explain(spec)
+try:
+    settings = {name: resolve(protocol, name, overrides) for name in chosen}
+except Exception as exc:
+    ui.show_error(exc)
+    st.stop()
 
 a, b = st.columns([1, 5])
 start = a.button("Run comparison", type="primary", disabled=not chosen)
@@ -37,8 +44,7 @@ if start:
         try:
             evaluation.run_attack(
                 system,
-                name,
-                **settings,
+                settings[name],
                 progress=lambda done, total, _, bar=bar, name=name: bar.progress(
                     done / total, text=f"{ui.attack_label(name)}: {done}/{total} queries"
                 ),
@@ -50,7 +56,7 @@ if start:
     status.empty()
     stop.empty()
 
-runs = {name: evaluation.run_attack(system, name, **settings, only_cached=True) for name in chosen}
+runs = {name: evaluation.run_attack(system, settings[name], only_cached=True) for name in chosen}
 done = {name: run for name, run in runs.items() if run is not None}
 missing = [ui.attack_label(n) for n, r in runs.items() if r is None]
 if missing:
@@ -59,19 +65,22 @@ if not done:
     st.stop()
 
 reports = [run.report for run in done.values()]
-st.subheader(f"MAP@{'all' if settings['topk'] < 0 else settings['topk']} and t-MAP on {system.name}")
+first = reports[0]
+st.subheader(f"MAP@{tables.k_text(first['topk'])} and t-MAP@{tables.k_text(first['t_topk'])} on {system.name}")
 st.markdown(tables.to_markdown(reports))
+iterations = sorted({r["steps"] for r in reports})
 st.caption(
-    f"{reports[0]['queries']} queries, eps {settings['eps']:g}/255, step {settings['alpha']:g}/255, "
-    f"T = {settings['steps']}. Bold: the strongest attack per column (lowest MAP, highest t-MAP) and the "
-    "least perceptible / fastest. Perceptibility: HAG's RMSE and ProS-GAN's MSE over pixels in [0,1]."
+    f"Protocol {protocol.name}; {first['queries']} queries, eps {first['eps']:g}/255, "
+    f"T = {', '.join(map(str, iterations))}. Bold: the strongest attack per column (lowest MAP, highest t-MAP) and "
+    "the least perceptible / fastest. Perceptibility: RMSE over pixels in [0,1]. Code rows query with the target "
+    "code itself (ProS-GAN Table 1)."
 )
 c1, c2, c3 = st.columns(3)
 c1.download_button("Table as CSV", tables.to_csv(reports), "compare.csv", "text/csv", on_click="ignore")
 c2.download_button("Table as Markdown", tables.to_markdown(reports), "compare.md", "text/markdown", on_click="ignore")
 c3.download_button("Table as LaTeX", tables.to_latex(reports), "compare.tex", "application/x-tex", on_click="ignore")
 
-curves = {name: evaluation.curves(system, run) for name, run in done.items()}
+curves = {name: run_curves(system, run) for name, run in done.items()}
 first = next(iter(curves.values()))
 pr = {"Clean": (first["pr_clean"]["precision"], first["pr_clean"]["recall"])}
 pr.update({attacks.ATTACKS[n].title: (c["pr_adv"]["precision"], c["pr_adv"]["recall"]) for n, c in curves.items()})

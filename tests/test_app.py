@@ -80,20 +80,30 @@ def test_each_attack_runs_from_the_page(name):
         assert any(label.startswith("t-AP@") for label in metrics(at))
 
 
-def test_controls_and_papers_setting():
+def test_controls_and_protocol_selector():
     at = lab()
-    at = click(at, "Papers' setting")
+    assert at.sidebar.slider(key="eps").value == 16.0  # the lab protocol
+    at.sidebar.selectbox(key="protocol").set_value("pga").run()
     assert at.sidebar.slider(key="eps").value == 8.0 and at.sidebar.slider(key="steps").value == 100
+    at.sidebar.selectbox(key="attack").set_value("hag").run()
+    at.sidebar.selectbox(key="protocol").set_value("hag").run()  # HAG's own optimiser: 2000 iterations, eps 0.039
+    assert at.sidebar.slider(key="steps").value == 2000
+    assert at.sidebar.slider(key="eps").value == pytest.approx(0.039 * 255)
+    assert any("SGD" in c.value for c in at.sidebar.caption)  # what the protocol sets is listed
+    at.sidebar.selectbox(key="protocol").set_value("pgd").run()
     at.selectbox(key="qclass").set_value("Bag").run()
     at.slider(key="qindex").set_value(7).run()
-    at.sidebar.selectbox(key="attack").set_value("hag").run()
     at.sidebar.slider(key="t_hag").set_value(0.3).run()
+    at.sidebar.slider(key="steps").set_value(40).run()
     at.slider(key="k").set_value(20).run()
     at = click(at, "Run attack")
     assert not at.exception and not at.error
     run = at.session_state["lab"]["run"]
-    assert run.settings["params"]["t"] == 0.3 and len(run.clean.indices) == 20
+    assert run.settings["t"] == 0.3 and len(run.clean.indices) == 20 and run.settings["steps"] == 40
+    assert run.settings["protocol"] == "pgd" and run.settings["overridden"] == ["steps", "t"]
     assert run.settings["query_labels"] == "Bag"
+    exported = json.loads(run.to_json())["settings"]
+    assert exported["eps"] == 8.0 and exported["schedule"] == "hag" and exported["random_start"] is False
     at = click(at, "Random query")
     assert not at.exception
 
@@ -118,7 +128,15 @@ def test_unavailable_combination_explains_and_keeps_the_page():
 
 
 def test_url_round_trip_reproduces_the_numbers():
-    params = {"attack": "hag", "eps": "12.0", "steps": "30", "seed": "3", "qclass": "Coat", "qindex": "4"}
+    params = {
+        "attack": "hag",
+        "eps": "12.0",
+        "steps": "30",
+        "seed": "3",
+        "qclass": "Coat",
+        "qindex": "4",
+        "step": "2.0",
+    }
     first = click(lab(params), "Run attack")
     assert first.query_params["run"] == "1" and first.query_params["attack"] == "hag"
     # a new session opened from the same link runs by itself and gets the same numbers
@@ -176,7 +194,7 @@ def test_bad_uploads_show_an_error_and_keep_the_page(data, message):
 
 
 def test_huge_upload_is_refused(monkeypatch):
-    from hashdemo import lab as lab_module
+    from hashdemo import uploads as lab_module
 
     monkeypatch.setattr(lab_module, "MAX_UPLOAD_PIXELS", 1000)
     from hashdemo.errors import InvalidInputError
@@ -210,7 +228,7 @@ def test_sweep_page_runs_and_rejects_bad_values():
     table = at.dataframe[0].value
     assert sorted(set(table["eps"])) == [4.0, 16.0] and len(table) == 4
     at.text_input(key="values_eps").set_value("4, lots").run()
-    assert any("numbers separated by commas" in e.value for e in at.error)
+    assert any("epsilon must be in [0, 255] (1/255)" in e.value and "'lots'" in e.value for e in at.error)
     at.selectbox(key="param").set_value("bits").run()
     at.text_input(key="values_bits").set_value("16, 48").run()
     assert any("48" in e.value for e in at.error)

@@ -4,9 +4,11 @@ import pytest
 import torch
 
 from hashdemo import attacks, metrics
+from hashdemo.attacks import Loop
+from hashdemo.budget import UNIT, Budget
 
-EPS = 16 / 255
 N = 64
+LAB = Budget.from_255(eps=16, step=1, steps=100)
 
 
 @pytest.fixture(scope="module")
@@ -29,13 +31,13 @@ def map_of(system, codes, labels) -> float:
 @pytest.fixture(scope="module")
 def noise(system, batch):
     x, y = batch
-    return attacks.get("noise", system, eps=EPS, seed=0)(x, y)
+    return attacks.get("noise", system)(x, y, budget=LAB)
 
 
 @pytest.mark.parametrize("name", ["hag", "sdha", "pga", "pga-dagger"])
 def test_non_targeted_attack_lowers_map_beyond_noise(system, batch, noise, name):
     x, y = batch
-    result = attacks.get(name, system, eps=EPS, steps=100, seed=0)(x, y)
+    result = attacks.get(name, system)(x, y, budget=LAB)
     clean, with_noise = map_of(system, result.clean_codes, y), map_of(system, noise.adversarial_codes, y)
     adversarial = map_of(system, result.adversarial_codes, y)
     assert clean > 0.75 and with_noise > clean - 0.05
@@ -45,7 +47,7 @@ def test_non_targeted_attack_lowers_map_beyond_noise(system, batch, noise, name)
 @pytest.mark.parametrize("name", ["p2p", "dhta", "tha", "ifgsm", "fgsm", "feature"])
 def test_targeted_attack_raises_t_map_beyond_noise(system, batch, noise, name):
     x, y = batch
-    result = attacks.get(name, system, eps=EPS, steps=100, seed=0)(x, y)
+    result = attacks.get(name, system)(x, y, budget=LAB)
     targets = result.target_labels
     assert not (targets & y).any()  # never the query's own label
     before = map_of(system, result.clean_codes, targets)
@@ -56,52 +58,116 @@ def test_targeted_attack_raises_t_map_beyond_noise(system, batch, noise, name):
 
 
 @pytest.mark.parametrize(
-    "name, options",
+    "name, loop",
     [
-        ("pga", {}),
-        ("hag", {"optimiser": "sgd", "lr": 500 / 255**2, "random_start": False}),
-        ("sdha", {"optimiser": "adam", "lr": 0.01}),
-        ("dhta", {}),
-        ("noise", {}),
-        ("fgsm", {}),
-        ("feature", {}),
+        ("pga", None),
+        ("hag", Loop("sgd", lr=500 * UNIT**2, momentum=0.9, schedule="hag")),
+        ("sdha", Loop("adam", lr=0.01)),
+        ("dhta", None),
+        ("noise", None),
+        ("fgsm", None),
+        ("feature", None),
     ],
 )
-@pytest.mark.parametrize("eps", [2 / 255, 8 / 255])
-def test_budget_is_never_exceeded(system, batch, name, options, eps):
+@pytest.mark.parametrize("eps", [2, 8])
+def test_budget_is_never_exceeded(system, batch, name, loop, eps):
     x, y = batch
-    result = attacks.get(name, system, eps=eps, steps=15, alpha=3 / 255, **options)(x[:16], y[:16])
-    assert float(result.linf.max()) <= eps + 1e-6
+    budget = Budget.from_255(eps=eps, step=3, steps=15, random_start=True)
+    result = attacks.get(name, system)(x[:16], y[:16], budget=budget, loop=loop)
+    assert float(result.linf.max()) <= eps * UNIT + 1e-6
     assert float(result.adversarial.min()) >= 0 and float(result.adversarial.max()) <= 1
+
+
+def test_perceptibility_is_rmse_fgsm_on_mid_grey_moves_every_pixel_by_eps(system):
+    """ProS-GAN Table 2's 3.06e-2 for FGSM at 8/255 is a root mean square: on a mid-grey image (no pixel
+    clipped at 0 or 1) FGSM moves every pixel by exactly eps, so the RMSE is 8/255."""
+    x = torch.full((3, 1, 28, 28), 0.5)
+    y = torch.nn.functional.one_hot(torch.tensor([0, 3, 7]), 10).bool()
+    result = attacks.get("fgsm", system)(x, y, budget=Budget.from_255(eps=8))
+    assert result.perceptibility_rmse.tolist() == pytest.approx([8 / 255] * 3, rel=1e-6)
+    assert result.settings["steps"] == 1 and result.settings["step"] == pytest.approx(8.0)
+
+
+@pytest.mark.parametrize("name", list(attacks.ATTACKS))
+def test_random_start_follows_each_paper(system, batch, name):
+    """Only PgA (Eq. 15) starts from x + U(-eps, eps); HAG, SDHA, P2P, DHTA, THA start from x (their papers
+    and public code); the noise baseline is nothing but its random start."""
+    x, y = batch
+    cls = attacks.ATTACKS[name]
+    expected = name in ("pga", "pga-dagger", "noise")
+    assert cls.random_start_for(Budget.from_255()) is expected
+    result = cls(system)(x[:4], y[:4], budget=Budget.from_255(eps=8, steps=1), record_at=[0])
+    moved = bool(result.snapshots[0].linf.max() > 0)
+    assert moved is expected
+
+
+def test_random_start_can_be_switched(system, batch):
+    x, y = batch
+    budget = Budget.from_255(eps=8, steps=1, random_start=True)
+    assert attacks.get("hag", system)(x[:4], y[:4], budget=budget, record_at=[0]).snapshots[0].linf.max() > 0
+    off = Budget.from_255(eps=8, steps=1, random_start=False)
+    assert attacks.get("pga", system)(x[:4], y[:4], budget=off, record_at=[0]).snapshots[0].linf.max() == 0
+
+
+def test_snapshots_equal_shorter_runs_without_a_schedule(system, batch):
+    """MAP at iteration n of one run (HAG Table I) is the run of n iterations when nothing depends on T."""
+    x, y = batch
+    pga = attacks.get("pga", system)
+    long = pga(x[:8], y[:8], budget=Budget.from_255(eps=8, steps=30, seed=4), record_at=[5, 17, 30])
+    for n in (5, 17):
+        short = pga(x[:8], y[:8], budget=Budget.from_255(eps=8, steps=n, seed=4))
+        assert torch.equal(long.snapshots[n].codes, short.adversarial_codes)
+        assert torch.allclose(long.snapshots[n].perceptibility_rmse.float(), short.perceptibility_rmse.float())
+    assert torch.equal(long.snapshots[30].codes, long.adversarial_codes)
+
+
+def test_snapshots_keep_the_full_runs_hag_schedule(system, batch):
+    """Under HAG's schedule, iteration n of a 2000-step run is still at alpha = 0.1 for n < 1000 (not rescaled)."""
+    x, y = batch
+    result = attacks.get("hag", system)(x[:2], y[:2], budget=Budget.from_255(eps=8, steps=40), record_at=[10])
+    assert result.trace.scale[:20].tolist() == pytest.approx([0.1] * 20) and result.trace.scale[-1] == 1.0
+    short = attacks.get("hag", system)(x[:2], y[:2], budget=Budget.from_255(eps=8, steps=10))
+    assert short.trace.scale[5] == pytest.approx(0.2)  # a 10-step run has its own, compressed schedule
 
 
 def test_same_seed_same_output_other_seed_differs(system, batch):
     x, y = batch
-    a = attacks.get("pga", system, eps=EPS, steps=20, seed=7)(x[:8], y[:8])
-    b = attacks.get("pga", system, eps=EPS, steps=20, seed=7)(x[:8], y[:8])
-    c = attacks.get("pga", system, eps=EPS, steps=20, seed=8)(x[:8], y[:8])
+    pga = attacks.get("pga", system)
+    a = pga(x[:8], y[:8], budget=Budget.from_255(eps=16, steps=20, seed=7))
+    b = pga(x[:8], y[:8], budget=Budget.from_255(eps=16, steps=20, seed=7))
+    c = pga(x[:8], y[:8], budget=Budget.from_255(eps=16, steps=20, seed=8))
     assert torch.equal(a.adversarial, b.adversarial) and torch.equal(a.trace.loss, b.trace.loss)
     assert not torch.equal(a.adversarial, c.adversarial)
-    d = attacks.get("dhta", system, eps=EPS, steps=5, seed=3)(x[:8], y[:8])
-    e = attacks.get("dhta", system, eps=EPS, steps=5, seed=3)(x[:8], y[:8])
+    dhta = attacks.get("dhta", system)
+    d = dhta(x[:8], y[:8], budget=Budget.from_255(eps=16, steps=5, seed=3))
+    e = dhta(x[:8], y[:8], budget=Budget.from_255(eps=16, steps=5, seed=3))
     assert torch.equal(d.target_labels, e.target_labels) and torch.equal(d.target_codes, e.target_codes)
 
 
 def test_trace_records_every_iterate(system, batch):
     x, y = batch
-    result = attacks.get("hag", system, eps=EPS, steps=30)(x[:4], y[:4])
+    result = attacks.get("hag", system)(x[:4], y[:4], budget=Budget.from_255(eps=16, steps=30))
     assert result.trace.loss.shape == (31, 4)
     assert result.trace.hamming_to_clean[0].sum() <= result.trace.hamming_to_clean[-1].sum()
     assert torch.equal(result.trace.hamming_to_clean[-1], result.hamming)
     assert result.trace.scale.tolist()[:15] == pytest.approx([0.1] * 15) and result.trace.scale[-1] == 1.0
-    pga = attacks.get("pga", system, eps=EPS, steps=30)(x[:4], y[:4])
+    pga = attacks.get("pga", system)(x[:4], y[:4], budget=Budget.from_255(eps=16, steps=30))
     assert torch.equal(pga.trace.hamming_to_target[-1], (pga.adversarial_codes != pga.target_codes).sum(1))
+
+
+def test_pga_fixed_and_differentiable_weights_differ_on_the_model(system, batch):
+    x, y = batch
+    budget = Budget.from_255(eps=8, steps=20)
+    fixed = attacks.get("pga", system)(x[:16], y[:16], budget=budget)
+    learned = attacks.get("pga", system, omega="differentiable")(x[:16], y[:16], budget=budget)
+    assert fixed.settings["omega"] == "fixed" and learned.settings["omega"] == "differentiable"
+    assert not torch.equal(fixed.adversarial, learned.adversarial)
 
 
 def test_pharos_code_agrees_with_class_structure(system, batch):
     """On single-label data the pharos code of a query retrieves its own class (it is b*, not -b*)."""
     from hashdemo.attacks.targets import pharos_code
 
-    x, y = batch
+    _x, y = batch
     codes = pharos_code(y, system.train_codes, system.dataset.train.labels)
     assert map_of(system, codes, y) > 0.9

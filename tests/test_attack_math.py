@@ -4,15 +4,16 @@ import itertools
 
 import pytest
 import torch
+from conftest import random_codes
 
 from hashdemo import attacks
-from hashdemo.attacks import Knowledge
+from hashdemo.attacks import Knowledge, Loop
 from hashdemo.attacks.loop import hag_schedule, optimise
 from hashdemo.attacks.losses import hag_loss, pga_dagger_loss, pga_loss, sdha_loss
 from hashdemo.attacks.targets import anchor_code, dice, pharos_code, relevant_code_sets, vote
+from hashdemo.budget import Budget
 from hashdemo.errors import InvalidInputError
 from hashdemo.models import build_model
-from conftest import random_codes
 
 
 def all_codes(bits):
@@ -97,10 +98,19 @@ def test_pga_loss_weights_and_mask_hand_worked():
     loss = pga_loss(out, pharos, -0.8)
     assert loss.item() == pytest.approx((2.1 * 0.5 + 1.1 * -0.5 + 0.9 * -0.7) / 3)
     loss.backward()
-    # d/du (u - 2t) u = 2 (u - t); times b*_k / pi; masked bit has no gradient
-    expected = [2 * (0.5 + 0.8) / 3, -2 * (-0.5 + 0.8) / 3, 0.0, 2 * (-0.7 + 0.8) / 3]
-    assert out.grad[0].tolist() == pytest.approx(expected)
+    # omega is a weight (Eq. 11-12), fixed within the step: d/du_k = w_k / pi, times b*_k; masked bit: none
+    assert out.grad[0].tolist() == pytest.approx([2.1 / 3, -1.1 / 3, 0.0, 0.9 / 3])
     assert pga_dagger_loss(out.detach(), pharos).item() == pytest.approx((0.5 - 0.5 - 0.9 - 0.7) / 4)
+
+
+def test_pga_loss_with_differentiable_weights_hand_worked():
+    pharos = torch.tensor([[1.0, -1.0, 1.0, 1.0]])
+    out = torch.tensor([[0.5, 0.5, -0.9, -0.7]], requires_grad=True)
+    loss = pga_loss(out, pharos, -0.8, fixed_weights=False)
+    assert loss.item() == pytest.approx((2.1 * 0.5 + 1.1 * -0.5 + 0.9 * -0.7) / 3)  # same value
+    loss.backward()
+    # d/du (u - 2t) u = 2 (u - t); times b*_k / pi
+    assert out.grad[0].tolist() == pytest.approx([2 * 1.3 / 3, -2 * 0.3 / 3, 0.0, 2 * 0.1 / 3])
 
 
 def test_sdha_loss_against_direct_computation():
@@ -134,10 +144,9 @@ def test_loop_projects_and_steps_by_sign():
     out = optimise(
         x,
         objective,
-        lambda t, s, loss, pre: seen.append(t),
-        eps=0.1,
-        step_size=0.03,
-        steps=5,
+        lambda t, s, x_t, loss, pre: seen.append(t),
+        budget=Budget(eps=0.1, step=0.03, steps=5),
+        loop=Loop(),
         random_start=False,
         generator=torch.Generator().manual_seed(0),
     )
@@ -160,29 +169,55 @@ def tiny():
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        ({"eps": -0.1}, "eps must be in"),
-        ({"eps": 1.5}, "eps must be in"),
-        ({"steps": 0}, "steps must be"),
-        ({"alpha": 0}, "step size"),
-        ({"optimiser": "lbfgs"}, "optimiser must be"),
-        ({"optimiser": "sgd"}, "learning rate"),
-        ({"gamma": 3}, "has no parameter"),
-        ({"t": 0.3}, r"\(-1, 0\)"),
-        ({"schedule": "cosine"}, "schedule must be"),
+        ({"eps": -0.1}, r"epsilon must be in \[0, 255\] \(1/255\)"),
+        ({"eps": 300}, r"epsilon must be in \[0, 255\]"),
+        ({"steps": 0}, r"iterations T must be a whole number in \[1, 5000\]"),
+        ({"steps": 2.5}, "iterations T must be a whole number"),
+        ({"step": 0}, r"step size must be in \(0, 255\]"),
+        ({"seed": -1}, "seed must be"),
     ],
 )
-def test_parameter_validation(tiny, kwargs, message):
+def test_budget_validation_in_the_users_units(kwargs, message):
+    with pytest.raises(InvalidInputError, match=message):
+        Budget.from_255(**kwargs)
+
+
+@pytest.mark.parametrize(
+    "loop, message",
+    [
+        (Loop(optimiser="lbfgs"), "optimiser must be one of pgd, sgd, adam"),
+        (Loop(optimiser="sgd"), "needs a positive learning rate"),
+        (Loop(schedule="cosine"), "schedule must be one of none, hag"),
+        (Loop(momentum=1.0), r"momentum must be in \[0, 1\)"),
+    ],
+)
+def test_loop_validation(tiny, loop, message):
+    model, knowledge = tiny
+    x, y = torch.rand(2, 1, 28, 28), torch.nn.functional.one_hot(torch.tensor([0, 1]), 4).bool()
+    with pytest.raises(InvalidInputError, match=message):
+        attacks.get("pga", model, knowledge=knowledge)(x, y, budget=Budget.from_255(steps=1), loop=loop)
+
+
+@pytest.mark.parametrize(
+    "name, params, message",
+    [
+        ("pga", {"gamma": 3}, "PgA has no setting gamma; it takes t, omega"),
+        ("pga", {"t": 0.3}, r"margin t \(PgA\) must be in \(-1, 0\)"),
+        ("pga", {"omega": "learned"}, "must be one of fixed, differentiable"),
+        ("hag", {"t": -0.2}, r"margin t \(HAG mask\) must be in \[0, 1\]"),
+        ("dhta", {"n_t": 0}, "n_t must be a whole number of at least 1"),
+        ("dhta", {"n_t": 2.5}, "n_t must be a whole number"),
+        ("p2p", {"n_t": 3}, r"n_t must be a whole number in \[1, 1\]"),
+    ],
+)
+def test_method_parameters_are_checked_against_their_declaration(tiny, name, params, message):
     model, knowledge = tiny
     with pytest.raises(InvalidInputError, match=message):
-        attacks.get("pga", model, knowledge=knowledge, **kwargs)
+        attacks.get(name, model, knowledge=knowledge, **params)
 
 
-def test_method_specific_validation(tiny):
-    model, knowledge = tiny
-    with pytest.raises(InvalidInputError, match="margin t must be >= 0"):
-        attacks.get("hag", model, t=-0.2)
-    with pytest.raises(InvalidInputError, match="n_t must be a positive integer"):
-        attacks.get("dhta", model, knowledge=knowledge, n_t=0)
+def test_missing_knowledge_and_unknown_attack(tiny):
+    model, _ = tiny
     with pytest.raises(InvalidInputError, match="needs train codes"):
         attacks.get("pga", model)
     with pytest.raises(InvalidInputError, match="unknown attack"):
@@ -193,15 +228,18 @@ def test_call_validation(tiny):
     model, knowledge = tiny
     x = torch.rand(2, 1, 28, 28)
     y = torch.nn.functional.one_hot(torch.tensor([0, 1]), 4).bool()
+    one = {"budget": Budget.from_255(steps=1)}
     with pytest.raises(InvalidInputError, match="needs the queries' labels"):
-        attacks.get("pga", model, knowledge=knowledge, steps=1)(x)
+        attacks.get("pga", model, knowledge=knowledge)(x, **one)
     with pytest.raises(InvalidInputError, match="give target_labels, or labels"):
-        attacks.get("dhta", model, knowledge=knowledge, steps=1)(x)
+        attacks.get("dhta", model, knowledge=knowledge)(x, **one)
     with pytest.raises(InvalidInputError, match="must differ from the query's labels"):
-        attacks.get("dhta", model, knowledge=knowledge, steps=1)(x, y, target_labels=y)
+        attacks.get("dhta", model, knowledge=knowledge)(x, y, target_labels=y, **one)
     with pytest.raises(InvalidInputError, match=r"in \[0, 1\]"):
-        attacks.get("hag", model, steps=1)(x * 255)
+        attacks.get("hag", model)(x * 255, **one)
     with pytest.raises(InvalidInputError, match="multi-hot of shape"):
-        attacks.get("pga", model, knowledge=knowledge, steps=1)(x, y[:, :3])
+        attacks.get("pga", model, knowledge=knowledge)(x, y[:, :3], **one)
     with pytest.raises(InvalidInputError, match="float tensor"):
-        attacks.get("hag", model, steps=1)(torch.zeros(2, 28, 28, dtype=torch.uint8))
+        attacks.get("hag", model)(torch.zeros(2, 28, 28, dtype=torch.uint8), **one)
+    with pytest.raises(InvalidInputError, match="snapshots must be taken at iterations 0..1"):
+        attacks.get("hag", model)(x, **one, record_at=[2])

@@ -1,15 +1,15 @@
 import pytest
 import torch
+from conftest import random_codes
 
 from hashdemo import retrieval
-from conftest import random_codes
 
 
 def brute_force_rank(q: torch.Tensor, db: torch.Tensor) -> list[list[int]]:
     """Sort (Hamming distance, database index) pairs in pure Python."""
     out = []
     for code in q.tolist():
-        dist = [sum(a != b for a, b in zip(code, item)) for item in db.tolist()]
+        dist = [sum(a != b for a, b in zip(code, item, strict=True)) for item in db.tolist()]
         out.append([i for _, i in sorted((d, i) for i, d in enumerate(dist))])
     return out
 
@@ -56,6 +56,7 @@ def test_distances_for_any_bit_length(bits):
 
 def test_bit_length_mismatch_is_a_clear_error():
     import pytest
+
     from hashdemo.errors import InvalidInputError
 
     g = torch.Generator().manual_seed(4)
@@ -69,4 +70,4 @@ def test_a_million_item_database():
     q = db[[123_456, 999_999]].clone()
     idx, dist = retrieval.rank(q, db, topk=5)
     assert dist[:, 0].tolist() == [0, 0]
-    assert idx[0, 0] == 123_456 or dist[0, 0] == 0 and int(idx[0, 0]) < 123_456
+    assert idx[0, 0] == 123_456 or (dist[0, 0] == 0 and int(idx[0, 0]) < 123_456)

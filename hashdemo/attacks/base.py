@@ -1,19 +1,27 @@
-"""The attack base class: a target-code strategy (prepare), a loss, and the shared optimiser loop."""
+"""The attack contract: a target-code strategy (prepare -> Plan), a loss, and the shared optimiser loop.
+
+Attacks are stateless: they hold the model, what the attacker knows and the method's own parameters;
+the budget (eps, step, T, random start, seed) and the loop come with each call.
+"""
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, fields, replace
 from typing import Any, ClassVar
 
 import torch
 
+from .. import metrics
+from ..budget import Budget
 from ..data import ImageSet
 from ..errors import InvalidInputError
 from ..models import HashingModel, binarize
+from ..params import Param, check_all
 from ..progress import Progress, silent
-from .loop import OPTIMISERS, SCHEDULES, optimise
-from .result import AttackResult, Trace
+from .loop import LOOP_PARAMS, Loop, optimise
+from .result import AttackResult, Snapshot, Trace
 from .targets import draw_target_labels
 
 
@@ -33,6 +41,34 @@ class Knowledge:
         return cls(system.train_codes, data.train.labels, system.database_codes, data.database.labels, data.database)
 
 
+@dataclass
+class Plan:
+    """What prepare() works out once per batch; subclasses add the loss's inputs (one row per query)."""
+
+    target_code: torch.Tensor | None = None  # int8 (B, K): shown, traced and reported as a query row
+    setup_seconds: float = 0.0  # one-off work, reported apart from the attack time
+
+    def select(self, index: torch.Tensor) -> Plan:
+        """The plan of a subset of the batch's queries (every per-query tensor indexed alike)."""
+        return replace(
+            self,
+            **{
+                f.name: getattr(self, f.name)[index]
+                for f in fields(self)
+                if isinstance(getattr(self, f.name), torch.Tensor)
+            },
+        )
+
+
+@dataclass(frozen=True)
+class PaperSetting:
+    """An attack's own optimiser in its paper: what the papers' protocols run it with."""
+
+    steps: int
+    loop: Loop
+    source: str
+
+
 class Attack:
     """Base class. Subclasses set the class attributes and override prepare() and loss()."""
 
@@ -45,64 +81,158 @@ class Attack:
     target_kind: ClassVar[str | None] = None  # name of the target code: "pharos", "anchor", "prototype", ...
     needs_labels: ClassVar[bool] = False
     needs: ClassVar[tuple[str, ...]] = ()  # Knowledge fields required
-    method_defaults: ClassVar[dict[str, Any]] = {}
-    loop_defaults: ClassVar[dict[str, Any]] = {}
-    paper_settings: ClassVar[dict[str, Any]] = {}  # the paper's own optimiser setting, one click away
+    parameters: ClassVar[tuple[Param, ...]] = ()  # the method's own parameters, declared once
+    random_start: ClassVar[bool] = False  # the paper's start: only PgA (Eq. 15) draws x_0 = x + U(-eps, eps)
+    default_loop: ClassVar[Loop] = Loop()  # under PGD at a given budget (e.g. HAG's tanh schedule)
+    paper_setting: ClassVar[PaperSetting | None] = None  # the paper's own optimiser and iterations
+    fixed_steps: ClassVar[int | None] = None  # noise takes no step, FGSM exactly one
 
-    def __init__(
-        self,
-        model,
-        *,
-        eps: float = 8 / 255,
-        alpha: float = 1 / 255,
-        steps: int = 100,
-        random_start: bool | None = None,
-        seed: int = 0,
-        optimiser: str | None = None,
-        lr: float | None = None,
-        schedule: str | None = None,
-        knowledge: Knowledge | None = None,
-        **method_params,
-    ):
+    def __init__(self, model, knowledge: Knowledge | None = None, **params: Any):
         self.model: HashingModel = model if isinstance(model, HashingModel) else model.model
         self.knowledge = knowledge or (Knowledge() if isinstance(model, HashingModel) else Knowledge.of(model))
-        loop = {"random_start": True, "optimiser": "pgd", "lr": None, "schedule": "none", **self.loop_defaults}
-        given = {"random_start": random_start, "optimiser": optimiser, "lr": lr, "schedule": schedule}
-        loop.update({k: v for k, v in given.items() if v is not None})
-        unknown = set(method_params) - set(self.method_defaults)
-        if unknown:
-            raise InvalidInputError(
-                f"{self.name} has no parameter {', '.join(sorted(unknown))}; "
-                f"it takes {', '.join(self.method_defaults) or 'none'}"
-            )
-        self.eps, self.alpha, self.steps, self.seed = float(eps), float(alpha), int(steps), int(seed)
-        self.random_start, self.optimiser = bool(loop["random_start"]), loop["optimiser"]
-        self.lr, self.schedule = loop["lr"], loop["schedule"]
-        self.params = {**self.method_defaults, **method_params}
-        self.validate()
-
-    # ----- validation -------------------------------------------------------------------------------
-    def validate(self) -> None:
-        if not 0 <= self.eps <= 1:
-            raise InvalidInputError(
-                f"eps must be in [0, 1] (pixels are in [0,1]; 8/255 = {8 / 255:.4f}), got {self.eps}"
-            )
-        if self.alpha <= 0:
-            raise InvalidInputError(f"step size alpha must be positive, got {self.alpha}")
-        if self.steps < 1:
-            raise InvalidInputError(f"steps must be at least 1, got {self.steps}")
-        if self.optimiser not in OPTIMISERS:
-            raise InvalidInputError(f"optimiser must be one of {', '.join(OPTIMISERS)}, got {self.optimiser!r}")
-        if self.optimiser != "pgd" and not (self.lr and self.lr > 0):
-            raise InvalidInputError(f"optimiser {self.optimiser!r} needs a positive learning rate lr")
-        if self.schedule not in SCHEDULES:
-            raise InvalidInputError(f"schedule must be one of {', '.join(SCHEDULES)}, got {self.schedule!r}")
+        self.params = check_all(self.parameters, params, self.title)
         for field_name in self.needs:
             if getattr(self.knowledge, field_name) is None:
                 raise InvalidInputError(
                     f"{self.name} needs {field_name.replace('_', ' ')} "
                     "(pass a HashingSystem, or knowledge=Knowledge(...))"
                 )
+
+    # ----- the three choices --------------------------------------------------------------------------
+    def prepare(self, x: torch.Tensor, clean_pre: torch.Tensor, labels, target_labels, draw: torch.Generator) -> Plan:
+        """The target-code strategy, once per batch."""
+        return Plan()
+
+    def loss(self, out: torch.Tensor, x_adv: torch.Tensor, x: torch.Tensor, plan: Plan, scale: float) -> torch.Tensor:
+        """Per-query loss to minimise, from the tanh output tanh(scale * H) at the current scale."""
+        raise NotImplementedError
+
+    def objective(self, x_adv: torch.Tensor, x: torch.Tensor, scale: float, plan: Plan):
+        pre = self.model.pre_tanh(x_adv)
+        return self.loss(torch.tanh(scale * pre), x_adv, x, plan, scale), pre
+
+    # ----- what a budget means for this attack --------------------------------------------------------
+    @classmethod
+    def steps_for(cls, budget: Budget) -> int:
+        return budget.steps if cls.fixed_steps is None else cls.fixed_steps
+
+    @classmethod
+    def step_size_for(cls, budget: Budget) -> float:
+        return budget.step
+
+    @classmethod
+    def random_start_for(cls, budget: Budget) -> bool:
+        return cls.random_start if budget.random_start is None else budget.random_start
+
+    def settings(self, budget: Budget, loop: Loop) -> dict:
+        """Every setting that determines the result (for tables, caches and exports), eps and step in 1/255."""
+        return {
+            "attack": self.name,
+            "eps": budget.eps_255,
+            "step": round(self.step_size_for(budget) * 255, 6),
+            "steps": self.steps_for(budget),
+            "random_start": self.random_start_for(budget),
+            "seed": budget.seed,
+            **loop.to_json(),
+            **self.params,
+        }
+
+    # ----- running ----------------------------------------------------------------------------------
+    def target_pool(self) -> torch.Tensor:
+        labels = (
+            self.knowledge.train_labels if self.knowledge.train_labels is not None else self.knowledge.database_labels
+        )
+        if labels is None:
+            raise InvalidInputError(f"{self.name}: give target_labels (no dataset labels to draw them from)")
+        return labels
+
+    def __call__(
+        self,
+        images: torch.Tensor,
+        labels: torch.Tensor | None = None,
+        target_labels: torch.Tensor | None = None,
+        *,
+        budget: Budget,
+        loop: Loop | None = None,
+        record_at: Sequence[int] = (),
+        keep_images: bool = False,
+        progress: Progress = silent,
+    ) -> AttackResult:
+        """Attack a batch (B, C, H, W) in [0,1]; snapshots of the iterates at `record_at` come with the result."""
+        loop = loop or self.default_loop
+        check_loop(loop)
+        steps = self.steps_for(budget)
+        self._check_batch(images, labels, target_labels)
+        if self.fixed_steps is None and any(not 0 <= n <= steps for n in record_at):
+            raise InvalidInputError(f"snapshots must be taken at iterations 0..{steps}, got {sorted(record_at)}")
+        wanted: dict[int, list[int]] = {}  # iterate -> the requested iterations it answers (noise, FGSM: the last)
+        for n in record_at:
+            wanted.setdefault(min(n, steps), []).append(n)
+        device = next(self.model.parameters()).device
+        generator = torch.Generator(device=device).manual_seed(budget.seed)
+        draw = torch.Generator().manual_seed(budget.seed + 1)
+        start = time.perf_counter()
+        if self.targeted and target_labels is None:
+            target_labels = draw_target_labels(labels, self.target_pool(), draw)
+        x = images.detach().to(device)
+        with torch.no_grad():
+            clean_pre = self.model.pre_tanh(x)
+        clean_codes = binarize(clean_pre)
+        plan = self.prepare(x, clean_pre, labels, target_labels, draw)
+        target_code = plan.target_code
+        rows: dict[str, list] = {"loss": [], "clean": [], "target": [], "scale": []}
+        snapshots: dict[int, Snapshot] = {}
+
+        def record(t: int, scale: float, x_t: torch.Tensor, loss: torch.Tensor, pre: torch.Tensor) -> None:
+            codes = binarize(pre)
+            rows["last"] = codes
+            rows["loss"].append(loss.float().cpu())
+            rows["clean"].append((codes != clean_codes).sum(1).cpu())
+            if target_code is not None:
+                rows["target"].append((codes != target_code).sum(1).cpu())
+            rows["scale"].append(scale)
+            if t in wanted:
+                shot = Snapshot(
+                    codes.cpu(),
+                    metrics.perceptibility_rmse(x, x_t).cpu(),
+                    metrics.linf(x, x_t).cpu(),
+                    x_t.cpu().clone() if keep_images else None,
+                )
+                snapshots.update({n: shot for n in wanted[t]})
+            progress(t, steps, self.name)
+
+        x_adv = optimise(
+            x,
+            lambda xa, s: self.objective(xa, x, s, plan),
+            record,
+            budget=budget,
+            loop=loop,
+            random_start=self.random_start_for(budget),
+            generator=generator,
+            steps=steps,
+            step_size=self.step_size_for(budget),
+        )
+        seconds = time.perf_counter() - start - plan.setup_seconds
+        trace = Trace(
+            torch.stack(rows["loss"]),
+            torch.stack(rows["clean"]),
+            torch.stack(rows["target"]) if rows["target"] else None,
+            torch.tensor(rows["scale"]),
+        )
+        return AttackResult(
+            attack=self.name,
+            images=images.detach().cpu(),
+            adversarial=x_adv.cpu(),
+            clean_codes=clean_codes.cpu(),
+            adversarial_codes=rows["last"].cpu(),
+            target_codes=None if target_code is None else target_code.cpu(),
+            target_labels=None if target_labels is None else target_labels.bool().cpu(),
+            trace=trace,
+            seconds=seconds,
+            setup_seconds=plan.setup_seconds,
+            settings=self.settings(budget, loop),
+            snapshots=dict(sorted(snapshots.items())),
+        )
 
     def _check_batch(self, images: torch.Tensor, labels, target_labels) -> None:
         if not isinstance(images, torch.Tensor) or images.ndim != 4 or not images.is_floating_point():
@@ -134,110 +264,10 @@ class Attack:
                 return labels.shape[1]
         return None
 
-    # ----- the three choices --------------------------------------------------------------------------
-    def prepare(self, x: torch.Tensor, clean_pre: torch.Tensor, labels, target_labels, draw: torch.Generator) -> dict:
-        """The target-code strategy: returns a plan dict; plan['target_code'] is shown and traced if present."""
-        return {}
 
-    def loss(self, out: torch.Tensor, x_adv: torch.Tensor, x: torch.Tensor, plan: dict, scale: float) -> torch.Tensor:
-        """Per-query loss to minimise, from the tanh output tanh(scale * H) at the current scale."""
-        raise NotImplementedError
-
-    def objective(self, x_adv: torch.Tensor, x: torch.Tensor, scale: float, plan: dict):
-        pre = self.model.pre_tanh(x_adv)
-        return self.loss(torch.tanh(scale * pre), x_adv, x, plan, scale), pre
-
-    def loop_steps(self) -> int:
-        return self.steps
-
-    # ----- running ----------------------------------------------------------------------------------
-    def target_pool(self) -> torch.Tensor:
-        labels = (
-            self.knowledge.train_labels if self.knowledge.train_labels is not None else self.knowledge.database_labels
-        )
-        if labels is None:
-            raise InvalidInputError(f"{self.name}: give target_labels (no dataset labels to draw them from)")
-        return labels
-
-    def __call__(
-        self,
-        images: torch.Tensor,
-        labels: torch.Tensor | None = None,
-        target_labels: torch.Tensor | None = None,
-        progress: Progress = silent,
-    ) -> AttackResult:
-        self._check_batch(images, labels, target_labels)
-        device = next(self.model.parameters()).device
-        generator = torch.Generator(device=device).manual_seed(self.seed)
-        draw = torch.Generator().manual_seed(self.seed + 1)
-        start = time.perf_counter()
-        if self.targeted and target_labels is None:
-            target_labels = draw_target_labels(labels, self.target_pool(), draw)
-        x = images.detach().to(device)
-        with torch.no_grad():
-            clean_pre = self.model.pre_tanh(x)
-        clean_codes = binarize(clean_pre)
-        plan = self.prepare(x, clean_pre, labels, target_labels, draw)
-        setup = plan.pop("setup_seconds", 0.0)
-        target_code = plan.get("target_code")
-        rows: dict[str, list] = {"loss": [], "clean": [], "target": [], "scale": []}
-
-        def record(t: int, scale: float, loss: torch.Tensor, pre: torch.Tensor) -> None:
-            codes = binarize(pre)
-            rows["last"] = codes
-            rows["loss"].append(loss.float().cpu())
-            rows["clean"].append((codes != clean_codes).sum(1).cpu())
-            if target_code is not None:
-                rows["target"].append((codes != target_code).sum(1).cpu())
-            rows["scale"].append(scale)
-            progress(t, self.loop_steps(), self.name)
-
-        x_adv = optimise(
-            x,
-            lambda xa, s: self.objective(xa, x, s, plan),
-            record,
-            eps=self.eps,
-            step_size=self.alpha,
-            steps=self.loop_steps(),
-            random_start=self.random_start,
-            generator=generator,
-            optimiser=self.optimiser,
-            lr=self.lr,
-            schedule=self.schedule,
-        )
-        adv_codes = rows["last"]
-        seconds = time.perf_counter() - start - setup
-        trace = Trace(
-            torch.stack(rows["loss"]),
-            torch.stack(rows["clean"]),
-            torch.stack(rows["target"]) if rows["target"] else None,
-            torch.tensor(rows["scale"]),
-        )
-        return AttackResult(
-            attack=self.name,
-            images=images.detach().cpu(),
-            adversarial=x_adv.cpu(),
-            clean_codes=clean_codes.cpu(),
-            adversarial_codes=adv_codes.cpu(),
-            target_codes=None if target_code is None else target_code.cpu(),
-            target_labels=None if target_labels is None else target_labels.bool().cpu(),
-            trace=trace,
-            seconds=seconds,
-            setup_seconds=setup,
-            params=self.settings(),
-        )
-
-    def settings(self) -> dict:
-        """Every setting that determines the result (for tables, caches and exports)."""
-        return {
-            "attack": self.name,
-            "eps": self.eps,
-            "alpha": self.alpha,
-            "steps": self.loop_steps(),
-            "random_start": self.random_start,
-            "seed": self.seed,
-            "optimiser": self.optimiser,
-            "lr": self.lr,
-            "schedule": self.schedule,
-            **self.params,
-        }
+def check_loop(loop: Loop) -> None:
+    """Every loop option within its declared range; sgd and adam need a positive learning rate."""
+    for param in LOOP_PARAMS:
+        param.check(getattr(loop, param.name), "the loop")
+    if loop.optimiser != "pgd" and not loop.lr > 0:
+        raise InvalidInputError(f"optimiser {loop.optimiser!r} needs a positive learning rate lr")

@@ -1,19 +1,20 @@
 """Baseline: FGSM on the DHTA loss (ProS-GAN Table 2): one signed step of size eps towards the anchor code."""
 
+from ..budget import Budget
+from .base import PaperSetting
 from .dhta import DHTA
+from .loop import Loop
 
 
 class FGSM(DHTA):
-    """x' = clip(x - eps * sign(grad of -(1/K) h_a . f(x))), from x (no random start)."""
+    """x' = clip(x - eps * sign(grad of -(1/K) h_a . f(x))), from x (no random start, no schedule)."""
 
     name, title, group = "fgsm", "DHTA + FGSM", "baseline"
     paper = "Goodfellow et al., ICLR 2015, on the DHTA loss as in ProS-GAN (Table 2)"
-    loop_defaults = {"random_start": False, "schedule": "none"}
-    paper_settings = {}
+    default_loop = Loop()
+    fixed_steps = 1
+    paper_setting = PaperSetting(1, Loop(), "ProS-GAN Table 2: one step of eps")
 
-    def __init__(self, model, **kwargs):
-        super().__init__(model, **kwargs)
-        self.alpha = self.eps
-
-    def loop_steps(self) -> int:
-        return 1
+    @classmethod
+    def step_size_for(cls, budget: Budget) -> float:
+        return budget.eps

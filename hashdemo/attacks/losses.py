@@ -13,15 +13,19 @@ def hag_loss(out: torch.Tensor, clean_out: torch.Tensor, t: float) -> torch.Tens
     return torch.where(m > 0, (inner + 1).pow(2), torch.zeros_like(inner))
 
 
-def pga_loss(out: torch.Tensor, pharos: torch.Tensor, t: float) -> torch.Tensor:
+def pga_loss(out: torch.Tensor, pharos: torch.Tensor, t: float, fixed_weights: bool = True) -> torch.Tensor:
     """PgA Eq. 11-14 (negated to minimise): (1/pi) sum_k m_k w_k u_k, u = b* o f(x'), w_k = u_k - 2t, m_k = [u_k > t].
 
-    w depends on u (not detached), so each active bit contributes (u_k - t)^2 - t^2 and settles at t.
+    fixed_weights (default): omega is a weighting vector (Eq. 11-12, Fig. 2), held fixed within a step, so the
+    gradient is w_k / pi. False: omega is differentiated too, each active bit contributing (u_k - t)^2 - t^2.
     """
     u = pharos * out
     mask = (u > t).float().detach()
     pi = mask.sum(1)
-    value = (mask * (u - 2 * t) * u).sum(1) / pi.clamp(min=1)
+    weights = u - 2 * t
+    if fixed_weights:
+        weights = weights.detach()
+    value = (mask * weights * u).sum(1) / pi.clamp(min=1)
     return torch.where(pi > 0, value, torch.zeros_like(value))
 
 

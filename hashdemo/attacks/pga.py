@@ -2,14 +2,18 @@
 
 import torch
 
-from ..errors import InvalidInputError
-from .base import Attack
+from ..params import Param
+from .base import Attack, PaperSetting, Plan
+from .loop import Loop
 from .losses import pga_loss
 from .targets import pharos_code
 
 
 class PgA(Attack):
-    """Pharos code from training codes with Dice weights (Eq. 7-8), weighted masked loss (Eq. 11-14), PGD (Eq. 15)."""
+    """Pharos code from training codes with Dice weights (Eq. 7-8), weighted masked loss (Eq. 11-14), PGD (Eq. 15).
+
+    PGD with random start x_0 = x + U(-eps, eps), T = 100, step 1/255, eps 8/255 (Sec. 4.1).
+    """
 
     name, title, group = "pga", "PgA", "non-targeted"
     paper = "Efficient Evaluation of Adversarial Robustness for Deep Hashing based Retrieval (PgA)"
@@ -20,17 +24,32 @@ class PgA(Attack):
     needs_labels = True
     needs = ("train_codes", "train_labels")
     target_kind = "pharos"
-    method_defaults = {"t": -0.8}
+    parameters = (
+        Param(
+            "t",
+            -0.8,
+            "PgA Eq. 12-14: each bit of u = b* o f(x') is pushed until it reaches t",
+            -1.0,
+            0.0,
+            open_low=True,
+            open_high=True,
+            label="margin t (PgA)",
+        ),
+        Param(
+            "omega",
+            "fixed",
+            "fixed: omega is a weight held within a step (Eq. 11-12, Fig. 2); "
+            "differentiable: omega is differentiated too (hashdemo's first reading)",
+            choices=("fixed", "differentiable"),
+            label="weights omega",
+        ),
+    )
+    random_start = True
+    paper_setting = PaperSetting(100, Loop(), "PgA Sec. 4.1, Eq. 15")
 
-    def validate(self) -> None:
-        super().validate()
-        if not -1 < self.params.get("t", -0.5) < 0:
-            raise InvalidInputError(f"PgA's margin t must be in (-1, 0) (paper: -0.8), got {self.params['t']}")
-
-    def prepare(self, x, clean_pre, labels, target_labels, draw) -> dict:
+    def prepare(self, x, clean_pre, labels, target_labels, draw) -> Plan:
         k = self.knowledge
-        code = pharos_code(labels.cpu(), k.train_codes, k.train_labels).to(x.device)
-        return {"target_code": code, "pharos": code.float()}
+        return Plan(target_code=pharos_code(labels.cpu(), k.train_codes, k.train_labels).to(x.device))
 
-    def loss(self, out, x_adv, x, plan, scale) -> torch.Tensor:
-        return pga_loss(out, plan["pharos"], self.params["t"])
+    def loss(self, out, x_adv, x, plan: Plan, scale) -> torch.Tensor:
+        return pga_loss(out, plan.target_code.float(), self.params["t"], self.params["omega"] == "fixed")

@@ -2,16 +2,17 @@
 
 import torch
 
+from .base import Plan
 from .losses import pga_dagger_loss
 from .pga import PgA
 
 
 class PgADagger(PgA):
-    """Pharos code (Eq. 7), loss max -(1/K) b*^T f(x') (Eq. 10), PGD."""
+    """Pharos code (Eq. 7), loss max -(1/K) b*^T f(x') (Eq. 10), PGD with random start (Eq. 15)."""
 
     name, title = "pga-dagger", "PgA†"
     equation = r"\max_{x'}\ \mathcal{L}_a=-\tfrac{1}{K}\,(b^\star)^\top f(x')"
-    method_defaults = {}
+    parameters = ()
 
-    def loss(self, out, x_adv, x, plan, scale) -> torch.Tensor:
-        return pga_dagger_loss(out, plan["pharos"])
+    def loss(self, out, x_adv, x, plan: Plan, scale) -> torch.Tensor:
+        return pga_dagger_loss(out, plan.target_code.float())

@@ -1,4 +1,4 @@
-"""What an attack returns: adversarial images, codes, target code, timing and a per-iteration trace."""
+"""What an attack returns: adversarial images, codes, target code, timing, a per-iteration trace and snapshots."""
 
 from __future__ import annotations
 
@@ -20,6 +20,16 @@ class Trace:
 
 
 @dataclass
+class Snapshot:
+    """The iterate x_n at a requested iteration n of the same run (HAG Table I, PgA Fig. 5a report MAP at n)."""
+
+    codes: torch.Tensor  # int8 (B, K)
+    perceptibility_rmse: torch.Tensor  # (B,)
+    linf: torch.Tensor  # (B,)
+    images: torch.Tensor | None = None  # (B, C, H, W) when asked for (the Attack Lab's iteration scrubber)
+
+
+@dataclass
 class AttackResult:
     attack: str
     images: torch.Tensor  # clean, (B, C, H, W) in [0,1], CPU
@@ -31,7 +41,8 @@ class AttackResult:
     trace: Trace
     seconds: float  # wall time of the attack itself
     setup_seconds: float = 0.0  # one-off work outside it (training a PrototypeNet)
-    params: dict = field(default_factory=dict)
+    settings: dict = field(default_factory=dict)
+    snapshots: dict[int, Snapshot] = field(default_factory=dict)
 
     @property
     def perturbation(self) -> torch.Tensor:
@@ -44,10 +55,6 @@ class AttackResult:
     @property
     def perceptibility_rmse(self) -> torch.Tensor:
         return metrics.perceptibility_rmse(self.images, self.adversarial)
-
-    @property
-    def perceptibility_mse(self) -> torch.Tensor:
-        return metrics.perceptibility_mse(self.images, self.adversarial)
 
     @property
     def hamming(self) -> torch.Tensor:

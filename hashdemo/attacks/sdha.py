@@ -1,15 +1,29 @@
 """SDHA (Lu et al., ICMR 2021): push the code away from the codes of the query's relevant training items."""
 
+from dataclasses import dataclass
+
 import torch
 
 from ..models import binarize
-from .base import Attack
+from ..params import Param
+from .base import Attack, PaperSetting, Plan
+from .loop import Loop
 from .losses import sdha_loss
 from .targets import relevant_code_sets
 
 
+@dataclass
+class SDHAPlan(Plan):
+    codes: torch.Tensor | None = None  # (B, U, K) relevant training codes, deduplicated
+    counts: torch.Tensor | None = None  # (B, U) how often each occurs (0 = padding)
+
+
 class SDHA(Attack):
-    """Relevant training codes (own code if none), SDHA's surrogate-Hamming, AP-weighted loss plus MSE."""
+    """Relevant training codes (own code if none), SDHA's surrogate-Hamming, AP-weighted loss plus MSE.
+
+    Not among the seeds: follows shared/reference/implementations.md (public code: Adam lr 0.01, 1500
+    iterations, HAG's schedule, start at x).
+    """
 
     name, title, group = "sdha", "SDHA", "non-targeted"
     paper = "Lu et al., A Smart Adversarial Attack on Deep Hashing Based Image Retrieval, ICMR 2021"
@@ -20,15 +34,19 @@ class SDHA(Attack):
     )
     needs_labels = True
     needs = ("train_codes", "train_labels")
-    method_defaults = {"sigma": 5.0, "z": 0.5, "weight": 25.0}
-    loop_defaults = {"schedule": "hag"}
-    paper_settings = {"optimiser": "adam", "lr": 0.01, "steps": 1500, "random_start": False, "schedule": "hag"}
+    parameters = (
+        Param("sigma", 5.0, "slope of the sigmoid in the surrogate Hamming distance", 0.0, None, open_low=True),
+        Param("z", 0.5, "exponent of the AP-oriented weight (D_H + 1e-8)^-z", 0.0, None),
+        Param("weight", 25.0, "weight of the Hamming term (times 1/K) against the MSE", 0.0, None),
+    )
+    default_loop = Loop(schedule="hag")
+    paper_setting = PaperSetting(1500, Loop("adam", lr=0.01, schedule="hag"), "SDHA public code (implementations.md)")
 
-    def prepare(self, x, clean_pre, labels, target_labels, draw) -> dict:
+    def prepare(self, x, clean_pre, labels, target_labels, draw) -> SDHAPlan:
         k = self.knowledge
         codes, counts = relevant_code_sets(labels.cpu(), k.train_codes, k.train_labels, binarize(clean_pre).cpu())
-        return {"codes": codes.to(x.device), "counts": counts.to(x.device)}
+        return SDHAPlan(codes=codes.to(x.device), counts=counts.to(x.device))
 
-    def loss(self, out, x_adv, x, plan, scale) -> torch.Tensor:
+    def loss(self, out, x_adv, x, plan: SDHAPlan, scale) -> torch.Tensor:
         p = self.params
-        return sdha_loss(out, x_adv, x, plan["codes"], plan["counts"], p["sigma"], p["z"], p["weight"])
+        return sdha_loss(out, x_adv, x, plan.codes, plan.counts, p["sigma"], p["z"], p["weight"])

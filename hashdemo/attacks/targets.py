@@ -63,7 +63,7 @@ def relevant_code_sets(
     """
     sets = []
     relevant = (query_labels.float() @ labels.float().T) > 0
-    for row, own in zip(relevant, fallback):
+    for row, own in zip(relevant, fallback, strict=True):
         members = codes[row] if row.any() else own[None]
         unique, counts = torch.unique(members, dim=0, return_counts=True)
         sets.append((unique.float(), counts.float()))

@@ -3,13 +3,19 @@
 import torch
 
 from ..models import binarize
-from .base import Attack
+from ..params import Param
+from .base import Attack, PaperSetting, Plan
+from .loop import Loop
 from .losses import inner_product_loss
 from .prototype import cached_prototype_net
 
 
 class THA(Attack):
-    """Prototype code sign(P(y_t)) from a PrototypeNet trained on the training codes, inner-product loss, PGD."""
+    """Prototype code sign(P(y_t)) from a PrototypeNet trained on the training codes, inner-product loss.
+
+    Plain PGD from x: step 1/255, eps 8/255, 100 iterations (implementations.md); the PrototypeNet is
+    trained once per model and cached on disk (its time is reported as setup, apart from the attack).
+    """
 
     name, title, group = "tha", "THA", "targeted"
     paper = "Wang et al., Targeted Attack and Defense for Deep Hashing, SIGIR 2021"
@@ -17,16 +23,22 @@ class THA(Attack):
     targeted = True
     target_kind = "prototype"
     needs = ("train_codes", "train_labels")
-    method_defaults = {"proto_steps": 500, "proto_lr": 1e-4}
+    parameters = (
+        Param(
+            "proto_steps", 500, "Adam steps that train the PrototypeNet (cached per model)", 1, 100_000, integer=True
+        ),
+        Param("proto_lr", 1e-4, "Adam learning rate of the PrototypeNet (THA: 1e-4)", 0.0, 1.0, open_low=True),
+    )
+    paper_setting = PaperSetting(100, Loop(), "THA (implementations.md): PGD-100, step 1/255")
 
-    def prepare(self, x, clean_pre, labels, target_labels, draw) -> dict:
+    def prepare(self, x, clean_pre, labels, target_labels, draw) -> Plan:
         k = self.knowledge
         net, seconds = cached_prototype_net(
-            k.train_codes, k.train_labels, steps=int(self.params["proto_steps"]), lr=float(self.params["proto_lr"])
+            k.train_codes, k.train_labels, steps=self.params["proto_steps"], lr=self.params["proto_lr"]
         )
         with torch.no_grad():
             code = binarize(net(target_labels.cpu()))
-        return {"target_code": code.to(x.device), "setup_seconds": seconds}
+        return Plan(target_code=code.to(x.device), setup_seconds=seconds)
 
-    def loss(self, out, x_adv, x, plan, scale) -> torch.Tensor:
-        return inner_product_loss(out, plan["target_code"].float())
+    def loss(self, out, x_adv, x, plan: Plan, scale) -> torch.Tensor:
+        return inner_product_loss(out, plan.target_code.float())

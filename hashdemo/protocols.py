@@ -1,0 +1,278 @@
+"""The papers' protocols: named, frozen bundles of every setting a seed's table uses, and hashdemo's own.
+
+`resolve(protocol, attack, overrides)` turns a protocol plus the user's explicit settings into the one
+RunSettings object that runs, caches and is written into every JSON report.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .attacks import LOOP_PARAMS, attack_class
+from .attacks.loop import Loop
+from .budget import SEED, UNIT, Budget
+from .errors import InvalidInputError
+from .params import Param
+
+TOPK = Param(
+    "topk", 1000, "MAP@K over the top K retrieved; -1 = the whole database", -1, None, integer=True, label="MAP@K"
+)
+QUERIES = Param("queries", 1000, "how many query images (a seeded sample when fewer than all)", 1, None, integer=True)
+BATCH = Param("batch_size", 250, "queries attacked together (sets each batch's random start)", 1, 100_000, integer=True)
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """Every setting behind a table: budget, optimiser per attack, top-K, queries, targets, snapshots."""
+
+    name: str
+    title: str
+    source: str  # where each value is stated
+    eps: float  # 1/255 units
+    step: float  # 1/255 units
+    steps: int
+    topk: int  # MAP@K (-1: the whole database)
+    t_topk: int  # t-MAP@K
+    optimiser: str  # "pgd": every attack by PGD at this budget; "paper": each attack's own (Attack.paper_setting)
+    attacks: tuple[str, ...]  # the rows of the table it reproduces
+    queries: int | None = None  # None: all of the query split
+    random_start: bool | None = None  # None: each attack's paper default
+    record_at: tuple[int, ...] = ()  # iterations at which MAP is also reported (HAG Table I)
+    ours: bool = False  # hashdemo's own choice, not a paper's
+    notes: tuple[str, ...] = field(default=())
+
+    def lines(self) -> list[str]:
+        """What the protocol sets, one line each, in the user's units (shown by the app and the CLI help)."""
+        k = lambda v: "the whole database" if v < 0 else str(v)
+        out = [
+            f"epsilon {self.eps:g}/255 (= {self.eps * UNIT:.4f} on [0,1] pixels)",
+            "each attack with its own paper's optimiser and iterations"
+            if self.optimiser == "paper"
+            else f"PGD for every attack: step {self.step:g}/255, T = {self.steps}",
+            "random start: "
+            + (
+                "each attack's paper default (PgA yes, the others no)"
+                if self.random_start is None
+                else "yes, for every attack"
+                if self.random_start
+                else "no"
+            ),
+            f"MAP@{k(self.topk)}, t-MAP@{k(self.t_topk)}",
+            f"queries: {'all of the query split' if self.queries is None else self.queries}, targets drawn per query "
+            "from labels that share no class with it",
+        ]
+        if self.record_at:
+            out.append("MAP also at iterations " + ", ".join(map(str, self.record_at)) + " of the same run")
+        return out + list(self.notes)
+
+
+PROTOCOLS: dict[str, Protocol] = {
+    p.name: p
+    for p in (
+        Protocol(
+            "pgd",
+            "hashdemo's comparison setting",
+            "hashdemo's own (the papers' common budget, one optimiser)",
+            eps=8,
+            step=1,
+            steps=100,
+            topk=1000,
+            t_topk=1000,
+            optimiser="pgd",
+            attacks=("noise", "hag", "sdha", "pga", "pga-dagger", "p2p", "dhta", "tha"),
+            ours=True,
+            notes=("every attack by PGD, so that rows differ only in target code and loss",),
+        ),
+        Protocol(
+            "pga",
+            "PgA Table 1 / Table 3",
+            "PgA Sec. 4.1 (Protocols, Baselines, Implementation Details), Eq. 15",
+            eps=8,
+            step=1,
+            steps=100,
+            topk=5000,
+            t_topk=5000,
+            optimiser="paper",
+            attacks=("p2p", "dhta", "tha", "hag", "sdha", "pga-dagger", "pga"),
+            notes=(
+                "PgA and PgA† by PGD-100 with random start (Eq. 15); the others 'consistent with the original "
+                "literature' (Sec. 4.1): HAG SGD 2000 it., SDHA Adam 1500 it., P2P/DHTA 2000 it.",
+                "t-MAP@5000 is hashdemo's choice (PgA reports MAP only)",
+            ),
+        ),
+        Protocol(
+            "pga-t5",
+            "PgA Table 5",
+            "PgA Sec. 4.3, Table 5 (PGD-20 for every attack)",
+            eps=8,
+            step=1,
+            steps=20,
+            topk=5000,
+            t_topk=5000,
+            optimiser="pgd",
+            random_start=True,
+            attacks=("p2p", "dhta", "tha", "hag", "sdha", "pga"),
+            notes=("'all adopt PGD ... T = 20 and eta = 1/255'; PGD as PgA Eq. 15 defines it, with random start",),
+        ),
+        Protocol(
+            "prosgan",
+            "ProS-GAN Tables 1-2",
+            "ProS-GAN Sec. 4.2 and Table 2 caption; DHTA/P2P 'same as [2]'",
+            eps=8,
+            step=1,
+            steps=100,
+            topk=-1,
+            t_topk=-1,
+            optimiser="paper",
+            attacks=("noise", "p2p", "dhta", "fgsm", "ifgsm"),
+            notes=(
+                "P2P/DHTA 2000 iterations with HAG's schedule from x (Table 2); FGSM one step of 8/255; "
+                "I-FGSM 100 steps of 1/255",
+            ),
+        ),
+        Protocol(
+            "hag",
+            "HAG Tables I-II",
+            "HAG Sec. IV-A (200 test queries), IV-B (MAP@1000), IV-C (optimiser, eps)",
+            eps=0.039 / UNIT,
+            step=1,
+            steps=2000,
+            topk=1000,
+            t_topk=1000,
+            optimiser="paper",
+            queries=200,
+            attacks=("hag",),
+            record_at=(10, 100, 500, 1000, 1500, 2000),
+            notes=(
+                "SGD, momentum 0.9, lr 500 on 0-255 pixels (= 500/255^2 on [0,1]), 2000 iterations, "
+                "alpha 0.1 for 1000 then 0.2, 0.3, 0.5, 0.7, 1.0 every 200; eps 0.039 in [0,1]",
+            ),
+        ),
+        Protocol(
+            "lab",
+            "the Attack Lab's default",
+            "hashdemo's own (a budget where every attack kind visibly works)",
+            eps=16,
+            step=1,
+            steps=100,
+            topk=1000,
+            t_topk=1000,
+            optimiser="pgd",
+            attacks=("noise", "hag", "sdha", "pga", "pga-dagger", "p2p", "dhta", "tha"),
+            ours=True,
+            notes=("eps 16/255: the small grey models need twice the papers' budget for a visible effect",),
+        ),
+    )
+}
+DEFAULT_PROTOCOL = "pgd"
+
+
+def get_protocol(name: str) -> Protocol:
+    if name not in PROTOCOLS:
+        raise InvalidInputError(f"unknown protocol {name!r}; choose one of {', '.join(PROTOCOLS)}")
+    return PROTOCOLS[name]
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """Everything one attack run depends on, resolved once: the JSON report records it whole."""
+
+    protocol: str
+    attack: str
+    budget: Budget
+    loop: Loop
+    params: dict[str, Any]
+    topk: int
+    t_topk: int
+    queries: int | None
+    query_seed: int
+    batch_size: int
+    record_at: tuple[int, ...]
+    overridden: tuple[str, ...]  # settings the user set apart from the protocol
+
+    def to_json(self) -> dict:
+        return {
+            "protocol": self.protocol,
+            "attack": self.attack,
+            **self.budget.to_json(),
+            **self.loop.to_json(),
+            "params": dict(self.params),
+            "topk": self.topk,
+            "t_topk": self.t_topk,
+            "queries": self.queries,
+            "query_seed": self.query_seed,
+            "batch_size": self.batch_size,
+            "record_at": list(self.record_at),
+            "overridden": list(self.overridden),
+        }
+
+
+RUN_KEYS = (
+    "eps",
+    "step",
+    "steps",
+    "random_start",
+    "seed",
+    "topk",
+    "t_topk",
+    "queries",
+    "query_seed",
+    "batch_size",
+    "record_at",
+)
+
+
+def resolve(protocol: str | Protocol, attack: str, overrides: dict[str, Any] | None = None) -> RunSettings:
+    """The protocol's settings for `attack`, then the user's explicit ones (eps and step in 1/255 units).
+
+    Overrides may name any budget or run setting, any loop option and any of the attack's parameters;
+    anything else is an error that lists what is accepted.
+    """
+    p = get_protocol(protocol) if isinstance(protocol, str) else protocol
+    cls = attack_class(attack)
+    given = {k: v for k, v in (overrides or {}).items() if v is not None}
+    loop_names = [q.name for q in LOOP_PARAMS]
+    method_names = [q.name for q in cls.parameters]
+    unknown = sorted(set(given) - set(RUN_KEYS) - set(loop_names) - set(method_names))
+    if unknown:
+        raise InvalidInputError(
+            f"{cls.title} has no setting {', '.join(unknown)}; settings: {', '.join(RUN_KEYS)}; loop: "
+            f"{', '.join(loop_names)}; {cls.title}'s own: {', '.join(method_names) or 'none'}"
+        )
+    paper = cls.paper_setting if p.optimiser == "paper" else None  # noise has none: it takes no step
+    loop = paper.loop if paper else cls.default_loop
+    loop_values = {q.name: q.check(given.get(q.name, getattr(loop, q.name)), "the loop") for q in LOOP_PARAMS}
+    steps = given.get("steps", paper.steps if paper else p.steps)
+    random_start = given.get("random_start", p.random_start)
+    budget = Budget.from_255(
+        eps=given.get("eps", p.eps),
+        step=given.get("step", p.step),
+        steps=steps,
+        random_start=None if random_start is None else bool(random_start),
+        seed=given.get("seed", 0),
+    )
+    topk = TOPK.check(given.get("topk", p.topk))
+    t_topk = TOPK.check(given.get("t_topk", p.t_topk))
+    for value, name in ((topk, "topk"), (t_topk, "t_topk")):
+        if value == 0:
+            raise InvalidInputError(f"{name} must be a positive number of items or -1 (the whole database)")
+    queries = given.get("queries", p.queries)
+    record_at = tuple(sorted({int(n) for n in given.get("record_at", p.record_at)}))
+    return RunSettings(
+        protocol=p.name,
+        attack=attack,
+        budget=budget,
+        loop=Loop(**loop_values),
+        params={q.name: given.get(q.name, q.default) for q in cls.parameters},
+        topk=topk,
+        t_topk=t_topk,
+        queries=None if queries is None else QUERIES.check(queries),
+        query_seed=SEED.check(given.get("query_seed", 0)),
+        batch_size=BATCH.check(given.get("batch_size", BATCH.default)),
+        record_at=record_at,
+        overridden=tuple(sorted(set(given) - {"record_at"})),
+    )
+
+
+__all__ = ["DEFAULT_PROTOCOL", "PROTOCOLS", "Protocol", "RunSettings", "get_protocol", "resolve"]

@@ -1,0 +1,174 @@
+"""What a finished attack run reports: MAP / t-MAP, perceptibility, time, MAP at snapshots, the target code
+as a query of its own, and the curves of the papers' figures. Computed once, then read from the cache."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+
+from . import cache, metrics
+from .attacks import Attack
+from .budget import UNIT
+from .protocols import RunSettings
+from .system import HashingSystem
+
+# target codes good enough to be a query of their own (ProS-GAN Tables 1 and 4: "Anchor code", "Prototype code")
+CODE_ROWS = {"pharos": "Pharos code", "anchor": "Anchor code", "prototype": "Prototype code"}
+
+
+@dataclass
+class AttackRun:
+    """One attack on one query set: the report (JSON-able numbers) and the codes behind it."""
+
+    key: str
+    report: dict
+    query_index: torch.Tensor
+    clean_codes: torch.Tensor
+    adversarial_codes: torch.Tensor
+    target_labels: torch.Tensor | None = None
+    target_codes: torch.Tensor | None = None
+    snapshots: dict[int, torch.Tensor] = field(default_factory=dict)  # iteration -> adversarial codes there
+
+    def tensors(self) -> dict[str, torch.Tensor]:
+        out = {
+            "query_index": self.query_index,
+            "clean_codes": self.clean_codes,
+            "adversarial_codes": self.adversarial_codes,
+        }
+        if self.target_labels is not None:
+            out["target_labels"] = self.target_labels
+        if self.target_codes is not None:
+            out["target_codes"] = self.target_codes
+        out.update({f"snapshot_{n}": codes for n, codes in self.snapshots.items()})
+        return out
+
+    @classmethod
+    def from_cache(cls, key: str, report: dict, t: dict[str, torch.Tensor]) -> AttackRun:
+        snapshots = {int(name.split("_")[1]): codes for name, codes in t.items() if name.startswith("snapshot_")}
+        return cls(
+            key,
+            report,
+            t["query_index"],
+            t["clean_codes"],
+            t["adversarial_codes"],
+            t.get("target_labels"),
+            t.get("target_codes"),
+            dict(sorted(snapshots.items())),
+        )
+
+
+def map_at(system: HashingSystem, codes: torch.Tensor, labels: torch.Tensor, topk: int) -> float:
+    """MAP@topk of `codes` as queries against the system's database, relevance judged by `labels`."""
+    value = metrics.mean_average_precision(
+        query_codes=codes,
+        database_codes=system.database_codes,
+        query_labels=labels,
+        database_labels=system.dataset.database.labels,
+        topk=topk,
+    )
+    return round(value, 4)
+
+
+def make_report(
+    system: HashingSystem,
+    settings: RunSettings,
+    attack: Attack,
+    run: AttackRun,
+    *,
+    seconds: float,
+    setup: float,
+    rmse: torch.Tensor,
+    linf: torch.Tensor,
+    snapshot_rmse: dict[int, torch.Tensor],
+    snapshot_linf: dict[int, torch.Tensor],
+    code_version: str,
+) -> dict:
+    """The JSON report of a run: every resolved setting, and the numbers each seed's tables report.
+
+    Perceptibility is the RMSE sqrt(mean (x - x')^2) over pixels in [0,1] (HAG Sec. IV-E; ProS-GAN Table 2's
+    numbers are RMSE too, although its text prints the mean square).
+    """
+    labels = system.dataset.query.labels[run.query_index]
+    effective = attack.settings(settings.budget, settings.loop)
+    report = {
+        "attack": attack.name,
+        "title": attack.title,
+        "group": attack.group,
+        "targeted": attack.targeted,
+        "model": system.spec,
+        "protocol": settings.protocol,
+        "eps": effective["eps"],
+        "step": effective["step"],
+        "steps": effective["steps"],
+        "random_start": effective["random_start"],
+        "optimiser": effective["optimiser"],
+        "queries": len(run.query_index),
+        "query_seed": settings.query_seed,
+        "seed": settings.budget.seed,
+        "topk": settings.topk,
+        "t_topk": settings.t_topk,
+        "map_clean": map_at(system, run.clean_codes, labels, settings.topk),
+        "map_adv": map_at(system, run.adversarial_codes, labels, settings.topk),
+        "seconds_per_image": round(seconds / len(run.query_index), 5),
+        "setup_seconds": round(setup, 2),
+        "linf_max": round(float(linf.max()) / UNIT, 4),
+        "perceptibility_rmse": round(float(rmse.mean()), 6),
+        "hamming_mean": round(float((run.clean_codes != run.adversarial_codes).sum(1).float().mean()), 3),
+    }
+    if attack.targeted:
+        report["t_map_clean"] = map_at(system, run.clean_codes, run.target_labels, settings.t_topk)
+        report["t_map_adv"] = map_at(system, run.adversarial_codes, run.target_labels, settings.t_topk)
+    if run.target_codes is not None:
+        report["hamming_to_target_mean"] = round(
+            float((run.adversarial_codes != run.target_codes).sum(1).float().mean()), 3
+        )
+        if attack.target_kind in CODE_ROWS:
+            row = {
+                "kind": attack.target_kind,
+                "title": CODE_ROWS[attack.target_kind],
+                "map": map_at(system, run.target_codes, labels, settings.topk),
+            }
+            if attack.targeted:
+                row["t_map"] = map_at(system, run.target_codes, run.target_labels, settings.t_topk)
+            report["target_code"] = row
+    if settings.record_at:
+        report["by_iteration"] = [
+            {
+                "iteration": n,
+                "map_adv": map_at(system, codes, labels, settings.topk),
+                **({"t_map_adv": map_at(system, codes, run.target_labels, settings.t_topk)} if attack.targeted else {}),
+                "perceptibility_rmse": round(float(snapshot_rmse[n].mean()), 6),
+                "linf_max": round(float(snapshot_linf[n].max()) / UNIT, 4),
+            }
+            for n, codes in run.snapshots.items()
+        ]
+    report["settings"] = {**settings.to_json(), "effective": effective}
+    report["code_version"] = code_version
+    return report
+
+
+def curves(system: HashingSystem, run: AttackRun, ns=metrics.DEFAULT_NS) -> dict:
+    """PR curve (by Hamming radius) and precision@N for the clean and adversarial codes of a run; for targeted
+    attacks also against the target labels (t-precision). Computed once and kept beside the run."""
+
+    def compute() -> dict:
+        data = system.dataset
+        labels = data.query.labels[run.query_index]
+        common = {"database_codes": system.database_codes, "database_labels": data.database.labels}
+        out: dict = {"ns": list(ns)}
+        for name, codes in (("clean", run.clean_codes), ("adv", run.adversarial_codes)):
+            p, r = metrics.pr_curve(query_codes=codes, query_labels=labels, **common)
+            out[f"pr_{name}"] = {"precision": p.tolist(), "recall": r.tolist()}
+            out[f"p_at_n_{name}"] = metrics.precision_at(
+                query_codes=codes, query_labels=labels, ns=ns, **common
+            ).tolist()
+            if run.target_labels is not None:
+                out[f"t_p_at_n_{name}"] = metrics.precision_at(
+                    query_codes=codes, query_labels=run.target_labels, ns=ns, **common
+                ).tolist()
+                p, r = metrics.pr_curve(query_codes=codes, query_labels=run.target_labels, **common)
+                out[f"t_pr_{name}"] = {"precision": p.tolist(), "recall": r.tolist()}
+        return out
+
+    return cache.memo_json("curves", run.key, compute)

@@ -1,0 +1,100 @@
+"""The package's shape: no import cycle between hashdemo modules (imports read with ast, top level and inside
+functions alike), every attack in the registry declares what the protocols and the app read."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from hashdemo import attacks
+
+PACKAGE = Path(__file__).resolve().parent.parent / "hashdemo"
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imports_of(path: Path, modules: set[str]) -> set[str]:
+    """hashdemo modules that `path` imports anywhere in its body (a `from X import name` names module X.name
+    when that is a module, else X)."""
+    me = module_name(path)
+    package = me if path.name == "__init__.py" else me.rpartition(".")[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")[: len(package.split(".")) - node.level + 1]
+                origin = ".".join(base + ([node.module] if node.module else []))
+            else:
+                origin = node.module or ""
+            for alias in node.names:
+                candidate = f"{origin}.{alias.name}"
+                found.add(candidate if candidate in modules else origin)
+    return {m for m in found if m in modules and m != me}
+
+
+def graph() -> dict[str, set[str]]:
+    files = sorted(PACKAGE.rglob("*.py"))
+    modules = {module_name(f) for f in files}
+    return {module_name(f): imports_of(f, modules) for f in files}
+
+
+def find_cycle(edges: dict[str, set[str]]) -> list[str] | None:
+    state: dict[str, int] = {}  # 1 = on the current path, 2 = done
+    path: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        path.append(node)
+        for nxt in sorted(edges.get(node, ())):
+            if state.get(nxt) == 1:
+                return path[path.index(nxt) :] + [nxt]
+            if nxt not in state and (cycle := visit(nxt)):
+                return cycle
+        path.pop()
+        state[node] = 2
+        return None
+
+    for start in sorted(edges):
+        if start not in state and (cycle := visit(start)):
+            return cycle
+    return None
+
+
+def test_the_cycle_finder_finds_cycles():
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert find_cycle({"a": {"b"}, "b": set(), "c": {"a"}}) is None
+
+
+def test_the_graph_sees_imports_inside_functions():
+    edges = graph()
+    assert "hashdemo.zoo_build" in edges["hashdemo.cli"]  # imported inside cmd_zoo only
+    assert "hashdemo.attacks" in edges["hashdemo.figures.charts"]  # imported inside colour_for
+
+
+def test_no_import_cycle_between_hashdemo_modules():
+    cycle = find_cycle(graph())
+    assert cycle is None, " -> ".join(cycle)
+
+
+def test_loading_a_model_never_imports_training():
+    edges = graph()
+    seen, todo = set(), ["hashdemo.system"]
+    while todo:
+        node = todo.pop()
+        if node not in seen:
+            seen.add(node)
+            todo.extend(edges[node])
+    assert "hashdemo.train" not in seen and "hashdemo.zoo_build" not in seen
+
+
+@pytest.mark.parametrize("name", list(attacks.ATTACKS))
+def test_every_attack_declares_its_contract(name):
+    cls = attacks.ATTACKS[name]
+    assert cls.name == name and cls.group in attacks.GROUPS and cls.title and cls.paper and cls.equation
+    assert cls.__doc__ and all(p.help for p in cls.parameters)
+    assert name == "noise" or cls.paper_setting is not None
