@@ -1,12 +1,10 @@
-"""hashdemo's Streamlit app (`make app`): the landing page; the three tools are in pages/."""
+"""hashdemo's Streamlit app (`make app`): the landing page; the tools are in pages/."""
 
 import streamlit as st
 
 from hashdemo import ui
 
-st.set_page_config(page_title="hashdemo", layout="wide")
-ui.sidebar_nav()
-
+ui.page("hashdemo")
 st.title("hashdemo")
 st.write(
     "An interactive lab for adversarial attacks on deep-hashing image retrieval: a hashing model maps an image "
@@ -14,21 +12,18 @@ st.write(
     "adds a perturbation of at most epsilon per pixel so the system returns irrelevant items (HAG, SDHA, PgA) or "
     "items of a chosen label (P2P, DHTA, THA)."
 )
-st.page_link(
-    "pages/1_Attack_Lab.py",
-    label="Attack Lab: one query under attack, every view a lecture needs",
-    icon=":material/biotech:",
-)
-st.page_link(
-    "pages/2_Compare.py",
-    label="Compare: attacks side by side, the papers' tables and curves",
-    icon=":material/table_chart:",
-)
-st.page_link(
-    "pages/3_Sweep.py",
-    label="Sweep: MAP against epsilon, margin t, iterations or bit length",
-    icon=":material/show_chart:",
-)
+for path, text, icon in (
+    (
+        "pages/0_How_hashing_works.py",
+        "How hashing works: one query, its code, the Hamming ranking",
+        ":material/school:",
+    ),
+    ("pages/1_Attack_Lab.py", "Attack Lab: one query under attack, every view a lecture needs", ":material/biotech:"),
+    ("pages/2_Compare.py", "Compare: attacks side by side, the papers' tables and curves", ":material/table_chart:"),
+    ("pages/3_Sweep.py", "Sweep: MAP against epsilon, step, iterations, bit length or margin", ":material/show_chart:"),
+    ("pages/9_Lecture.py", "Lecture: seven steps from clean retrieval to the papers' tables", ":material/co_present:"),
+):
+    st.page_link(path, label=text, icon=icon)
 st.subheader("Models shipped in the zoo")
 entries = ui.zoo_entries()
 if entries:
@@ -41,7 +36,7 @@ if entries:
                 "method": e["method"],
                 "bits": e["bits"],
                 f"clean MAP@{e['topk']}": e["clean_map"],
-                "training (s)": e["train_seconds"],
+                "training (s, 1 thread)": e["train_seconds"],
             }
             for e in entries
         ],

@@ -326,7 +326,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--param", dest="sweep_param", required=True, help="eps, step, steps, bits, or e.g. t, n_t")
     p.add_argument("--values", required=True, help="comma-separated, e.g. 2,4,8,16,32")
     p.add_argument("--attacks", default="pga")
-    p.add_argument("--format", choices=("md", "csv", "json"), default="md")
+    p.add_argument("--format", choices=("md", "csv", "json", "latex"), default="md")
     attack_options(p)
     p.set_defaults(run=cmd_sweep)
 

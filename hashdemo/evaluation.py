@@ -77,6 +77,15 @@ def run_attack(
         if should_stop():
             raise cache.Stopped(f"{settings.attack} stopped after {first} of {len(index)} queries")
         rows = slice(first, first + settings.batch_size)
+        size = len(index[rows])
+
+        def step_progress(t: int, steps: int, text: str, first=first, size=size) -> None:
+            if " " in text:  # a one-off stage (training a PrototypeNet) names itself
+                progress(t, steps, f"{settings.attack}: {text}")
+            else:
+                done = first + size * min(t, steps) / max(steps, 1)
+                progress(round(done), len(index), f"{settings.attack}: {done:.0f}/{len(index)} queries")
+
         result = attack(
             data.query.images(index[rows]),
             labels[rows],
@@ -84,6 +93,7 @@ def run_attack(
             budget=replace(settings.budget, seed=batch_seed(settings.budget.seed, first)),
             loop=settings.loop,
             record_at=settings.record_at,
+            progress=step_progress,
         )
         seconds += result.seconds
         setup += result.setup_seconds
@@ -99,7 +109,7 @@ def run_attack(
         ):
             if value is not None:
                 parts.setdefault(name, []).append(value)
-        progress(first + len(result.images), len(index), settings.attack)
+
     joined = {name: torch.cat(values) for name, values in parts.items()}
     run = AttackRun(
         key,

@@ -39,6 +39,7 @@ class LabRun:
     clean: Retrieval
     adversarial: Retrieval
     numbers: dict = field(default_factory=dict)
+    query_labels: torch.Tensor | None = None
 
     def to_json(self) -> str:
         return json.dumps(
@@ -92,6 +93,44 @@ def query_numbers(system: HashingSystem, result: AttackResult, labels, k: int) -
         }
     )
     return out
+
+
+def at_iteration(system: HashingSystem, run: LabRun, t: int) -> tuple[torch.Tensor, torch.Tensor, Retrieval]:
+    """The iterate x_t of a Lab run (kept with keep_images=True): its image, its code and its top-k."""
+    shot = run.result.snapshots[t]
+    ret = retrieve(system, shot.codes[0], run.query_labels, run.result.target_labels, len(run.clean.indices))
+    return shot.images[0], shot.codes[0], ret
+
+
+def advice(run: LabRun, attack_cls: type[attacks.Attack]) -> str | None:
+    """When an attack visibly failed on this query, say so in the user's terms and what to change."""
+    n, s = run.numbers, run.settings
+    k = n["k"]
+    hints = []
+    if s["steps"] < 500:
+        hints.append(f"more iterations (T = {min(2000, s['steps'] * 4)})")
+    if s["eps"] < 32:
+        hints.append(f"a larger epsilon ({min(64, s['eps'] * 2):g}/255)")
+    if attack_cls.targeted and n.get("t_p_adv", 1.0) < 0.5:
+        gap = n.get("hamming_target_adv")
+        where = (
+            f"; its code ends {gap} of {run.result.clean_codes.shape[1]} bits from the {attack_cls.target_kind} code"
+            if gap is not None
+            else ""
+        )
+        return (
+            f"The target label {s.get('target_label', '')} was not reached: {round(n['t_p_adv'] * k)} of the top {k} "
+            f"carry it{where}. Some pairs of classes lie far apart in Hamming space. Try "
+            + ", ".join([*hints, "another target label", "DHTA + I-FGSM (no tanh schedule)"])
+            + "."
+        )
+    if not attack_cls.targeted and attack_cls.group != "baseline" and n.get("p_adv", 0.0) > 0.5:
+        return (
+            f"The attack left {round(n['p_adv'] * k)} of the top {k} relevant. Try "
+            + ", ".join(hints or ["PgA†"])
+            + "."
+        )
+    return None
 
 
 def settings_text(settings: dict, attack_cls: type[attacks.Attack]) -> str:
@@ -170,4 +209,5 @@ def run_lab(
         retrieve(system, result.clean_codes[0], labels, target, k),
         retrieve(system, result.adversarial_codes[0], labels, target, k),
         query_numbers(system, result, labels, k),
+        labels,
     )

@@ -68,15 +68,15 @@ class Param:
                 return value.lower() in ("true", "1", "yes")
             if isinstance(value, bool | int) and value in (0, 1):
                 return bool(value)
-            raise InvalidInputError(f"{who} must be {wanted}, got {value!r}")
+            raise InvalidInputError(f"{who} must be {wanted}, got {as_typed(value)}")
         if self.choices is not None:
             if value not in self.choices:
-                raise InvalidInputError(f"{who} must be {wanted}, got {value!r}")
+                raise InvalidInputError(f"{who} must be {wanted}, got {as_typed(value)}")
             return value
         try:
             number = float(value)
         except (TypeError, ValueError):
-            raise InvalidInputError(f"{who} must be {wanted}, got {value!r}") from None
+            raise InvalidInputError(f"{who} must be {wanted}, got {as_typed(value)}") from None
         bad = (
             not math.isfinite(number)
             or (self.integer and number != int(number))
@@ -84,8 +84,19 @@ class Param:
             or (self.high is not None and (number >= self.high if self.open_high else number > self.high))
         )
         if bad:
-            raise InvalidInputError(f"{who} must be {wanted}, got {value!r}")
+            raise InvalidInputError(f"{who} must be {wanted}, got {as_typed(value)}")
         return int(number) if self.integer else number
+
+
+def as_typed(value: Any) -> str:
+    """A value as the user typed it: numbers bare (-4, not '-4'), other text quoted."""
+    if isinstance(value, str):
+        try:
+            float(value)
+        except ValueError:
+            return repr(value)
+        return value
+    return repr(value)
 
 
 def check_all(declared: Sequence[Param], given: dict[str, Any], owner: str) -> dict[str, Any]:

@@ -6,7 +6,7 @@ RunSettings object that runs, caches and is written into every JSON report.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .attacks import LOOP_PARAMS, attack_class
@@ -67,23 +67,25 @@ class Protocol:
         return out + list(self.notes)
 
 
+PGD = Protocol(
+    "pgd",
+    "hashdemo's comparison setting",
+    "hashdemo's own (the papers' common budget, one optimiser)",
+    eps=8,
+    step=1,
+    steps=100,
+    topk=1000,
+    t_topk=1000,
+    optimiser="pgd",
+    attacks=("noise", "hag", "sdha", "pga", "pga-dagger", "p2p", "dhta", "tha"),
+    ours=True,
+    notes=("every attack by PGD, so that rows differ only in target code and loss",),
+)
+
 PROTOCOLS: dict[str, Protocol] = {
     p.name: p
     for p in (
-        Protocol(
-            "pgd",
-            "hashdemo's comparison setting",
-            "hashdemo's own (the papers' common budget, one optimiser)",
-            eps=8,
-            step=1,
-            steps=100,
-            topk=1000,
-            t_topk=1000,
-            optimiser="pgd",
-            attacks=("noise", "hag", "sdha", "pga", "pga-dagger", "p2p", "dhta", "tha"),
-            ours=True,
-            notes=("every attack by PGD, so that rows differ only in target code and loss",),
-        ),
+        PGD,
         Protocol(
             "pga",
             "PgA Table 1 / Table 3",
@@ -149,19 +151,13 @@ PROTOCOLS: dict[str, Protocol] = {
                 "alpha 0.1 for 1000 then 0.2, 0.3, 0.5, 0.7, 1.0 every 200; eps 0.039 in [0,1]",
             ),
         ),
-        Protocol(
-            "lab",
-            "the Attack Lab's default",
-            "hashdemo's own (a budget where every attack kind visibly works)",
+        replace(
+            PGD,
+            name="lab",
+            title="the Attack Lab's default",
+            source="hashdemo's own (a budget where every attack kind visibly works)",
             eps=16,
-            step=1,
-            steps=100,
-            topk=1000,
-            t_topk=1000,
-            optimiser="pgd",
-            attacks=("noise", "hag", "sdha", "pga", "pga-dagger", "p2p", "dhta", "tha"),
-            ours=True,
-            notes=("eps 16/255: the small grey models need twice the papers' budget for a visible effect",),
+            notes=("pgd at eps 16/255: the small grey models need twice the papers' budget for a visible effect",),
         ),
     )
 }

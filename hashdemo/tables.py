@@ -5,6 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import __version__
 
 # (key, header, better: "low" | "high" | None, format)
 COLUMNS = [
@@ -69,41 +73,131 @@ def k_text(k: int) -> str:
     return "all" if k < 0 else str(k)
 
 
-def _cells(rows: list[dict], bold) -> tuple[list[str], list[list[str]]]:
+@dataclass
+class Table:
+    """A table ready to render: headers, raw cell values (None = blank), cell formats, bold cells, and the
+    settings every export carries (so a table pasted into a paper says how it was made)."""
+
+    headers: list[str]
+    rows: list[list[Any]]
+    formats: list[str]
+    bold: set[tuple[int, int]] = field(default_factory=set)
+    settings: dict[str, str] = field(default_factory=dict)
+    title: str = ""
+
+    def text(self, blank: str) -> list[list[str]]:
+        return [
+            [blank if v is None else fmt.format(v) for v, fmt in zip(row, self.formats, strict=True)]
+            for row in self.rows
+        ]
+
+    def records(self) -> list[dict[str, Any]]:
+        """Rows as {header: raw value} (for a dataframe)."""
+        return [dict(zip(self.headers, row, strict=True)) for row in self.rows]
+
+    def settings_line(self) -> str:
+        return "; ".join(f"{k} {v}" for k, v in self.settings.items())
+
+
+def settings_of(reports: list[dict]) -> dict[str, str]:
+    """What a table of runs was made with, in the papers' units (T per attack when they differ)."""
+    first = reports[0]
+    steps = {r["title"]: r["steps"] for r in reports if r["steps"] > 1} or {r["title"]: r["steps"] for r in reports}
+    iterations = (
+        str(first["steps"])
+        if len(set(steps.values())) == 1
+        else ", ".join(f"{t} ({title})" for title, t in steps.items())
+    )
+    return {
+        "model": first["model"],
+        "protocol": first.get("protocol", ""),
+        "queries": str(first["queries"]),
+        "eps": f"{first['eps']:g}/255",
+        "step": f"{first['step']:g}/255",
+        "T": iterations,
+        "MAP@K": k_text(first["topk"]),
+        "t-MAP@K": k_text(first.get("t_topk", first["topk"])),
+        "seed": str(first["seed"]),
+        "hashdemo": f"{__version__} (code {first.get('code_version', '')})",
+    }
+
+
+def comparison(reports: list[dict]) -> Table:
+    """The papers' comparison table: clean row, attacks, target-code rows; the best attack per column bold."""
+    rows = table_rows(reports)
     best = best_values(rows)
     headers = [h.format(topk=k_text(rows[0]["topk"]), t_topk=k_text(rows[0]["t_topk"])) for _, h, _, _ in COLUMNS]
-    body = []
-    for row in rows:
-        cells = []
-        for key, _, _, fmt in COLUMNS:
-            value = row.get(key)
-            text = "-" if value is None else fmt.format(value)
-            cells.append(bold(text) if row["row"] == "attack" and key in best and value == best[key] else text)
-        body.append(cells)
-    return headers, body
+    body = [[row.get(key) for key, _, _, _ in COLUMNS] for row in rows]
+    bold = {
+        (i, j)
+        for i, row in enumerate(rows)
+        for j, (key, _, _, _) in enumerate(COLUMNS)
+        if row["row"] == "attack" and key in best and row.get(key) == best[key]
+    }
+    title = "MAP (lower: stronger non-targeted attack) and t-MAP (higher: stronger targeted attack)"
+    return Table(headers, body, [fmt for _, _, _, fmt in COLUMNS], bold, settings_of(reports), title)
 
 
 def to_markdown(reports: list[dict]) -> str:
-    headers, body = _cells(table_rows(reports), lambda s: f"**{s}**")
-    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-    return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in body])
+    return markdown(comparison(reports))
 
 
 def to_latex(reports: list[dict]) -> str:
-    headers, body = _cells(table_rows(reports), lambda s: f"\\textbf{{{s}}}")
-    esc = [h.replace("%", "\\%").replace("_", "\\_") for h in headers]
-    lines = ["\\begin{tabular}{l" + "r" * (len(headers) - 1) + "}", "\\toprule", " & ".join(esc) + " \\\\", "\\midrule"]
-    lines += [" & ".join(c.replace("_", "\\_") for c in r) + " \\\\" for r in body]
-    return "\n".join(lines + ["\\bottomrule", "\\end{tabular}"])
+    return latex(comparison(reports))
 
 
 def to_csv(reports: list[dict]) -> str:
-    rows = table_rows(reports)
+    return csv_text(comparison(reports))
+
+
+def markdown(table: Table) -> str:
+    cells = table.text("-")
+    for i, j in table.bold:
+        cells[i][j] = f"**{cells[i][j]}**"
+    lines = [
+        f"*{table.settings_line()}*",
+        "",
+        "| " + " | ".join(table.headers) + " |",
+        "|" + "---|" * len(table.headers),
+    ]
+    return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in cells])
+
+
+def latex(table: Table) -> str:
+    """A booktabs table with a caption that states the settings (needs \\usepackage{booktabs})."""
+
+    def esc(text: str) -> str:
+        return text.replace("\\", "\\textbackslash{}").replace("%", "\\%").replace("_", "\\_").replace("&", "\\&")
+
+    cells = [[esc(c) for c in row] for row in table.text("--")]
+    for i, j in table.bold:
+        cells[i][j] = f"\\textbf{{{cells[i][j]}}}"
+    caption = esc(f"{table.title}. {table.settings_line()}.")
+    lines = [
+        "\\begin{table}[t]",
+        "\\centering",
+        f"\\caption{{{caption}}}",
+        "\\label{tab:hashdemo}",
+        "\\begin{tabular}{l" + "r" * (len(table.headers) - 1) + "}",
+        "\\toprule",
+        " & ".join(esc(h) for h in table.headers) + " \\\\",
+        "\\midrule",
+        *(" & ".join(row) + " \\\\" for row in cells),
+        "\\bottomrule",
+        "\\end{tabular}",
+        "\\end{table}",
+    ]
+    return "\n".join(lines)
+
+
+def csv_text(table: Table) -> str:
+    """CSV with the settings as leading '# key: value' lines (pandas: read_csv(..., comment='#')); blank = empty."""
     out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([k for k, _, _, _ in COLUMNS])
-    for row in rows:
-        writer.writerow(["" if row.get(k) is None else row[k] for k, _, _, _ in COLUMNS])
+    for key, value in table.settings.items():
+        out.write(f"# {key}: {value}\n")
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(table.headers)
+    writer.writerows(table.text(""))
     return out.getvalue()
 
 
@@ -113,38 +207,27 @@ def render(reports: list[dict], fmt: str) -> str:
     return {"md": to_markdown, "csv": to_csv, "latex": to_latex}[fmt](reports)
 
 
-def sweep_table(rows: list[dict], param: str) -> list[dict]:
+def sweep_table(rows: list[dict], param: str) -> Table:
     """One row per sweep point: the value, the attack, MAP, t-MAP, perceptibility, time."""
-    return [
-        {
-            param: r["value"],
-            "attack": r["title"],
-            "MAP": r["map_adv"],
-            "t-MAP": r.get("t_map_adv"),
-            "Perc. (RMSE)": r["perceptibility_rmse"],
-            "s / image": r["seconds_per_image"],
-        }
+    headers = [param, "Attack", "MAP", "t-MAP", "Perc. (RMSE)", "s / image"]
+    body = [
+        [r["value"], r["title"], r["map_adv"], r.get("t_map_adv"), r["perceptibility_rmse"], r["seconds_per_image"]]
         for r in rows
     ]
+    settings = settings_of(rows) if rows else {}
+    settings.pop(param if param != "steps" else "T", None)
+    return Table(
+        headers,
+        body,
+        ["{:g}", "{}", "{:.4f}", "{:.4f}", "{:.4f}", "{:.4f}"],
+        set(),
+        settings,
+        f"MAP and t-MAP against {param}",
+    )
 
 
 def render_sweep(rows: list[dict], param: str, fmt: str) -> str:
     if fmt == "json":
         return json.dumps(rows, indent=2)
     table = sweep_table(rows, param)
-    header = list(table[0]) if table else [param]
-
-    def cell(key: str, value) -> str:
-        if value is None:
-            return ""
-        if isinstance(value, float):
-            return f"{value:g}" if key == param else f"{value:.4f}"
-        return str(value)
-
-    text = [[cell(k, v) for k, v in row.items()] for row in table]
-    if fmt == "csv":
-        return "\n".join(",".join(line) for line in [header] + text)
-    return "\n".join(
-        ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-        + ["| " + " | ".join(line) + " |" for line in text]
-    )
+    return {"md": markdown, "csv": csv_text, "latex": latex}[fmt](table)

@@ -5,11 +5,15 @@ Only widgets and layout live here; every number comes from the rest of the packa
 
 from __future__ import annotations
 
+import random
+
 import streamlit as st
 import torch
 
 from . import attacks, zoo
+from .codemap import CodeMap, code_map
 from .defaults import DEFAULT_ZOO_CHOICE as DEFAULT
+from .defaults import OPENING_QUERY
 from .errors import HashdemoError
 from .figures import charts
 from .params import Param
@@ -29,12 +33,25 @@ def cached_system(spec: str, device: str) -> HashingSystem:
     return system
 
 
+@st.cache_resource(show_spinner="Mapping the database codes...")
+def cached_code_map(spec: str, device: str) -> CodeMap:
+    """The 2-D map of a model's database codes (first two principal axes), shared by every session."""
+    system = cached_system(spec, device)
+    return code_map(system.database_codes, system.dataset.database.labels)
+
+
+def delta(change: float, places: int) -> str:
+    """A metric's change as text; no change reads 'unchanged' (shown without an arrow)."""
+    return "unchanged" if round(change, places) == 0 else f"{change:+.{places}f}"
+
+
 def step_progress(bar, title: str, updates: int = 20):
     """A progress callback for an attack's iterations that redraws the bar about `updates` times."""
 
-    def report(t: int, total: int, _: str) -> None:
+    def report(t: int, total: int, text: str) -> None:
         if (t + 1) % max(1, total // updates) == 0 or t + 1 >= total:
-            bar.progress(min(1.0, (t + 1) / max(total, 1)), text=f"{title}: step {t + 1}/{total}")
+            doing = text if " " in text else "step"  # a one-off stage names itself ("training the PrototypeNet")
+            bar.progress(min(1.0, (t + 1) / max(total, 1)), text=f"{title}: {doing} {t + 1}/{total}")
 
     return report
 
@@ -44,15 +61,19 @@ def zoo_entries() -> list[dict]:
     return zoo.list_models()
 
 
-def url_selectbox(container, label: str, options: list, key: str, default=None, **kwargs):
+def url_selectbox(container, label: str, options: list, key: str, default=None, snapped: str = "", **kwargs):
     """A selectbox mirrored into the URL as ?key=<option> (Streamlit's own binding would store the
-    format_func label); a link opens with that option selected."""
-    wanted = st.query_params.get(key)
-    by_text = {str(o): o for o in options}
-    start = by_text.get(wanted, default)
-    value = container.selectbox(
-        label, options, index=options.index(start) if start in options else 0, key=key, **kwargs
-    )
+    format_func label); a link opens with that option selected. When the options change under a choice
+    (another dataset has other models), the choice snaps to the default and `snapped` (with {old} and
+    {new}) says so."""
+    fallback = default if default in options else options[0]
+    if key in st.session_state and st.session_state[key] not in options:
+        old = st.session_state[key]
+        st.session_state[key] = fallback
+        if snapped:
+            container.caption(snapped.format(old=old, new=fallback))
+    start = {str(o): o for o in options}.get(st.query_params.get(key), fallback)
+    value = container.selectbox(label, options, index=options.index(start), key=key, **kwargs)
     if value == default:
         st.query_params.pop(key, None)
     else:
@@ -70,81 +91,181 @@ def url_multiselect(container, label: str, options: list[str], key: str, default
 
 PAGES = [
     ("app.py", "Home", ":material/home:"),
+    ("pages/0_How_hashing_works.py", "How hashing works", ":material/school:"),
     ("pages/1_Attack_Lab.py", "Attack Lab", ":material/biotech:"),
     ("pages/2_Compare.py", "Compare", ":material/table_chart:"),
     ("pages/3_Sweep.py", "Sweep", ":material/show_chart:"),
+    ("pages/9_Lecture.py", "Lecture", ":material/co_present:"),
 ]
+BASE_CSS = """<style>
+[data-testid="stImage"] img { max-width: 100%; height: auto; image-rendering: pixelated; }
+</style>"""
+PRESENTATION_CSS = """<style>
+html { font-size: 22px; }
+[data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecoration"] { display: none; }
+[data-testid="stMainBlockContainer"] { padding-top: 1rem; max-width: 100%; }
+</style>"""
 
 
-def sidebar_nav() -> None:
-    """Links to every page at the top of the sidebar (Streamlit's own list would call the landing page "app")."""
+def presenting() -> bool:
+    """Presentation mode (a projector): larger text and images, no header; the sidebar starts collapsed."""
+    return bool(st.session_state.get("present", st.query_params.get("present") in ("True", "true", "1")))
+
+
+def page(title: str) -> None:
+    """The frame every page shares: page config, links to every page, the presentation-mode toggle."""
+    st.set_page_config(
+        page_title=f"{title} - hashdemo" if title != "hashdemo" else title,
+        layout="wide",
+        initial_sidebar_state="collapsed" if presenting() else "auto",
+    )
     for path, label, icon in PAGES:
         st.sidebar.page_link(path, label=label, icon=icon)
+    st.sidebar.toggle(
+        "Presentation mode",
+        key="present",
+        bind="query-params",
+        help="For a projector: larger text and images, no header, the sidebar folded away (its arrow at the top "
+        "left opens it again).",
+    )
     st.sidebar.divider()
+    st.markdown(BASE_CSS + (PRESENTATION_CSS if presenting() else ""), unsafe_allow_html=True)
+
+
+def metric_columns(count: int) -> list:
+    """Columns for `count` metrics: one row on a screen, rows of three in presentation mode (large text)."""
+    per_row = 3 if presenting() else count
+    return [column for first in range(0, count, per_row) for column in st.columns(per_row)][:count]
+
+
+def image_px(base: int) -> int:
+    """Screen width of an image panel: 1.5x in presentation mode."""
+    return int(base * 1.5) if presenting() else base
+
+
+class LinkCheck:
+    """What a shared link asked for, compared with what the page's controls show once they are drawn.
+
+    Streamlit quietly drops a URL value a control cannot take (eps=abc, steps=0, qclass=Nope); this names
+    each one, so a link never runs a different experiment than it asks for without saying so.
+    """
+
+    EXTRA = ("run",)  # keys that are not controls
+
+    def __init__(self, page_name: str):
+        flag = f"_link_checked_{page_name}"
+        first = not st.session_state.get(flag)
+        self.wanted = {k: st.query_params.get_all(k) for k in st.query_params} if first else {}
+        st.session_state[flag] = True
+        self.notice = st.empty()
+
+    def ignored(self) -> list[str]:
+        out = []
+        for key, texts in self.wanted.items():
+            if key in self.EXTRA:
+                continue
+            if key not in st.session_state:
+                out.append(f"{key}={','.join(texts)} (not a setting of this page)")
+            elif not same_value(texts, st.session_state[key]):
+                out.append(f"{key}={','.join(texts)} (shown: {st.session_state[key]})")
+        return out
+
+    def report(self) -> bool:
+        """Show what the link asked for that could not be used; True when everything was used."""
+        ignored = self.ignored()
+        if ignored:
+            self.notice.warning(
+                "This link asked for settings the page cannot use, so the controls show other values: "
+                + "; ".join(ignored)
+                + ". Nothing runs by itself; check the controls and press the run button."
+            )
+        return not ignored
+
+
+def same_value(texts: list[str], shown) -> bool:
+    """Whether URL text(s) mean the value a control shows (numbers compared as numbers)."""
+    if isinstance(shown, list | tuple):
+        return texts == [str(v) for v in shown]
+    text = texts[-1]
+    if isinstance(shown, bool):
+        return text.lower() in ("true", "1") if shown else text.lower() in ("false", "0")
+    if isinstance(shown, int | float):
+        try:
+            return abs(float(text) - float(shown)) <= 1e-9 * max(1.0, abs(float(shown)))
+        except ValueError:
+            return False
+    return text == str(shown)
 
 
 def devices() -> list[str]:
     return ["auto", "cpu"] + (["cuda"] if torch.cuda.is_available() else [])
 
 
+MODEL_LEVELS = (
+    (
+        "dataset",
+        "Dataset",
+        "fashion: 28x28 grey clothing photos, 10 classes. fashion-mosaic: 2x2 mosaics, multi-label "
+        "like NUS-WIDE / MS-COCO.",
+    ),
+    ("backbone", "Backbone", "The network before the hash layer: a small CNN or a CIFAR-style ResNet-18."),
+    ("method", "Hashing method", "The training loss that made the codes (DPH = the model HAG attacks, Eq. 11)."),
+    ("bits", "Bit length K", "Code length: the model outputs sign(tanh(f(x))) in {-1,+1}^K."),
+)
+
+
 def model_picker(container=st.sidebar) -> str | None:
-    """Dataset / backbone / method / bits from the zoo; returns 'zoo:<name>', or None (with the reason shown)."""
+    """Dataset / backbone / method / bits, each offering only what the zoo has for the choices above it
+    (a choice that no longer exists snaps to the default and says so); returns 'zoo:<name>'."""
     entries = zoo_entries()
     if not entries:
         container.error("The model zoo is empty: run `make zoo` to build assets/zoo.")
         return None
-    datasets = list(dict.fromkeys(e["dataset"] for e in entries))
-    dataset = url_selectbox(
-        container,
-        "Dataset",
-        datasets,
-        "dataset",
-        DEFAULT["dataset"],
-        help="fashion: 28x28 grey clothing photos, 10 classes. fashion-mosaic: 2x2 mosaics, "
-        "multi-label like NUS-WIDE / MS-COCO.",
-    )
-    here = [e for e in entries if e["dataset"] == dataset]
-
-    def choice(label: str, field: str, pool: list[dict], key: str, help: str):
-        values = sorted({e[field] for e in entries}, key=str)
-        present = {e[field] for e in pool}
+    here, chosen = entries, []
+    for field, label, help_text in MODEL_LEVELS:
+        options = list(dict.fromkeys(e[field] for e in here))
+        if field != "dataset":
+            options.sort(key=str)
+        within = " / ".join(map(str, chosen)) or "the zoo"
         value = url_selectbox(
             container,
             label,
-            values,
-            key,
+            options,
+            field,
             DEFAULT[field],
-            help=help,
-            format_func=lambda v: f"{v}" if v in present else f"{v} (not in the zoo here)",
+            snapped=f"{label} {{old}} is not in the zoo for {within}: showing {{new}}.",
+            help=help_text,
         )
-        return value, [e for e in pool if e[field] == value]
-
-    backbone, here = choice(
-        "Backbone",
-        "backbone",
-        here,
-        "backbone",
-        "The network before the hash layer: a small CNN or a CIFAR-style ResNet-18.",
-    )
-    method, here = choice(
-        "Hashing method",
-        "method",
-        here,
-        "method",
-        "The training loss that made the codes (DPH = the model HAG attacks, Eq. 11).",
-    )
-    bits, here = choice(
-        "Bit length K", "bits", here, "bits", "Code length: the model outputs sign(tanh(f(x))) in {-1,+1}^K."
-    )
-    if not here:
-        available = ", ".join(f"{e['backbone']}/{e['method']}/{e['bits']}" for e in entries if e["dataset"] == dataset)
-        container.error(
-            f"No {dataset} model with {backbone} + {method} at {bits} bits in the zoo. "
-            f"Available for {dataset}: {available}. Train one with `python -m hashdemo train "
-            f"--dataset {dataset} --backbone {backbone} --method {method} --bits {bits}`."
-        )
-        return None
+        here = [e for e in here if e[field] == value]
+        chosen.append(value)
     return f"zoo:{here[0]['name']}"
+
+
+def query_from_set(container, data) -> tuple[int, str]:
+    """Class and index within the class (and a random draw) -> (position in the query split, its caption)."""
+    names = list(data.class_names)
+
+    def random_query() -> None:
+        st.session_state["qclass"] = random.choice(names)
+        members = int(data.query.labels[:, names.index(st.session_state["qclass"])].sum())
+        st.session_state["qindex"] = random.randrange(members)
+
+    opening_class, opening_index = OPENING_QUERY
+    qclass = container.selectbox(
+        "Class",
+        names,
+        index=names.index(opening_class) if opening_class in names else 0,
+        key="qclass",
+        bind="query-params",
+        help="Queries that carry this label (100 per class).",
+    )
+    members = torch.nonzero(data.query.labels[:, names.index(qclass)]).flatten()
+    qindex = container.slider(
+        "Index within the class", 0, len(members) - 1, opening_index, key="qindex", bind="query-params"
+    )
+    container.button("Random query", on_click=random_query)
+    position = int(members[min(qindex, len(members) - 1)])
+    return position, f"query #{position}: {data.label_names(data.query.labels[position])}"
 
 
 def attack_label(name: str) -> str:
@@ -249,25 +370,45 @@ def show_error(exc: Exception, where=st) -> None:
         where.exception(exc)
 
 
+EXPORT_WIDTHS = {"as on screen": None, "one column (3.5 in)": 3.5, "two columns (7.2 in)": 7.2}
+CHART_FORMATS = {"svg": "image/svg+xml", "pdf": "application/pdf", "png": "image/png"}
+
+
+def export_settings(container=st.sidebar) -> None:
+    """How charts are exported on this page: the printed width (300 dpi, text of 7 pt or more) and titles."""
+    with container.expander("Chart exports"):
+        st.selectbox(
+            "Width",
+            list(EXPORT_WIDTHS),
+            index=2,
+            key="export_width",
+            help="A paper's column: text stays 7 pt or larger; PNG carries its DPI (300).",
+        )
+        st.toggle("Titles", True, key="export_titles", help="Off: a figure caption usually says it instead.")
+
+
 def chart(fig, key: str, file_stem: str) -> None:
-    """A plotly chart with its own template, a 3x SVG camera button, and SVG/PNG downloads when kaleido can run."""
+    """A plotly chart with its own template and a 3x SVG camera button; SVG / PDF / PNG downloads at the printed
+    width chosen under "Chart exports" when kaleido can run (it needs a Chromium)."""
     st.plotly_chart(
         fig, theme=None, key=key, config={"toImageButtonOptions": {"format": "svg", "filename": file_stem, "scale": 3}}
     )
-    if charts.static_export_available():
-        for column, fmt, mime in zip(st.columns(2), ("svg", "png"), ("image/svg+xml", "image/png"), strict=True):
-            column.download_button(
-                f"Chart as {fmt.upper()}",
-                lambda fmt=fmt: charts.to_image(fig, fmt),
-                f"{file_stem}.{fmt}",
-                mime,
-                key=f"{key}-{fmt}",
-                on_click="ignore",
-            )
-    else:
+    if not charts.static_export_available():
         st.caption(
             "Download the chart with the camera icon in its toolbar (SVG at 3x); server-side export needs a "
             "Chromium (Debian: apt-get install chromium)."
+        )
+        return
+    width = EXPORT_WIDTHS[st.session_state.get("export_width", "two columns (7.2 in)")]
+    title = st.session_state.get("export_titles", True)
+    for column, (fmt, mime) in zip(st.columns(3), CHART_FORMATS.items(), strict=True):
+        column.download_button(
+            f"Chart as {fmt.upper()}",
+            lambda fmt=fmt: charts.to_image(fig, fmt, width_in=width, title=title),
+            f"{file_stem}.{fmt}",
+            mime,
+            key=f"{key}-{fmt}",
+            on_click="ignore",
         )
 
 

@@ -14,6 +14,7 @@ from .figures import panels
 
 MAX_UPLOAD_BYTES = 20 * 2**20
 MAX_UPLOAD_PIXELS = 40_000_000
+READABLE = "PNG, JPEG, GIF, BMP, TIFF and WebP images"
 
 
 @dataclass
@@ -46,9 +47,14 @@ def convert_upload(data: bytes, shape: tuple[int, int, int], invert: bool | None
         image.load()
     except InvalidInputError:
         raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
-        raise InvalidInputError(f"not a readable image file ({type(exc).__name__}: {exc})") from exc
+    except UnidentifiedImageError:
+        raise InvalidInputError(f"not a readable image file: {READABLE} are accepted") from None
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        raise InvalidInputError(f"not a readable image file: it is damaged or cut short ({exc})") from None
     steps = [f"read {image.format or 'image'} {image.width}x{image.height}, mode {image.mode}"]
+    frames = getattr(image, "n_frames", 1)
+    if frames > 1:
+        steps.append(f"animated: the first of its {frames} frames is used")
     image = ImageOps.exif_transpose(image)
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
         background = Image.new("RGBA", image.size, (255, 255, 255, 255))

@@ -7,8 +7,9 @@ from hashdemo.figures import charts
 from hashdemo.protocols import resolve
 from hashdemo.report import curves as run_curves
 
-st.set_page_config(page_title="Compare - hashdemo", layout="wide")
-ui.sidebar_nav()
+ui.page("Compare")
+ui.export_settings()
+link = ui.LinkCheck("compare")
 
 st.title("Compare attacks")
 st.caption(
@@ -29,9 +30,9 @@ except Exception as exc:
     ui.show_error(exc)
     st.stop()
 
-a, b = st.columns([1, 5])
-start = a.button("Run comparison", type="primary", disabled=not chosen)
-b.caption(
+link.report()
+start = st.button("Run comparison", type="primary", disabled=not chosen)
+st.caption(
     "While it runs, any click (the Stop button, or a control) stops it; finished attacks stay cached and the "
     "one in progress leaves nothing behind."
 )
@@ -45,9 +46,7 @@ if start:
             evaluation.run_attack(
                 system,
                 settings[name],
-                progress=lambda done, total, _, bar=bar, name=name: bar.progress(
-                    done / total, text=f"{ui.attack_label(name)}: {done}/{total} queries"
-                ),
+                progress=lambda done, total, text, bar=bar: bar.progress(min(1.0, done / max(total, 1)), text=text),
             )
         except Exception as exc:
             ui.show_error(exc)
@@ -72,8 +71,9 @@ iterations = sorted({r["steps"] for r in reports})
 st.caption(
     f"Protocol {protocol.name}; {first['queries']} queries, eps {first['eps']:g}/255, "
     f"T = {', '.join(map(str, iterations))}. Bold: the strongest attack per column (lowest MAP, highest t-MAP) and "
-    "the least perceptible / fastest. Perceptibility: RMSE over pixels in [0,1]. Code rows query with the target "
-    "code itself (ProS-GAN Table 1)."
+    "the least perceptible / fastest, among the attacks (the noise baseline, the clean row and the code rows are "
+    "left out). Perceptibility: RMSE over pixels in [0,1]. Code rows query with the target code itself (ProS-GAN "
+    "Table 1)."
 )
 c1, c2, c3 = st.columns(3)
 c1.download_button("Table as CSV", tables.to_csv(reports), "compare.csv", "text/csv", on_click="ignore")

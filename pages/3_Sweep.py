@@ -5,8 +5,9 @@ import streamlit as st
 from hashdemo import attacks, sweep, tables, ui
 from hashdemo.figures import charts
 
-st.set_page_config(page_title="Sweep - hashdemo", layout="wide")
-ui.sidebar_nav()
+ui.page("Sweep")
+ui.export_settings()
+link = ui.LinkCheck("sweep")
 
 st.title("Sweep a parameter")
 st.caption("Each point attacks the same queries; results are cached, so adding a value only computes that value.")
@@ -27,13 +28,28 @@ chosen = ui.url_multiselect(
     st, "Attacks", list(attacks.ATTACKS), "attacks", ["pga", "dhta"], format_func=ui.attack_label
 )
 choices = sweep.sweepable(chosen)
-param = ui.url_selectbox(st, "Parameter", list(choices), "param", "eps", format_func=lambda p: LABELS.get(p, p))
+
+
+def default_text(name: str) -> str:
+    return ", ".join(f"{v:g}" for v in sweep.default_values(choices[name]))
+
+
+def reset_values() -> None:
+    st.session_state["values"] = default_text(st.session_state["param"])
+
+
+param = ui.url_selectbox(
+    st, "Parameter", list(choices), "param", "eps", format_func=lambda p: LABELS.get(p, p), on_change=reset_values
+)
 text = st.text_input(
     "Values (comma-separated)",
-    ", ".join(f"{v:g}" for v in sweep.default_values(choices[param])),
-    key=f"values_{param}",
-    help="HAG's t lies in [0, 1], PgA's in (-1, 0): sweep them separately.",
+    default_text(param),
+    key="values",
+    bind="query-params",
+    help="In the units of the parameter (epsilon and step in 1/255). HAG's t lies in [0, 1], PgA's in (-1, 0): "
+    "sweep them separately.",
 )
+link.report()
 system = ui.load_or_explain(spec)
 values = [v.strip() for v in text.replace(";", ",").split(",") if v.strip()]
 overrides.pop(param, None)
@@ -76,18 +92,21 @@ with left:
     ui.chart(fig, "sweep", f"sweep-{param}")
 with right:
     four_places = st.column_config.NumberColumn(format="%.4f")
+    table = tables.sweep_table(rows, param)
     st.dataframe(
-        tables.sweep_table(rows, param),
+        table.records(),
         hide_index=True,
-        column_config={"MAP": four_places, "Perc. (RMSE)": four_places, "s / image": four_places},
+        column_config={h: four_places for h in ("MAP", "t-MAP", "Perc. (RMSE)", "s / image")},
     )
-    st.download_button(
-        "Values as CSV", tables.render_sweep(rows, param, "csv"), f"sweep-{param}.csv", "text/csv", on_click="ignore"
-    )
-    st.download_button(
-        "Values as Markdown",
-        tables.render_sweep(rows, param, "md"),
-        f"sweep-{param}.md",
-        "text/markdown",
-        on_click="ignore",
-    )
+    for fmt, name, mime in (
+        ("csv", "CSV", "text/csv"),
+        ("md", "Markdown", "text/markdown"),
+        ("latex", "LaTeX", "application/x-tex"),
+    ):
+        st.download_button(
+            f"Values as {name}",
+            tables.render_sweep(rows, param, fmt),
+            f"sweep-{param}.{'tex' if fmt == 'latex' else fmt}",
+            mime,
+            on_click="ignore",
+        )

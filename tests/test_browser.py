@@ -15,7 +15,38 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = ROOT / ".cache" / "screenshots"
-PAGES = {"home": "", "attack_lab": "Attack_Lab", "compare": "Compare", "sweep": "Sweep"}
+PAGES = {
+    "home": "",
+    "how_hashing_works": "How_hashing_works",
+    "attack_lab": "Attack_Lab",
+    "compare": "Compare",
+    "sweep": "Sweep",
+    "lecture": "Lecture",
+}
+# a laptop, and a projector's 1024x768 at 150% zoom (the browser then lays out 683x512 CSS pixels)
+SCREENS = {"1280x800": ({"width": 1280, "height": 800}, 1), "1024x768_150": ({"width": 683, "height": 512}, 1.5)}
+CLIPPED = """() => {
+  const out = [];
+  const selectors = ['button p', '[data-testid="stMetricLabel"] *', '[data-testid="stMetricValue"] *',
+    '[data-testid="stWidgetLabel"] p', '[data-baseweb="select"] [title]', 'th', 'h1', 'h2', 'h3'];
+  for (const el of document.querySelectorAll(selectors.join(','))) {
+    if (!el.offsetParent || !el.innerText) continue;
+    if (el.scrollWidth > el.clientWidth + 1) out.push('text: ' + el.innerText.slice(0, 60));
+  }
+  const right = document.documentElement.clientWidth;
+  for (const img of document.querySelectorAll('[data-testid="stImage"] img')) {
+    const box = img.getBoundingClientRect();
+    if (box.width && box.right > right + 1)
+      out.push('image past the edge: ' + Math.round(box.right) + ' > ' + right + ' ('
+               + img.closest('[data-testid="stImage"]').innerText + ')');
+  }
+  for (const svg of document.querySelectorAll('.js-plotly-plot .main-svg')) {
+    const title = svg.querySelector('.gtitle');
+    if (title && title.getBoundingClientRect().width > svg.getBoundingClientRect().width + 1)
+      out.push('chart title: ' + title.textContent.slice(0, 60));
+  }
+  return out;
+}"""
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 
 
@@ -84,11 +115,11 @@ def wait_healthy(url: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def page():
+def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(
+        chromium = p.chromium.launch(
             executable_path=CHROMIUM,
             args=[
                 "--no-sandbox",
@@ -100,9 +131,15 @@ def page():
                 "--disable-quic",
             ],
         )
-        context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
-        yield context.new_page()
-        browser.close()
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    yield context.new_page()
+    context.close()
 
 
 def settle(page, timeout=120_000) -> None:
@@ -121,14 +158,52 @@ def screenshot(page, name: str) -> None:
     page.set_viewport_size(size)
 
 
+@pytest.mark.parametrize("screen", list(SCREENS))
 @pytest.mark.parametrize("name", list(PAGES))
-def test_every_page_loads(server, page, name):
+def test_every_page_loads_with_nothing_clipped(server, browser, name, screen):
+    viewport, scale = SCREENS[screen]
+    context = browser.new_context(viewport=viewport, device_scale_factor=scale)
+    page = context.new_page()
     page.goto(f"{server}/{PAGES[name]}")
     settle(page)
     assert page.locator('[data-testid="stException"]').count() == 0
     assert page.get_by_text("Page not found").count() == 0  # deep links work on first load
     assert page.locator("h1").count() >= 1
-    screenshot(page, name)
+    assert page.get_by_role("button", name="Deploy").count() == 0
+    clipped = page.evaluate(CLIPPED)
+    screenshot(page, f"{name}_{screen}")
+    assert clipped == []
+    context.close()
+
+
+def test_results_appear_on_the_first_screen_after_run(server, browser):
+    """At 1280x800 a click visibly changes the first screen: the headline numbers sit above the fold."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.goto(f"{server}/Attack_Lab?attack=hag")
+    settle(page)
+    page.get_by_role("button", name="Run attack").click()
+    page.wait_for_selector('[data-testid="stMetric"]', timeout=120_000)
+    settle(page)
+    first = page.locator('[data-testid="stMetric"]').first.bounding_box()
+    assert first["y"] + first["height"] < 800, first
+    assert page.evaluate(CLIPPED) == []
+    page.screenshot(path=str(SHOTS / "attack_lab_after_click_1280x800.png"))
+    context.close()
+
+
+def test_presentation_mode_hides_the_header_and_enlarges_text(server, browser):
+    context = browser.new_context(viewport={"width": 683, "height": 512}, device_scale_factor=1.5)
+    page = context.new_page()
+    page.goto(f"{server}/Attack_Lab?present=true&attack=pga&run=1")
+    page.wait_for_selector('[data-testid="stMetric"]', timeout=120_000)
+    settle(page)
+    assert page.evaluate("() => getComputedStyle(document.documentElement).fontSize") == "22px"
+    assert not page.locator('[data-testid="stHeader"]').is_visible()
+    clipped = page.evaluate(CLIPPED)
+    screenshot(page, "attack_lab_presentation_1024x768_150")
+    assert clipped == []
+    context.close()
 
 
 def test_attack_lab_runs_one_attack_and_exports(server, page, tmp_path):
@@ -145,7 +220,7 @@ def test_attack_lab_runs_one_attack_and_exports(server, page, tmp_path):
     assert "run=1" in page.url
     screenshot(page, "attack_lab_run")
     with page.expect_download() as download:
-        page.get_by_role("button", name="Figure for a paper (PNG, 300 dpi)").click()
+        page.get_by_role("button", name="Figure for a paper (PNG, 7.2 in)").click()
     figure = Path(download.value.path()).read_bytes()
     assert figure[:8] == b"\x89PNG\r\n\x1a\n"
     with page.expect_download() as download:

@@ -46,7 +46,6 @@ class Plan:
     """What prepare() works out once per batch; subclasses add the loss's inputs (one row per query)."""
 
     target_code: torch.Tensor | None = None  # int8 (B, K): shown, traced and reported as a query row
-    setup_seconds: float = 0.0  # one-off work, reported apart from the attack time
 
     def select(self, index: torch.Tensor) -> Plan:
         """The plan of a subset of the batch's queries (every per-query tensor indexed alike)."""
@@ -99,6 +98,10 @@ class Attack:
                 )
 
     # ----- the three choices --------------------------------------------------------------------------
+    def setup(self, progress: Progress = silent) -> None:
+        """One-off work before the first batch (THA trains its PrototypeNet), timed apart from the attack;
+        it reports its stage through progress(done, total, "what it is doing")."""
+
     def prepare(self, x: torch.Tensor, clean_pre: torch.Tensor, labels, target_labels, draw: torch.Generator) -> Plan:
         """The target-code strategy, once per batch."""
         return Plan()
@@ -172,6 +175,9 @@ class Attack:
         generator = torch.Generator(device=device).manual_seed(budget.seed)
         draw = torch.Generator().manual_seed(budget.seed + 1)
         start = time.perf_counter()
+        self.setup(progress)
+        setup_seconds = time.perf_counter() - start
+        start = time.perf_counter()
         if self.targeted and target_labels is None:
             target_labels = draw_target_labels(labels, self.target_pool(), draw)
         x = images.detach().to(device)
@@ -212,7 +218,7 @@ class Attack:
             steps=steps,
             step_size=self.step_size_for(budget),
         )
-        seconds = time.perf_counter() - start - plan.setup_seconds
+        seconds = time.perf_counter() - start
         trace = Trace(
             torch.stack(rows["loss"]),
             torch.stack(rows["clean"]),
@@ -229,7 +235,7 @@ class Attack:
             target_labels=None if target_labels is None else target_labels.bool().cpu(),
             trace=trace,
             seconds=seconds,
-            setup_seconds=plan.setup_seconds,
+            setup_seconds=setup_seconds,
             settings=self.settings(budget, loop),
             snapshots=dict(sorted(snapshots.items())),
         )

@@ -1,9 +1,9 @@
-"""THA's PrototypeNet: label vector -> prototype code, trained against the training set's codes (cached per model)."""
+"""The PrototypeNet of THA and ProS-GAN: label vector -> semantic representation r_t -> prototype code (and, for
+ProS-GAN, the predicted label); THA's training against the training set's codes, cached per model."""
 
 from __future__ import annotations
 
 import hashlib
-import time
 
 import torch
 from safetensors.torch import load_file, save_file
@@ -12,19 +12,34 @@ from torch.nn import functional as F
 
 from ..hashing.base import balance_weights
 from ..paths import cache_dir
+from ..progress import Progress, silent
 
 
 class PrototypeNet(nn.Module):
-    """Linear(C, 4096) - ReLU - Linear(4096, 512) - Linear(512, K) - tanh (THA / ProS-GAN)."""
+    """r_t = Linear(512) . ReLU . Linear(C, 4096) (y_t); prototype h_t = tanh(Linear(K) r_t); with label_head,
+    the predicted label sigmoid(Linear(C) r_t) (ProS-GAN Sec. 4.2: y_t -> 4096 -> 512 -> r_t -> (y_t, h_t)).
 
-    def __init__(self, num_classes: int, bits: int):
+    THA's network (implementations.md) is the same without the label head, so both attacks share this module.
+    """
+
+    semantic_dim = 512
+
+    def __init__(self, num_classes: int, bits: int, label_head: bool = False):
         super().__init__()
-        self.net = nn.Sequential(
-            nn.Linear(num_classes, 4096), nn.ReLU(), nn.Linear(4096, 512), nn.Linear(512, bits), nn.Tanh()
-        )
+        self.body = nn.Sequential(nn.Linear(num_classes, 4096), nn.ReLU(), nn.Linear(4096, self.semantic_dim))
+        self.hash = nn.Linear(self.semantic_dim, bits)
+        self.label = nn.Linear(self.semantic_dim, num_classes) if label_head else None
+
+    def semantic(self, labels: torch.Tensor) -> torch.Tensor:
+        """The semantic representation r_t of label vectors (B, C) -> (B, 512)."""
+        return self.body(labels.float())
 
     def forward(self, labels: torch.Tensor) -> torch.Tensor:
-        return self.net(labels.float())
+        """The continuous prototype tanh output (B, K); its sign is the prototype code."""
+        return torch.tanh(self.hash(self.semantic(labels)))
+
+    def predict_labels(self, semantic: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(self.label(semantic))
 
 
 def prototype_loss(
@@ -48,11 +63,12 @@ def prototype_loss(
 def train_prototype_net(
     codes: torch.Tensor,
     labels: torch.Tensor,
-    steps: int = 500,
+    steps: int = 2000,
     lr: float = 1e-4,
     quantisation: float = 1e-3,
     batch_size: int = 64,
     seed: int = 0,
+    progress: Progress = silent,
 ) -> PrototypeNet:
     """Fit a PrototypeNet to the unique label vectors of the training set with Adam (THA: lr 1e-4)."""
     gen = torch.Generator().manual_seed(seed)
@@ -61,7 +77,9 @@ def train_prototype_net(
     label_set = torch.unique(labels.bool(), dim=0)
     label_set = label_set[label_set.any(1)]
     opt = torch.optim.Adam(net.parameters(), lr=lr)
-    for _ in range(steps):
+    for step in range(steps):
+        if step % 50 == 0:
+            progress(step, steps, "training the PrototypeNet (once per model)")
         batch = label_set[torch.randperm(len(label_set), generator=gen)[:batch_size]]
         loss = prototype_loss(net(batch), batch, codes, labels, quantisation)
         opt.zero_grad()
@@ -73,26 +91,25 @@ def train_prototype_net(
 _MEMORY: dict[str, PrototypeNet] = {}
 
 
-def cached_prototype_net(codes: torch.Tensor, labels: torch.Tensor, **params) -> tuple[PrototypeNet, float]:
-    """The PrototypeNet for these training codes: from memory, the disk cache, or trained now.
-
-    Returns (net, seconds spent getting it)."""
+def cached_prototype_net(
+    codes: torch.Tensor, labels: torch.Tensor, progress: Progress = silent, **params
+) -> PrototypeNet:
+    """The PrototypeNet for these training codes: from memory, the disk cache, or trained now."""
     digest = hashlib.sha256(
-        codes.numpy().tobytes() + labels.numpy().tobytes() + repr(sorted(params.items())).encode()
+        b"prototype-net-2" + codes.numpy().tobytes() + labels.numpy().tobytes() + repr(sorted(params.items())).encode()
     ).hexdigest()[:20]
     if digest in _MEMORY:
-        return _MEMORY[digest], 0.0
+        return _MEMORY[digest]
     path = cache_dir() / "prototypes" / f"{digest}.safetensors"
-    start = time.perf_counter()
     net = PrototypeNet(labels.shape[1], codes.shape[1])
     if path.is_file():
         net.load_state_dict(load_file(str(path)))
         net.eval().requires_grad_(False)
     else:
-        net = train_prototype_net(codes, labels, **params)
+        net = train_prototype_net(codes, labels, progress=progress, **params)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
         save_file({k: v.contiguous() for k, v in net.state_dict().items()}, str(tmp))
         tmp.replace(path)
     _MEMORY[digest] = net
-    return net, time.perf_counter() - start
+    return net

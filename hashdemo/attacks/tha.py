@@ -4,6 +4,7 @@ import torch
 
 from ..models import binarize
 from ..params import Param
+from ..progress import Progress, silent
 from .base import Attack, PaperSetting, Plan
 from .loop import Loop
 from .losses import inner_product_loss
@@ -25,20 +26,31 @@ class THA(Attack):
     needs = ("train_codes", "train_labels")
     parameters = (
         Param(
-            "proto_steps", 500, "Adam steps that train the PrototypeNet (cached per model)", 1, 100_000, integer=True
+            "proto_steps",
+            2000,
+            "Adam steps that train the PrototypeNet (cached per model); its prototypes stop changing by 2000",
+            1,
+            100_000,
+            integer=True,
         ),
         Param("proto_lr", 1e-4, "Adam learning rate of the PrototypeNet (THA: 1e-4)", 0.0, 1.0, open_low=True),
     )
     paper_setting = PaperSetting(100, Loop(), "THA (implementations.md): PGD-100, step 1/255")
 
-    def prepare(self, x, clean_pre, labels, target_labels, draw) -> Plan:
+    def setup(self, progress: Progress = silent) -> None:
         k = self.knowledge
-        net, seconds = cached_prototype_net(
-            k.train_codes, k.train_labels, steps=self.params["proto_steps"], lr=self.params["proto_lr"]
+        self.prototype_net = cached_prototype_net(
+            k.train_codes,
+            k.train_labels,
+            steps=self.params["proto_steps"],
+            lr=self.params["proto_lr"],
+            progress=progress,
         )
+
+    def prepare(self, x, clean_pre, labels, target_labels, draw) -> Plan:
         with torch.no_grad():
-            code = binarize(net(target_labels.cpu()))
-        return Plan(target_code=code.to(x.device), setup_seconds=seconds)
+            code = binarize(self.prototype_net(target_labels.cpu()))
+        return Plan(target_code=code.to(x.device))
 
     def loss(self, out, x_adv, x, plan: Plan, scale) -> torch.Tensor:
         return inner_product_loss(out, plan.target_code.float())

@@ -1,53 +1,68 @@
-"""Plotly charts built from result objects; the app shows them and exports them as SVG/PNG."""
+"""Plotly charts built from result objects; the app shows them and exports them as SVG, PDF or PNG.
+
+Colour-blind safe: the Okabe-Ito palette, and every series also has its own marker and dash, so a chart
+reads in grey and under any colour-vision deficiency.
+"""
 
 from __future__ import annotations
 
+import io
 import shutil
-import zlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import plotly.graph_objects as go
+from PIL import Image
 from plotly.subplots import make_subplots
 
 from ..attacks.result import Trace
+from ..codemap import CodeMap
 
-PALETTE = [
-    "#1f77b4",
-    "#d62728",
-    "#2ca02c",
-    "#ff7f0e",
-    "#9467bd",
-    "#8c564b",
-    "#e377c2",
-    "#7f7f7f",
-    "#17becf",
-    "#bcbd22",
-    "#393b79",
-    "#637939",
-]
-CLEAN_COLOUR = "#222222"
+# Okabe & Ito (2008), without yellow (too light on white) and black (kept for the clean queries)
+PALETTE = ["#0072B2", "#D55E00", "#009E73", "#E69F00", "#CC79A7", "#56B4E9"]
+MARKERS = ["circle", "square", "diamond", "triangle-up", "x", "star", "hexagon", "cross"]
+DASHES = ["solid", "dash", "dot", "dashdot"]
+CLEAN_COLOUR = "#000000"
+FONT = "DejaVu Sans, Arial, Helvetica, sans-serif"  # fonts a reader has; SVG text stays text
+PRINT_PT = 7  # smallest text in an exported figure, in points
+PX_PER_INCH = 96  # plotly's layout units
 
 
-def colour_for(label: str) -> str:
-    """One colour per attack everywhere (by registry order); the clean queries in near-black."""
+@dataclass(frozen=True)
+class Style:
+    color: str
+    symbol: str
+    dash: str
+
+
+def style_for(label: str) -> Style:
+    """One look per attack everywhere (by registry order): colour, marker and dash; the clean queries black."""
     from ..attacks import ATTACKS
 
+    if label.startswith(("Clean", "clean")):
+        return Style(CLEAN_COLOUR, "circle-open", "solid")
     titles = [cls.title for cls in ATTACKS.values()]
-    if label.startswith("Clean"):
-        return CLEAN_COLOUR
-    for i, title in enumerate(titles):
-        if label.startswith(title):
-            return PALETTE[i % len(PALETTE)]
-    return PALETTE[zlib.crc32(label.encode()) % len(PALETTE)]
+    match = [i for i, title in enumerate(titles) if label.startswith(title)]
+    i = max(match, key=lambda j: len(titles[j])) if match else len(titles) + sum(map(ord, label))
+    return Style(PALETTE[i % len(PALETTE)], MARKERS[i % len(MARKERS)], DASHES[(i // len(PALETTE)) % len(DASHES)])
+
+
+def line(label: str, width: float = 2.5) -> dict:
+    s = style_for(label)
+    return {"line": {"color": s.color, "dash": s.dash, "width": width}, "marker": {"symbol": s.symbol, "size": 7}}
 
 
 LAYOUT = dict(
     template="plotly_white",
-    font=dict(size=14),
+    font=dict(size=14, family=FONT),
     margin=dict(l=60, r=20, t=95, b=50),
     legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0),
-    title_y=0.97,
 )
+
+
+def layout(title: str, **more) -> dict:
+    """The shared look, a title that wraps instead of clipping (automargin), and the chart's own settings."""
+    return {**LAYOUT, "title": {"text": title, "y": 0.97, "automargin": True}, **more}
 
 
 def trace_figure(trace: Trace, bits: int, query: int = 0, title: str = "", target_name: str = "target") -> go.Figure:
@@ -75,11 +90,11 @@ def trace_figure(trace: Trace, bits: int, query: int = 0, title: str = "", targe
         )
     fig.add_trace(
         go.Scatter(
-            x=steps, y=trace.loss[:, query].tolist(), name="loss", line=dict(color="#888", width=1.5, dash="dot")
+            x=steps, y=trace.loss[:, query].tolist(), name="loss", line=dict(color="#666", width=1.5, dash="dot")
         ),
         secondary_y=True,
     )
-    fig.update_layout(title=title, height=400, **LAYOUT)
+    fig.update_layout(**layout(title, height=400))
     fig.update_xaxes(title_text="iteration t")
     fig.update_yaxes(title_text="Hamming distance (bits)", range=[0, bits], secondary_y=False)
     fig.update_yaxes(title_text="loss", secondary_y=True, showgrid=False, tickmode="auto", nticks=6, tickformat=".2~g")
@@ -90,17 +105,8 @@ def pr_figure(curves: dict[str, tuple[Sequence[float], Sequence[float]]], title:
     """One line per label: (precision, recall) over Hamming radius 0..K."""
     fig = go.Figure()
     for label, (precision, recall) in curves.items():
-        fig.add_trace(
-            go.Scatter(
-                x=list(recall),
-                y=list(precision),
-                name=label,
-                mode="lines+markers",
-                marker=dict(size=4),
-                line=dict(color=colour_for(label)),
-            )
-        )
-    fig.update_layout(title=title, xaxis_title="recall", yaxis_title="precision", height=420, **LAYOUT)
+        fig.add_trace(go.Scatter(x=list(recall), y=list(precision), name=label, mode="lines+markers", **line(label)))
+    fig.update_layout(**layout(title, xaxis_title="recall", yaxis_title="precision", height=420))
     fig.update_xaxes(range=[0, 1])
     fig.update_yaxes(range=[0, 1.02])
     return fig
@@ -111,17 +117,21 @@ def precision_at_n_figure(
 ) -> go.Figure:
     fig = go.Figure()
     for label, values in series.items():
-        fig.add_trace(
-            go.Scatter(x=list(ns), y=list(values), name=label, mode="lines+markers", line=dict(color=colour_for(label)))
-        )
-    fig.update_layout(title=title, xaxis_title="N (top retrieved)", yaxis_title=y_title, height=420, **LAYOUT)
+        fig.add_trace(go.Scatter(x=list(ns), y=list(values), name=label, mode="lines+markers", **line(label)))
+    fig.update_layout(**layout(title, xaxis_title="N (top retrieved)", yaxis_title=y_title, height=420))
     fig.update_yaxes(range=[0, 1.02])
     return fig
 
 
 def sweep_figure(rows: list[dict], param: str, title: str = "") -> go.Figure:
     """MAP (non-targeted) or t-MAP (targeted) against the swept parameter, one line per attack."""
-    labels = {"eps": "epsilon (1/255)", "t": "margin t", "steps": "iterations T", "bits": "bit length"}
+    labels = {
+        "eps": "epsilon (1/255)",
+        "step": "step size (1/255)",
+        "t": "margin t",
+        "steps": "iterations T",
+        "bits": "bit length",
+    }
     fig = go.Figure()
     for name in dict.fromkeys(r["attack"] for r in rows):
         mine = [r for r in rows if r["attack"] == name]
@@ -132,13 +142,127 @@ def sweep_figure(rows: list[dict], param: str, title: str = "") -> go.Figure:
                 y=[r[metric] for r in mine],
                 mode="lines+markers",
                 name=f"{mine[0]['title']} ({'t-MAP' if mine[0]['targeted'] else 'MAP'})",
-                line=dict(color=colour_for(mine[0]["title"]), width=3),
+                **line(mine[0]["title"], 3),
+            )
+        )
+    fig.update_layout(**layout(title, xaxis_title=labels.get(param, param), yaxis_title="MAP / t-MAP", height=420))
+    fig.update_yaxes(range=[0, 1.02])
+    return fig
+
+
+def output_bars_figure(outputs: Sequence[float], title: str = "") -> go.Figure:
+    """The K real-valued outputs tanh(f(x)) as bars; each bar's sign is one bit of the code."""
+    k = list(range(1, len(outputs) + 1))
+    colours = [PALETTE[0] if v > 0 else PALETTE[1] for v in outputs]
+    fig = go.Figure(
+        go.Bar(
+            x=k,
+            y=list(outputs),
+            marker_color=colours,
+            marker_pattern_shape=["" if v > 0 else "/" for v in outputs],
+            name="tanh(f(x))",
+        )
+    )
+    fig.update_layout(
+        **layout(
+            title,
+            xaxis_title="bit k",
+            yaxis_title="tanh(f(x))_k",
+            height=300,
+            showlegend=False,
+            margin=dict(l=60, r=20, t=60, b=50),
+        )
+    )
+    fig.update_yaxes(range=[-1.05, 1.05], zeroline=True, zerolinewidth=2, zerolinecolor="#444")
+    return fig
+
+
+def distance_histogram(distances: Sequence[int], relevant: Sequence[bool], bits: int, title: str = "") -> go.Figure:
+    """How many database items lie at each Hamming distance from the query, relevant ones and the rest stacked."""
+    counts = {True: [0] * (bits + 1), False: [0] * (bits + 1)}
+    for d, r in zip(distances, relevant, strict=True):
+        counts[bool(r)][int(d)] += 1
+    fig = go.Figure()
+    for rel, name, colour, pattern in (
+        (True, "shares a label with the query", PALETTE[0], ""),
+        (False, "does not", "#E69F00", "/"),
+    ):
+        fig.add_trace(
+            go.Bar(x=list(range(bits + 1)), y=counts[rel], name=name, marker_color=colour, marker_pattern_shape=pattern)
+        )
+    fig.update_layout(
+        **layout(
+            title,
+            barmode="stack",
+            xaxis_title="Hamming distance to the query's code",
+            yaxis_title="database items",
+            height=340,
+            margin=dict(l=60, r=20, t=80, b=50),
+        )
+    )
+    return fig
+
+
+def code_map_figure(
+    code_map: CodeMap,
+    class_names: Sequence[str],
+    marks: dict[str, Sequence[float]] | None = None,
+    path: Sequence[Sequence[float]] | None = None,
+    title: str = "",
+) -> go.Figure:
+    """The database codes on their first two principal axes, one colour and marker per class (an item with
+    several labels is drawn in its first); `marks` are labelled points (the query), `path` a trajectory."""
+    fig = go.Figure()
+    first = code_map.labels.float().argmax(1)
+    for c, name in enumerate(class_names):
+        members = code_map.points[first == c]
+        if len(members):
+            fig.add_trace(
+                go.Scattergl(
+                    x=members[:, 0].tolist(),
+                    y=members[:, 1].tolist(),
+                    mode="markers",
+                    name=name,
+                    marker=dict(
+                        size=4,
+                        opacity=0.45,
+                        color=(PALETTE + ["#777777", "#000000", "#A0522D", "#F0E442"])[c % 10],
+                        symbol=MARKERS[c % len(MARKERS)],
+                    ),
+                )
+            )
+    if path is not None and len(path) > 1:
+        fig.add_trace(
+            go.Scatter(
+                x=[p[0] for p in path],
+                y=[p[1] for p in path],
+                mode="lines",
+                name="attack path",
+                line=dict(color="#000000", width=2, dash="dot"),
+            )
+        )
+    for label, (x, y) in (marks or {}).items():
+        fig.add_trace(
+            go.Scatter(
+                x=[x],
+                y=[y],
+                mode="markers+text",
+                name=label,
+                text=[label],
+                textposition="top center",
+                marker=dict(size=16, symbol="star", color="#000000", line=dict(color="#FFFFFF", width=1.5)),
             )
         )
     fig.update_layout(
-        title=title, xaxis_title=labels.get(param, param), yaxis_title="MAP / t-MAP", height=420, **LAYOUT
+        **layout(
+            title,
+            height=560,
+            xaxis_title=f"principal axis 1 ({code_map.explained[0]:.0%} of variance)",
+            yaxis_title=f"principal axis 2 ({code_map.explained[1]:.0%})",
+            legend=dict(orientation="h", yanchor="top", y=-0.2, x=0),
+            margin=dict(l=60, r=20, t=50, b=60),
+        )
     )
-    fig.update_yaxes(range=[0, 1.02])
     return fig
 
 
@@ -147,8 +271,34 @@ def static_export_available() -> bool:
     return any(shutil.which(name) for name in ("chromium", "chromium-browser", "google-chrome"))
 
 
-def to_image(fig: go.Figure, fmt: str, scale: float = 3.0) -> bytes:
-    """SVG or PNG bytes of a chart (PNG at `scale` times the on-screen size)."""
+def for_print(fig: go.Figure, width_in: float | None = None, title: bool = True) -> go.Figure:
+    """A copy sized for a paper: `width_in` inches wide (3.5 = one column, 7.2 = two) with text of at least
+    7 pt, and without its title when asked (a caption usually replaces it)."""
+    out = go.Figure(fig)
+    if not title:
+        out.update_layout(title=None, margin=dict(t=40))
+    if width_in:
+        pt = PX_PER_INCH / 72
+        out.update_layout(
+            width=width_in * PX_PER_INCH,
+            height=width_in * PX_PER_INCH * 0.72,
+            font=dict(size=max(PRINT_PT, 8) * pt),
+            legend=dict(font=dict(size=PRINT_PT * pt)),
+            margin=dict(l=45, r=10, t=40 if not title else 60, b=40),
+        )
+    return out
+
+
+def to_image(fig: go.Figure, fmt: str, width_in: float | None = None, dpi: int = 300, title: bool = True) -> bytes:
+    """SVG, PDF or PNG bytes of a chart. PNG carries its DPI: `dpi` when a print width is given, else a 3x
+    render of the screen size at 288 dpi."""
     import plotly.io as pio
 
-    return pio.to_image(fig, format=fmt, scale=scale if fmt == "png" else 1)
+    printed = for_print(fig, width_in, title)
+    scale = dpi / PX_PER_INCH if width_in else 3.0
+    data = pio.to_image(printed, format=fmt, scale=scale if fmt == "png" else 1)
+    if fmt != "png":
+        return data
+    buffer = io.BytesIO()
+    Image.open(io.BytesIO(data)).save(buffer, format="PNG", dpi=(scale * PX_PER_INCH,) * 2)
+    return buffer.getvalue()

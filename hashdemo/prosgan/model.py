@@ -1,0 +1,105 @@
+"""A trained ProS-GAN: PrototypeNet + semantic decoder + generator, one forward pass from (image, target label) to
+the adversarial image; saved as safetensors with the attacked model's identity, refused for any other model."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError, safe_open
+from safetensors.torch import load_file, save_file
+from torch import nn
+
+from ..attacks.prototype import PrototypeNet
+from ..checkpoint import check_safetensors
+from ..errors import DataNotFoundError, InvalidInputError
+from ..paths import write_atomic
+from .networks import Generator, SemanticDecoder
+
+FORMAT = "hashdemo-prosgan-1"
+FILE = "prosgan.safetensors"
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """What builds the networks (kept in the checkpoint, so a file rebuilds exactly its model)."""
+
+    num_classes: int
+    bits: int
+    image_shape: tuple[int, int, int]
+    ngf: int = 32
+    blocks: int = 3
+    decoder_width: int = 32
+
+
+def identity_of(system) -> dict:
+    """What a generator is tied to: the attacked model's name, bit length, data, and a digest of its training codes."""
+    digest = hashlib.sha256(system.train_codes.numpy().tobytes()).hexdigest()[:16]
+    return {"model": system.spec, "bits": system.bits, "dataset": system.dataset.name, "train_codes_sha": digest}
+
+
+class ProsganModel(nn.Module):
+    """ProS-GAN's attack path (Fig. 1): y_t -> PrototypeNet -> r_t -> D_t -> x_t; (x, x_t) -> G -> x'."""
+
+    def __init__(self, arch: Architecture):
+        super().__init__()
+        self.arch = arch
+        channels, size, _ = arch.image_shape
+        self.prototype = PrototypeNet(arch.num_classes, arch.bits, label_head=True)
+        self.decoder = SemanticDecoder(PrototypeNet.semantic_dim, arch.image_shape, arch.decoder_width)
+        self.generator = Generator(channels, size, arch.ngf, arch.blocks)
+
+    def forward(self, x: torch.Tensor, target_labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(adversarial images in [0,1], the decoded semantic maps D_t(r_t) in [-1,1])."""
+        semantic_map = self.decoder(self.prototype.semantic(target_labels))
+        return self.generator(x, semantic_map), semantic_map
+
+    def prototype_codes(self, target_labels: torch.Tensor) -> torch.Tensor:
+        """The prototype codes sign(h_t) (int8 +-1), the target the generator was trained towards."""
+        return torch.where(self.prototype(target_labels) > 0, 1, -1).to(torch.int8)
+
+
+def save(path: Path, model: ProsganModel, identity: dict, training: dict, half: bool = True) -> None:
+    """Weights (fp16 when `half`: half the size, the shipped form) with architecture, identity and training
+    settings in the safetensors header; written via a temporary file and a rename."""
+    state = {
+        k: (v.half() if half and v.is_floating_point() else v).detach().cpu().contiguous()
+        for k, v in model.state_dict().items()
+    }
+    meta = {"format": FORMAT, "architecture": asdict(model.arch), "attacked": identity, "training": training}
+    write_atomic(path, lambda p: save_file(state, str(p), metadata={"hashdemo": json.dumps(meta)}))
+
+
+def load(path: Path, system=None) -> tuple[ProsganModel, dict]:
+    """A ProS-GAN from a safetensors file (never a pickle), refused when it was trained for another model."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataNotFoundError(f"no ProS-GAN generator at {path}")
+    check_safetensors(path)
+    try:
+        with safe_open(str(path), framework="pt") as fh:
+            meta = json.loads((fh.metadata() or {})["hashdemo"])
+        state = load_file(str(path))
+    except (KeyError, TypeError, json.JSONDecodeError, SafetensorError, OSError) as exc:
+        raise InvalidInputError(f"{path}: not a hashdemo ProS-GAN file ({exc})") from exc
+    if meta.get("format") != FORMAT:
+        raise InvalidInputError(f"{path}: unknown format {meta.get('format')!r}")
+    if system is not None:
+        mine = identity_of(system)
+        if meta["attacked"] != mine:
+            theirs = meta["attacked"]
+            raise InvalidInputError(
+                f"this ProS-GAN generator was trained for {theirs['model']} ({theirs['bits']} bits, "
+                f"{theirs['dataset']}); the model in use is {mine['model']} ({mine['bits']} bits, {mine['dataset']}). "
+                f"Train one for it: python -m hashdemo train-attack prosgan --model {mine['model']}"
+            )
+    arch = meta["architecture"]
+    model = ProsganModel(Architecture(**{**arch, "image_shape": tuple(arch["image_shape"])}))
+    try:
+        model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
+    except RuntimeError as exc:
+        raise InvalidInputError(f"{path}: weights do not fit the ProS-GAN architecture ({exc})") from exc
+    return model.eval().requires_grad_(False), meta
