@@ -14,8 +14,8 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 
-$(TEST_STAMP): $(STAMP) requirements-test.txt
-	$(PY) -m pip install -q -r requirements-test.txt
+$(TEST_STAMP): $(STAMP) requirements-test.txt requirements-ray.txt
+	$(PY) -m pip install -q -r requirements-test.txt -r requirements-ray.txt
 	@touch $(TEST_STAMP)
 
 app: $(STAMP)

@@ -1,5 +1,11 @@
-"""Seconds per image of each attack and its ratio to the physical floor T x (forward + backward) of the same
-model on the same batch, measured in one run; plus PgA on all 1,000 fashion queries."""
+"""Seconds per image of each attack, as a ratio to the floor T x (forward + backward to the input) of the same model
+on the same batch, measured in one run: hashdemo without and with exact early exit, with a compiled model, and a
+plain PGD loop written the way public attack code writes it (one loop, the model's parameters left requiring
+gradients so that backward computes their gradients too, the clean code recomputed each step), whose adversarial
+images must equal hashdemo's. Everything alternates, so a drift in machine speed hits each alike.
+
+    PYTHONPATH=. .venv/bin/python bench/attack_speed.py [--batch 250] [--steps 100] [--threads 2] [--eps 8]
+"""
 
 import argparse
 import time
@@ -7,15 +13,17 @@ import time
 import torch
 
 from hashdemo import attacks
+from hashdemo.attacks.losses import hag_loss, pga_loss
+from hashdemo.budget import Budget
+from hashdemo.defaults import DEFAULT_MODEL
 from hashdemo.evaluation import run_attack
 from hashdemo.protocols import resolve
 from hashdemo.system import load_system
-
-MODEL = "zoo:fashion-dpsh-smallcnn-32"
+from hashdemo.targets import pharos_code
 
 
 def floor_seconds(model, x: torch.Tensor, steps: int) -> float:
-    """The physical floor of an iterative attack: `steps` forward + backward passes to the input on batch x."""
+    """The floor of an iterative attack: `steps` forward + backward passes to the input on batch x."""
     xi = x.clone().requires_grad_(True)
     start = time.perf_counter()
     for _ in range(steps):
@@ -23,37 +31,82 @@ def floor_seconds(model, x: torch.Tensor, steps: int) -> float:
     return time.perf_counter() - start
 
 
+def public_loop(system, name: str, x, y, budget: Budget) -> tuple[torch.Tensor, float]:
+    """HAG (with its schedule) or PgA the way public code runs them: parameters requiring gradients, loss.backward(),
+    model.zero_grad(), the clean output and the target recomputed inside the loop."""
+    model = system.model
+    model.requires_grad_(True)
+    start = time.perf_counter()
+    x_adv = x.clone()
+    if name == "pga":
+        x_adv = x_adv + torch.empty_like(x).uniform_(
+            -budget.eps, budget.eps, generator=torch.Generator().manual_seed(budget.seed)
+        )
+        x_adv = torch.min(torch.max(x_adv, x - budget.eps), x + budget.eps).clamp(0, 1)
+    for t in range(budget.steps):
+        x_adv = x_adv.detach().requires_grad_(True)
+        if name == "hag":
+            scale = attacks.loop.hag_schedule(t, budget.steps)
+            clean = torch.tanh(scale * model.pre_tanh(x)).detach()
+            loss = hag_loss(torch.tanh(scale * model.pre_tanh(x_adv)), clean, 0.5)
+        else:
+            pharos = pharos_code(y, system.train_codes, system.dataset.train.labels).float()
+            loss = pga_loss(torch.tanh(model.pre_tanh(x_adv)), pharos, -0.8)
+        model.zero_grad()
+        loss.sum().backward()
+        with torch.no_grad():
+            x_adv = x_adv - budget.step * x_adv.grad.sign()
+            x_adv = torch.min(torch.max(x_adv, x - budget.eps), x + budget.eps).clamp(0, 1)
+    seconds = time.perf_counter() - start
+    model.requires_grad_(False)
+    return x_adv.detach(), seconds
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--batch", type=int, default=250)
     parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--eps", type=float, default=8)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    system = load_system(MODEL)
+    system = load_system(DEFAULT_MODEL)
     data = system.dataset
     x, y = data.query.images(torch.arange(args.batch)), data.query.labels[: args.batch]
-    print(f"{MODEL}, batch {args.batch}, T = {args.steps}, {args.threads} threads; each attack timed right after")
-    print("its floor T x (forward+backward to the input, same model, same batch); best of three, alternating")
-    print(f"{'attack':12s} {'s/image':>9s} {'floor s/image':>14s} {'ratio':>7s}")
+    print(
+        f"{DEFAULT_MODEL}, batch {args.batch}, T = {args.steps}, eps {args.eps:g}/255, {args.threads} threads; "
+        f"best of {args.rounds}, alternating"
+    )
+    print(
+        f"{'attack':12s} {'floor s/img':>11s} {'no early exit':>14s} {'early exit':>11s} {'public loop':>12s}"
+        "  (ratios to the floor)  same images"
+    )
     floor_seconds(system.model, x, 5)  # warm-up
     for name in ["hag", "sdha", "pga", "pga-dagger", "p2p", "dhta", "tha", "ifgsm", "feature"]:
-        settings = resolve("pgd", name, {"steps": args.steps})
+        settings = resolve("pgd", name, {"steps": args.steps, "eps": args.eps})
         attack = attacks.get(name, system, **settings.params)
         run = {"budget": settings.budget, "loop": settings.loop}
         attack(x[:4], y[:4], **run)  # warm-up (and the one-off PrototypeNet for THA)
-        floors, times = [], []
-        for _ in range(3):  # alternate, so a drift in machine speed hits both alike
+        floors, slow, fast, public, same = [], [], [], [], None
+        for _ in range(args.rounds):
             floors.append(floor_seconds(system.model, x, args.steps))
-            times.append(attack(x, y, **run).seconds)
-        floor, seconds = min(floors), min(times)
-        print(f"{name:12s} {seconds / args.batch:9.5f} {floor / args.batch:14.5f} {seconds / floor:7.3f}")
+            slow.append(attack(x, y, **run, early_exit=False).seconds)
+            result = attack(x, y, **run)
+            fast.append(result.seconds)
+            if name in ("hag", "pga"):
+                images, seconds = public_loop(system, name, x, y, settings.budget)
+                public.append(seconds)
+                same = torch.equal(images, result.adversarial)
+        floor = min(floors)
+        line = f"{name:12s} {floor / args.batch:11.5f} {min(slow) / floor:14.3f} {min(fast) / floor:11.3f}"
+        line += f" {min(public) / floor:12.3f}  {'':22s}{same}" if public else ""
+        print(line, flush=True)
     start = time.perf_counter()
-    report = run_attack(system, resolve("pgd", "pga", {"steps": args.steps}), use_cache=False).report
-    total = time.perf_counter() - start
+    report = run_attack(system, resolve("pgd", "pga", {"steps": args.steps, "eps": args.eps}), use_cache=False).report
     print(
-        f"PgA on all 1,000 queries (T = {args.steps}, eps 8/255): {total:.1f} s wall, MAP {report['map_clean']:.4f} "
-        f"-> {report['map_adv']:.4f}"
+        f"PgA on all 1,000 queries (T = {args.steps}, eps {args.eps:g}/255): {time.perf_counter() - start:.1f} s "
+        f"wall, MAP {report['map_clean']:.4f} -> {report['map_adv']:.4f}"
     )
 
 

@@ -103,3 +103,21 @@ def load(folder: Path) -> tuple[HashingModel, dict, dict[str, torch.Tensor]]:
     model.freeze()
     codes = {k: unpack_codes(v, bits) for k, v in read_tensors(folder / CODES_FILE).items()}
     return model, meta, codes
+
+
+def optimiser_tensors(prefix: str, optimiser: torch.optim.Optimizer) -> dict[str, torch.Tensor]:
+    """Adam's moments and step counts as named tensors (safetensors holds tensors only)."""
+    out = {}
+    for index, state in optimiser.state_dict()["state"].items():
+        for name, value in state.items():
+            out[f"{prefix}.{index}.{name}"] = torch.as_tensor(value).clone()
+    return out
+
+
+def load_optimiser(prefix: str, optimiser: torch.optim.Optimizer, tensors: dict[str, torch.Tensor]) -> None:
+    state = optimiser.state_dict()
+    for key, value in tensors.items():
+        if key.startswith(prefix + "."):
+            _, index, name = key.rsplit(".", 2)
+            state["state"].setdefault(int(index), {})[name] = value
+    optimiser.load_state_dict(state)

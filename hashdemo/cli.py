@@ -1,4 +1,4 @@
-"""Command line: python -m hashdemo train | eval | encode | attack | bench | sweep | protocols | zoo."""
+"""Command line: python -m hashdemo train | train-attack | eval | encode | attack | bench | sweep | protocols | zoo."""
 
 from __future__ import annotations
 
@@ -37,9 +37,16 @@ def cmd_train(args) -> None:
         topk=args.topk,
         device=args.device,
         download=args.download,
+        defence=args.defence,
+        defence_eps=args.defence_eps,
+        defence_step=args.defence_step,
+        defence_steps=args.defence_steps,
+        init=args.init,
     )
-    out = Path(args.out or f"runs/{args.dataset}-{args.method}-{args.backbone}-{args.bits}-seed{args.seed}")
-    meta = train_and_save(config, out, StderrBar())
+    hardened = f"-{args.defence}" if args.defence else ""
+    name = f"{args.dataset}-{args.method}-{args.backbone}-{args.bits}{hardened}-seed{args.seed}"
+    meta = train_and_save(config, Path(args.out or f"runs/{name}"), StderrBar(), resume_run=not args.restart)
+    out = Path(args.out or f"runs/{name}")
     emit(
         {**meta, "out": str(out)},
         args.json,
@@ -119,6 +126,7 @@ def overrides(args) -> dict:
         "queries": args.queries,
         "query_seed": args.query_seed,
         "batch_size": args.batch_size,
+        "target_set": args.target_set,
     }
     return {k: v for k, v in given.items() if v is not None} | parse_params(args.method_params)
 
@@ -150,6 +158,24 @@ def split_list(text: str) -> list[str]:
     return [item.strip() for item in text.split(",") if item.strip()]
 
 
+def grid_engine(args):
+    """Where a grid's missing runs are computed: here, or on Ray (--engine ray [--address ...])."""
+    from .engines import engine
+
+    return engine(args.engine, args.address, args.ray_cpus)
+
+
+def engine_options(p) -> None:
+    p.add_argument(
+        "--engine",
+        choices=("local", "ray"),
+        default="local",
+        help="ray: run the grid's attacks as Ray tasks (a local Ray unless --address), then report as here",
+    )
+    p.add_argument("--address", default=None, help="a Ray cluster: auto, or ray://<head>:10001")
+    p.add_argument("--ray-cpus", type=int, default=None, help="CPUs of a local Ray (default: all)")
+
+
 def attack_list(args) -> list[str]:
     from .protocols import get_protocol
 
@@ -166,17 +192,28 @@ def cmd_bench(args) -> None:
     system = load_system(args.model, args.device, args.data_root)
     given = overrides(args)
     settings = [resolve(args.protocol, name, given) for name in attack_list(args)]  # all checked before any runs
+    if not args.no_cache:
+        grid_engine(args).prefetch([(system.spec, s) for s in settings], progress=StderrBar())
     reports = [run_attack(system, s, use_cache=not args.no_cache, progress=StderrBar()).report for s in settings]
     print(render(reports, args.format))
 
 
 def cmd_sweep(args) -> None:
     from .progress import StderrBar
-    from .sweep import run_sweep
+    from .sweep import points, run_sweep
     from .system import load_system
     from .tables import render_sweep
 
     system = load_system(args.model, args.device, args.data_root)
+    planned = points(
+        system,
+        args.sweep_param,
+        split_list(args.values),
+        attack_list(args),
+        protocol=args.protocol,
+        overrides=overrides(args),
+    )
+    grid_engine(args).prefetch([(spec, settings) for _, spec, _, settings in planned], progress=StderrBar())
     rows = run_sweep(
         system,
         args.sweep_param,
@@ -187,6 +224,54 @@ def cmd_sweep(args) -> None:
         progress=StderrBar(),
     )
     print(render_sweep(rows, args.sweep_param, args.format))
+
+
+def cmd_leaderboard(args) -> None:
+    from .progress import StderrBar
+    from .robustness import leaderboard, leaderboard_jobs
+    from .tables import leaderboard_table, render_table
+
+    specs = split_list(args.models) if args.models else None
+    grid_engine(args).prefetch(leaderboard_jobs(specs, queries=args.queries), progress=StderrBar())
+    rows = leaderboard(specs, queries=args.queries, progress=StderrBar())
+    print(json.dumps(rows, indent=2) if args.format == "json" else render_table(leaderboard_table(rows), args.format))
+
+
+def cmd_robustness(args) -> None:
+    from .progress import StderrBar
+    from .robustness import curves
+
+    rows = curves(
+        split_list(args.models),
+        split_list(args.attacks),
+        [float(v) for v in split_list(args.eps)],
+        queries=args.queries,
+        protocol=args.protocol,
+        progress=StderrBar(),
+    )
+    if args.format == "json":
+        print(json.dumps(rows, indent=2))
+        return
+    print("| model | attack | eps (1/255) | MAP / t-MAP | clean MAP |\n|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['model']} | {r['title']} | {r['eps']:g} | {r['value']:.4f} | {r['map_clean']:.4f} |")
+
+
+def cmd_transfer(args) -> None:
+    from .progress import StderrBar
+    from .tables import render_table, transfer_table
+    from .transfer import transfer
+
+    result = transfer(
+        split_list(args.sources),
+        split_list(args.targets),
+        args.attack,
+        overrides=overrides(args),
+        protocol=args.protocol,
+        progress=StderrBar(),
+    ).to_json()
+    fmt = {"markdown": "md"}.get(args.format, args.format)
+    print(json.dumps(result, indent=2) if fmt == "json" else render_table(transfer_table(result), fmt))
 
 
 def cmd_protocols(args) -> None:
@@ -204,6 +289,30 @@ def cmd_protocols(args) -> None:
             "\n".join([head] + [f"  - {line}" for line in p.lines()] + [f"  - attacks: {', '.join(p.attacks)}"])
         )
     print("\n\n".join(blocks))
+
+
+def cmd_train_attack(args) -> None:
+    from .progress import StderrBar
+    from .prosgan.training import TrainSettings, train
+    from .system import load_system
+
+    system = load_system(args.model, args.device, args.data_root)
+    settings = TrainSettings(epochs=args.epochs, beta=args.beta, seed=args.seed, batch_size=args.batch_size)
+    out = Path(args.out or f"runs/prosgan-{system.name}-beta{args.beta:g}-seed{args.seed}")
+
+    def epoch_line(entry: dict) -> None:
+        if not args.json:
+            print(
+                f"epoch {entry['epoch']}: generator {entry['loss_generator']:.4f} (J_ham {entry['j_ham']:.4f}, "
+                f"J_re {entry['j_re']:.5f}, J_adv {entry['j_adv']:.4f}), "
+                f"discriminator {entry['loss_discriminator']:.4f}, "
+                f"held-out t-MAP {entry['held_out_t_map']:.4f}, RMSE {entry['held_out_rmse']:.4f} "
+                f"({entry['seconds']:.0f} s)",
+                flush=True,
+            )
+
+    log = train(system, settings, out, resume=not args.restart, progress=StderrBar(), on_epoch=epoch_line)
+    emit({**log, "out": str(out)}, args.json, f"saved {out / 'prosgan.safetensors'} ({log['train_seconds']:.0f} s)")
 
 
 def cmd_zoo(args) -> None:
@@ -229,6 +338,7 @@ class Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     from .attacks import ATTACKS
     from .data import DATASETS
+    from .defences import DEFENCES
     from .hashing import METHODS
     from .models import BACKBONES
 
@@ -258,7 +368,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--split-seed", type=int, default=0)
     p.add_argument("--topk", type=int, default=1000)
     p.add_argument("--download", action="store_true", help="allow downloading data or ImageNet weights")
-    p.add_argument("--out", default=None, help="output folder (default runs/<name>)")
+    p.add_argument("--out", default=None, help="output folder (default runs/<name>); a stopped run there resumes")
+    p.add_argument("--restart", action="store_true", help="start over instead of resuming the run in --out")
+    p.add_argument("--defence", choices=list(DEFENCES), default=None, help="adversarial training (ATRDH or PgA Eq. 16)")
+    p.add_argument("--defence-eps", type=float, default=8.0, help="the inner attack's eps in 1/255 units (ATRDH: 8)")
+    p.add_argument("--defence-step", type=float, default=2.0, help="its PGD step in 1/255 units (ATRDH: 2)")
+    p.add_argument("--defence-steps", type=int, default=7, help="its PGD iterations (ATRDH: 7)")
+    p.add_argument(
+        "--init", default=None, help="start from a trained model's weights, e.g. zoo:fashion-dph-smallcnn-32"
+    )
     set_option(p, "loss parameter, e.g. eta=1.0 for DPSH or lam=1e-4 for CSQ (repeatable)")
     common(p, model=False)
     p.set_defaults(run=cmd_train)
@@ -301,6 +419,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--topk", type=int, default=None, help="MAP@K; -1 = whole database")
         p.add_argument("--t-topk", type=int, default=None, help="t-MAP@K; -1 = whole database")
         p.add_argument("--batch-size", type=int, default=None)
+        p.add_argument(
+            "--target-set",
+            choices=("closed", "open"),
+            default=None,
+            help="targeted attacks: labels seen in training (closed) or the open-set model's held-out ones",
+        )
         set_option(
             p,
             "a method parameter (t=-0.8, n_t=9, omega=differentiable) or loop option (optimiser=sgd, "
@@ -320,6 +444,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--attacks", default=None, help="comma-separated (default: the protocol's table rows)")
     p.add_argument("--format", choices=("md", "csv", "json", "latex"), default="md")
     attack_options(p)
+    engine_options(p)
     p.set_defaults(run=cmd_bench)
 
     p = sub.add_parser("sweep", help="sweep eps, step, steps, bits or a method parameter for some attacks")
@@ -328,7 +453,44 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--attacks", default="pga")
     p.add_argument("--format", choices=("md", "csv", "json", "latex"), default="md")
     attack_options(p)
+    engine_options(p)
     p.set_defaults(run=cmd_sweep)
+
+    p = sub.add_parser("train-attack", help="train a generative attack (ProS-GAN) against a model")
+    p.add_argument("attack_name", choices=("prosgan",), metavar="prosgan")
+    p.add_argument("--epochs", type=int, default=10, help="ProS-GAN trains 100; the zoo's generators fewer")
+    p.add_argument("--beta", type=float, default=50.0, help="weight of the reconstruction loss (paper: 50 or 100)")
+    p.add_argument("--batch-size", type=int, default=24)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default=None, help="run folder (default runs/prosgan-<model>-beta<beta>-seed<seed>)")
+    p.add_argument("--restart", action="store_true", help="start over instead of resuming the run in --out")
+    common(p)
+    p.set_defaults(run=cmd_train_attack)
+
+    p = sub.add_parser("transfer", help="perturbations made on source models, used on target models")
+    p.add_argument("--sources", required=True, help="comma-separated zoo:<name> that make the perturbations")
+    p.add_argument("--targets", required=True, help="comma-separated zoo:<name> attacked with them")
+    p.add_argument("--attack", default="pga", choices=list(ATTACKS))
+    p.add_argument("--format", choices=("md", "markdown", "csv", "json", "latex"), default="md")
+    attack_options(p)
+    engine_options(p)
+    p.set_defaults(run=cmd_transfer)
+
+    p = sub.add_parser("leaderboard", help="rank models by worst-case MAP over an ensemble and breaking budget")
+    p.add_argument("--models", default=None, help="comma-separated zoo:<name> (default: every zoo model)")
+    p.add_argument("--queries", type=int, default=1000)
+    p.add_argument("--format", choices=("md", "csv", "json", "latex"), default="md")
+    engine_options(p)
+    p.set_defaults(run=cmd_leaderboard)
+
+    p = sub.add_parser("robustness", help="MAP against eps for several models and attacks (robustness curves)")
+    p.add_argument("--models", required=True, help="comma-separated zoo:<name>")
+    p.add_argument("--attacks", default="pga,hag")
+    p.add_argument("--eps", default="2,4,8,16", help="comma-separated, 1/255 units")
+    p.add_argument("--queries", type=int, default=1000)
+    p.add_argument("--protocol", default="pgd")
+    p.add_argument("--format", choices=("md", "json"), default="md")
+    p.set_defaults(run=cmd_robustness)
 
     p = sub.add_parser("protocols", help="list the papers' protocols and what each sets")
     p.add_argument("--json", action="store_true")

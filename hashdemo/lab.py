@@ -180,6 +180,9 @@ def run_lab(
     if not 1 <= k <= len(system.dataset.database):
         raise InvalidInputError(f"k must be between 1 and {len(system.dataset.database)}")
     attack = attacks.get(settings.attack, system, **settings.params)
+    unseen = system.meta.get("held_out_classes") or []
+    if target_labels is not None and unseen and bool(target_labels[:, unseen].any()) and not attack.open_set:
+        raise InvalidInputError(f"{attack.title} cannot aim at a class the model never saw: {attack.open_set_reason}")
     steps = attack.steps_for(settings.budget)
     with one_thread():
         result = attack(

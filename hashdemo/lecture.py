@@ -55,17 +55,33 @@ LECTURE: tuple[Step, ...] = (
         "(once per model; the first run trains it). The prototype represents the class better than a vote of nine.",
     ),
     Step(
-        "6. The papers' table",
+        "6. ProS-GAN: one forward pass",
+        "pages/1_Attack_Lab.py",
+        {"attack": "prosgan", "qclass": "Sandal", "qindex": "0", "target": "Bag", "run": "1"},
+        "A generator trained once against the model turns any query and any target label into an adversarial "
+        "query without a single gradient step at attack time. The paper bounds no L-inf norm: look at the "
+        "perturbation, then at the ProS-GAN page's grid of queries by targets.",
+    ),
+    Step(
+        "7. Defences: adversarial training",
+        "pages/5_Robustness.py",
+        {
+            "models": [
+                "zoo:fashion-dph-smallcnn-32",
+                "zoo:fashion-dph-smallcnn-32-atrdh",
+                "zoo:fashion-dph-smallcnn-32-pharos-at",
+            ],
+            "attacks": ["pga", "hag"],
+            "queries": "100",
+        },
+        "Training on adversarial examples (ATRDH; pharos codes, PgA Eq. 16) keeps MAP higher under attack, at some "
+        "cost in clean MAP. The curves put each model's MAP against epsilon side by side.",
+    ),
+    Step(
+        "8. The papers' table",
         "pages/2_Compare.py",
         {"protocol": "pgd", "queries": "100"},
         "Every attack on the same 100 queries with the same budget: MAP (lower = stronger non-targeted attack), "
         "t-MAP (higher = stronger targeted attack), and the target codes themselves as queries.",
-    ),
-    Step(
-        "7. How much budget does it take?",
-        "pages/3_Sweep.py",
-        {"param": "eps", "attacks": ["pga", "dhta"], "queries": "100"},
-        "MAP and t-MAP against epsilon: at the papers' 8/255 these small grey models resist more than the "
-        "papers' ImageNet networks; at 16/255 they fall.",
     ),
 )

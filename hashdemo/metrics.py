@@ -99,6 +99,22 @@ def precision_at(
     return torch.stack([hits[:, min(n, n_ranked) - 1].mean() / min(n, n_ranked) for n in ns])
 
 
+def precision_per_query(*, query_codes, database_codes, query_labels, database_labels, n: int = 10) -> torch.Tensor:
+    """Each query's precision of its top n (float64, (Q,))."""
+    return torch.cat(
+        [
+            rel.double().mean(1)
+            for rel in ranked_relevance(
+                query_codes=query_codes,
+                database_codes=database_codes,
+                query_labels=query_labels,
+                database_labels=database_labels,
+                topk=n,
+            )
+        ]
+    )
+
+
 def pr_curve(*, query_codes, database_codes, query_labels, database_labels) -> tuple[torch.Tensor, torch.Tensor]:
     """Precision and recall of retrieving everything within Hamming radius r, for r = 0..K.
 

@@ -39,7 +39,7 @@ class Param:
 
     @property
     def numeric(self) -> bool:
-        return self.choices is None and not isinstance(self.default, bool)
+        return self.choices is None and not isinstance(self.default, bool | str)
 
     def range_text(self) -> str:
         """'in (-1, 0)', 'from 1 to 500', 'one of pgd, sgd, adam', 'true or false'."""
@@ -69,6 +69,8 @@ class Param:
             if isinstance(value, bool | int) and value in (0, 1):
                 return bool(value)
             raise InvalidInputError(f"{who} must be {wanted}, got {as_typed(value)}")
+        if isinstance(self.default, str) and self.choices is None:
+            return str(value)  # free text: a file path, say; its user checks it
         if self.choices is not None:
             if value not in self.choices:
                 raise InvalidInputError(f"{who} must be {wanted}, got {as_typed(value)}")

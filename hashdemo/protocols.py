@@ -15,6 +15,14 @@ from .budget import SEED, UNIT, Budget
 from .errors import InvalidInputError
 from .params import Param
 
+TARGET_SET = Param(
+    "target_set",
+    "closed",
+    "closed: target labels the model trained on; open: classes held out of its training "
+    "(DHTA appendix, open-set targeted attack)",
+    choices=("closed", "open"),
+    label="target labels",
+)
 TOPK = Param(
     "topk", 1000, "MAP@K over the top K retrieved; -1 = the whole database", -1, None, integer=True, label="MAP@K"
 )
@@ -77,7 +85,7 @@ PGD = Protocol(
     topk=1000,
     t_topk=1000,
     optimiser="pgd",
-    attacks=("noise", "hag", "sdha", "pga", "pga-dagger", "p2p", "dhta", "tha"),
+    attacks=("noise", "hag", "sdha", "pga", "pga-dagger", "p2p", "dhta", "tha", "prosgan"),
     ours=True,
     notes=("every attack by PGD, so that rows differ only in target code and loss",),
 )
@@ -96,7 +104,7 @@ PROTOCOLS: dict[str, Protocol] = {
             topk=5000,
             t_topk=5000,
             optimiser="paper",
-            attacks=("p2p", "dhta", "tha", "hag", "sdha", "pga-dagger", "pga"),
+            attacks=("p2p", "dhta", "prosgan", "tha", "hag", "sdha", "pga-dagger", "pga"),
             notes=(
                 "PgA and PgA† by PGD-100 with random start (Eq. 15); the others 'consistent with the original "
                 "literature' (Sec. 4.1): HAG SGD 2000 it., SDHA Adam 1500 it., P2P/DHTA 2000 it.",
@@ -127,10 +135,10 @@ PROTOCOLS: dict[str, Protocol] = {
             topk=-1,
             t_topk=-1,
             optimiser="paper",
-            attacks=("noise", "p2p", "dhta", "fgsm", "ifgsm"),
+            attacks=("noise", "p2p", "dhta", "fgsm", "ifgsm", "prosgan"),
             notes=(
                 "P2P/DHTA 2000 iterations with HAG's schedule from x (Table 2); FGSM one step of 8/255; "
-                "I-FGSM 100 steps of 1/255",
+                "I-FGSM 100 steps of 1/255; ProS-GAN one forward pass, no L-inf bound (projection=true bounds it)",
             ),
         ),
         Protocol(
@@ -186,6 +194,7 @@ class RunSettings:
     batch_size: int
     record_at: tuple[int, ...]
     overridden: tuple[str, ...]  # settings the user set apart from the protocol
+    target_set: str = "closed"
 
     def to_json(self) -> dict:
         return {
@@ -201,10 +210,12 @@ class RunSettings:
             "batch_size": self.batch_size,
             "record_at": list(self.record_at),
             "overridden": list(self.overridden),
+            "target_set": self.target_set,
         }
 
 
 RUN_KEYS = (
+    "target_set",
     "eps",
     "step",
     "steps",
@@ -268,6 +279,7 @@ def resolve(protocol: str | Protocol, attack: str, overrides: dict[str, Any] | N
         batch_size=BATCH.check(given.get("batch_size", BATCH.default)),
         record_at=record_at,
         overridden=tuple(sorted(set(given) - {"record_at"})),
+        target_set=TARGET_SET.check(given.get("target_set", "closed")),
     )
 
 

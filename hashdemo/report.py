@@ -14,7 +14,12 @@ from .protocols import RunSettings
 from .system import HashingSystem
 
 # target codes good enough to be a query of their own (ProS-GAN Tables 1 and 4: "Anchor code", "Prototype code")
-CODE_ROWS = {"pharos": "Pharos code", "anchor": "Anchor code", "prototype": "Prototype code"}
+CODE_ROWS = {
+    "pharos": "Pharos code",
+    "anchor": "Anchor code",
+    "prototype": "Prototype code (THA)",
+    "ProS-GAN prototype": "Prototype code (ProS-GAN)",
+}
 
 
 @dataclass
@@ -29,6 +34,7 @@ class AttackRun:
     target_labels: torch.Tensor | None = None
     target_codes: torch.Tensor | None = None
     snapshots: dict[int, torch.Tensor] = field(default_factory=dict)  # iteration -> adversarial codes there
+    adversarial_images: torch.Tensor | None = None  # (Q, C, H, W), kept when asked (transfer)
 
     def tensors(self) -> dict[str, torch.Tensor]:
         out = {
@@ -41,6 +47,8 @@ class AttackRun:
         if self.target_codes is not None:
             out["target_codes"] = self.target_codes
         out.update({f"snapshot_{n}": codes for n, codes in self.snapshots.items()})
+        if self.adversarial_images is not None:
+            out["adversarial_images"] = self.adversarial_images
         return out
 
     @classmethod
@@ -55,6 +63,7 @@ class AttackRun:
             t.get("target_labels"),
             t.get("target_codes"),
             dict(sorted(snapshots.items())),
+            t.get("adversarial_images"),
         )
 
 

@@ -12,9 +12,9 @@ from .errors import InvalidInputError
 from .evaluation import run_attack
 from .params import Param
 from .progress import Progress, silent
-from .protocols import resolve
+from .protocols import RunSettings, resolve
 from .system import HashingSystem, load_system
-from .zoo import list_models
+from .zoo import list_models, variant
 
 BITS = Param(
     "bits", 32, "code length K (zoo models that differ only in bits)", 1, None, integer=True, label="bit length"
@@ -50,7 +50,8 @@ def sibling_models(system: HashingSystem) -> dict[int, str]:
     return {
         e["bits"]: f"zoo:{e['name']}"
         for e in list_models()
-        if (e["dataset"], e["backbone"], e["method"]) == (m["dataset"], m["backbone"], m["method"])
+        if (e["dataset"], e["backbone"], e["method"], e.get("width"), variant(e))
+        == (m["dataset"], m["backbone"], m["method"], m.get("width"), variant(m))
     }
 
 
@@ -98,6 +99,39 @@ def split_overrides(overrides: dict[str, Any], name: str) -> dict[str, Any]:
     return {k: v for k, v in overrides.items() if k in own or k not in every}
 
 
+def points(
+    system: HashingSystem,
+    param: str,
+    values: list[Any],
+    attack_names: list[str],
+    *,
+    protocol: str,
+    overrides: dict[str, Any] | None = None,
+) -> list[tuple[Any, str, str, RunSettings]]:
+    """The runs a sweep needs: (value, model spec, attack, settings); a steps sweep is one run per attack, with
+    snapshots at every value. Every override applies (loop options included); a key no chosen attack knows is an
+    error."""
+    values = check(system, param, values, attack_names)
+    overrides = dict(overrides or {})
+    known = {p.name for n in attack_names for p in attacks.attack_class(n).parameters}
+    stray = {p.name for n in attacks.ATTACKS for p in attacks.attack_class(n).parameters} - known
+    if set(overrides) & stray:
+        raise InvalidInputError(
+            f"{', '.join(sorted(set(overrides) & stray))} is not a setting of {', '.join(attack_names)}"
+        )
+    out = []
+    for value in [max(values)] if param == "steps" else values:
+        spec = sibling_models(system)[value] if param == "bits" else system.spec
+        for name in attack_names:
+            given = split_overrides(overrides, name)
+            if param == "steps":
+                given.update(steps=value, record_at=values)
+            elif param != "bits":
+                given[param] = value
+            out.append((value, spec, name, resolve(protocol, name, given)))
+    return out
+
+
 def run_sweep(
     system: HashingSystem,
     param: str,
@@ -110,38 +144,19 @@ def run_sweep(
     should_stop: Callable[[], bool] = lambda: False,
     only_cached: bool = False,
 ) -> list[dict]:
-    """One row per (value, attack): the attack's report at that value (same queries at every point).
-
-    Every override applies (loop options included); a key that no chosen attack knows is an error.
-    """
+    """One row per (value, attack): the attack's report at that value (same queries at every point)."""
     values = check(system, param, values, attack_names)
-    overrides = dict(overrides or {})
-    known = {p.name for n in attack_names for p in attacks.attack_class(n).parameters}
-    stray = {p.name for n in attacks.ATTACKS for p in attacks.attack_class(n).parameters} - known
-    if set(overrides) & stray:
-        raise InvalidInputError(
-            f"{', '.join(sorted(set(overrides) & stray))} is not a setting of {', '.join(attack_names)}"
+    planned = points(system, param, values, attack_names, protocol=protocol, overrides=overrides)
+    rows = []
+    for done, (value, spec, name, settings) in enumerate(planned, start=1):
+        target = system if spec == system.spec else load_system(spec, str(system.device))
+        run = run_attack(target, settings, should_stop=should_stop, only_cached=only_cached)
+        if run is None:
+            raise NotCached(f"{name} at {param} = {value:g}")
+        rows += (
+            snapshot_rows(run.report, values) if param == "steps" else [{"param": param, "value": value, **run.report}]
         )
-    rows, total, done = [], len(attack_names) * (1 if param == "steps" else len(values)), 0
-    points = [max(values)] if param == "steps" else values
-    for value in points:
-        target = load_system(sibling_models(system)[value], str(system.device)) if param == "bits" else system
-        for name in attack_names:
-            given = split_overrides(overrides, name)
-            if param == "steps":
-                given.update(steps=value, record_at=values)
-            elif param != "bits":
-                given[param] = value
-            run = run_attack(target, resolve(protocol, name, given), should_stop=should_stop, only_cached=only_cached)
-            if run is None:
-                raise NotCached(f"{name} at {param} = {value:g}")
-            rows += (
-                snapshot_rows(run.report, values)
-                if param == "steps"
-                else [{"param": param, "value": value, **run.report}]
-            )
-            done += 1
-            progress(done, total, f"{param}={value} {name}")
+        progress(done, len(planned), f"{param}={value} {name}")
     return sorted(rows, key=lambda r: (r["value"], attack_names.index(r["attack"])))
 
 

@@ -62,6 +62,7 @@ def load_system(spec: str, device: str = "cpu", data_root: str | None = None) ->
     folder = resolve(spec)
     model, meta, codes = checkpoint.load(folder)
     dataset = load_dataset(meta["dataset"], data_root or meta.get("data_root"), meta.get("split_seed", 0))
+    dataset = dataset.without_classes(tuple(meta.get("held_out_classes") or ()))
     for split in ("database", "train"):
         if split not in codes:
             raise InvalidInputError(f"{folder}: {checkpoint.CODES_FILE} holds no {split} codes")

@@ -229,5 +229,63 @@ def sweep_table(rows: list[dict], param: str) -> Table:
 def render_sweep(rows: list[dict], param: str, fmt: str) -> str:
     if fmt == "json":
         return json.dumps(rows, indent=2)
-    table = sweep_table(rows, param)
+    return render_table(sweep_table(rows, param), fmt)
+
+
+def leaderboard_table(rows: list[dict], budgets: tuple[float, ...] = (8, 16)) -> Table:
+    """The robustness leaderboard: one row per model, most robust first."""
+    headers = ["Model", "Defence", "Clean MAP", *(f"Worst-case MAP @{b:g}/255" for b in budgets), "Median breaking eps"]
+    body = [
+        [r["model"], r["defence"], r["clean_map"], *(r[f"worst_map_{b:g}"] for b in budgets), r["median_breaking_eps"]]
+        for r in rows
+    ]
+    formats = ["{}", "{}", "{:.4f}", *("{:.4f}" for _ in budgets), "{:g}"]
+    return Table(
+        headers,
+        body,
+        formats,
+        set(),
+        {
+            "ensemble": "HAG, PgA, PgA†, PgA† (APGD)",
+            "protocol": "pgd",
+            "breaking": "PgA from x, P@10 <= 0.2, grid of 1/255",
+        },
+        "Robustness of the zoo: worst case over an ensemble of attacks per query",
+    )
+
+
+def render_table(table: Table, fmt: str) -> str:
     return {"md": markdown, "csv": csv_text, "latex": latex}[fmt](table)
+
+
+def transfer_table(result: dict) -> Table:
+    """Sources (and combined perturbations) by targets: each cell the value on the target and, in brackets, the
+    change from its clean value (HAG Tables IV-VI, ProS-GAN Table 3)."""
+    targets = result["targets"]
+    metric = "t-MAP" if result["targeted"] else "MAP"
+    short = lambda spec: spec.removeprefix("zoo:")
+
+    def cells(row: dict) -> list[str]:
+        return [f"{row[t]:.4f} ({row[t] - result['clean'][t]:+.4f})" for t in targets]
+
+    body = [["clean queries", *(f"{result['clean'][t]:.4f}" for t in targets)]]
+    body += [[f"from {short(s)}", *cells(result["values"][s])] for s in result["sources"]]
+    body += [
+        [f"{name} (L-inf {result['combined_linf'][name]:g}/255)", *cells(row)]
+        for name, row in result["combined"].items()
+    ]
+    bold = {
+        (i, j + 1)
+        for i in range(1, 1 + len(result["sources"]))
+        for j, t in enumerate(targets)
+        if short(result["sources"][i - 1]) == short(t)
+    }
+    return Table(
+        ["perturbation \\ model attacked", *map(short, targets)],
+        body,
+        ["{}"] * (1 + len(targets)),
+        bold,
+        {"attack": result["attack"], "eps": f"{result['eps']:g}/255", "metric": metric},
+        f"Transfer: {metric} of adversarial queries made on one model and used on another "
+        "(bold: white box, the model that made them)",
+    )

@@ -95,6 +95,9 @@ PAGES = [
     ("pages/1_Attack_Lab.py", "Attack Lab", ":material/biotech:"),
     ("pages/2_Compare.py", "Compare", ":material/table_chart:"),
     ("pages/3_Sweep.py", "Sweep", ":material/show_chart:"),
+    ("pages/4_ProS-GAN.py", "ProS-GAN", ":material/auto_awesome:"),
+    ("pages/5_Robustness.py", "Robustness", ":material/shield:"),
+    ("pages/6_Transfer.py", "Transfer", ":material/swap_horiz:"),
     ("pages/9_Lecture.py", "Lecture", ":material/co_present:"),
 ]
 BASE_CSS = """<style>
@@ -211,6 +214,12 @@ MODEL_LEVELS = (
     ("backbone", "Backbone", "The network before the hash layer: a small CNN or a CIFAR-style ResNet-18."),
     ("method", "Hashing method", "The training loss that made the codes (DPH = the model HAG attacks, Eq. 11)."),
     ("bits", "Bit length K", "Code length: the model outputs sign(tanh(f(x))) in {-1,+1}^K."),
+    (
+        "variant",
+        "Variant",
+        "standard; adversarially trained (atrdh: Wang et al. 2021, pharos-at: PgA Eq. 16); or "
+        "open set (two classes never seen in training, DHTA appendix)",
+    ),
 )
 
 
@@ -221,9 +230,9 @@ def model_picker(container=st.sidebar) -> str | None:
     if not entries:
         container.error("The model zoo is empty: run `make zoo` to build assets/zoo.")
         return None
-    here, chosen = entries, []
+    here, chosen = [{**e, "variant": zoo.variant(e)} for e in entries], []
     for field, label, help_text in MODEL_LEVELS:
-        options = list(dict.fromkeys(e[field] for e in here))
+        options = list(dict.fromkeys(e.get(field) for e in here))
         if field != "dataset":
             options.sort(key=str)
         within = " / ".join(map(str, chosen)) or "the zoo"
@@ -236,7 +245,7 @@ def model_picker(container=st.sidebar) -> str | None:
             snapped=f"{label} {{old}} is not in the zoo for {within}: showing {{new}}.",
             help=help_text,
         )
-        here = [e for e in here if e[field] == value]
+        here = [e for e in here if e.get(field) == value]
         chosen.append(value)
     return f"zoo:{here[0]['name']}"
 
@@ -304,6 +313,10 @@ def param_control(container, param: Param, key: str):
     label = param.title[0].upper() + param.title[1:]
     if param.choices is not None:
         return container.selectbox(label, param.choices, index=param.choices.index(param.default), **common)
+    if isinstance(param.default, bool):
+        return container.checkbox(label, value=param.default, **common)
+    if isinstance(param.default, str):
+        return container.text_input(label, value=param.default, **common).strip() or param.default
     if param.low is not None and param.high is not None and param.high - param.low <= 2 and not param.integer:
         step = 0.05
         low, high = param.low + step * param.open_low, param.high - step * param.open_high
@@ -496,6 +509,25 @@ def budget_controls(container, protocol: Protocol, attack: str | None = None, qu
             )
     base = {**defaults, "seed": 0, "queries": None, "query_seed": 0}
     return {k: v for k, v in values.items() if v != base.get(k)}
+
+
+def target_set_control(container, system: HashingSystem) -> dict:
+    """For a model with classes held out of its training: aim targeted attacks at seen or at unseen classes."""
+    held_out = system.meta.get("held_out_classes") or []
+    if not held_out:
+        return {}
+    unseen = ", ".join(system.dataset.class_names[c] for c in held_out)
+    choice = container.radio(
+        "Target labels",
+        ["closed", "open"],
+        key="target_set",
+        bind="query-params",
+        horizontal=True,
+        format_func=lambda v: "seen in training (closed set)" if v == "closed" else f"never seen: {unseen} (open set)",
+        help="DHTA appendix: an open-set target is a class the hashing model never saw; its anchor comes from "
+        "database items of the class. THA and ProS-GAN cannot aim at one (no prototype).",
+    )
+    return {"target_set": choice} if choice != "closed" else {}
 
 
 def load_or_explain(spec: str | None, device: str = "auto") -> HashingSystem:

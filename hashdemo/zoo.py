@@ -12,7 +12,26 @@ from .errors import DataNotFoundError
 from .paths import ZOO_DIR
 
 INDEX_FILE = "index.json"
-INDEX_KEYS = ("dataset", "backbone", "method", "bits", "epochs", "clean_map", "topk", "train_seconds")
+INDEX_KEYS = (
+    "dataset",
+    "backbone",
+    "method",
+    "bits",
+    "width",
+    "epochs",
+    "clean_map",
+    "topk",
+    "train_seconds",
+    "defence",
+    "held_out_classes",
+)
+
+
+def variant(entry: dict) -> str:
+    """How a zoo model differs from the plain one: its defence, or the classes it never saw in training."""
+    if entry.get("defence"):
+        return entry["defence"]
+    return "open set" if entry.get("held_out_classes") else "standard"
 
 
 def list_models() -> list[dict]:

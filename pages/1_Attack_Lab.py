@@ -90,13 +90,15 @@ else:
 target_labels = None
 if attack_cls.targeted and query_labels is not None:
     allowed = [n for i, n in enumerate(names) if not bool(query_labels[0, i])]
+    unseen = {names[c] for c in system.meta.get("held_out_classes") or []}
     target = launch.selectbox(
         "Target label",
         ["random", *allowed],
         key="target",
         bind="query-params",
+        format_func=lambda n: f"{n} (never seen in training)" if n in unseen else n,
         help="Targeted attacks make the system return items of this label, which the query does not carry "
-        "(random: drawn with the seed).",
+        "(random: drawn with the seed). A label never seen in training is an open-set target (DHTA appendix).",
     )
     if target in allowed:
         target_labels = torch.zeros(1, data.num_classes, dtype=torch.bool)
@@ -171,16 +173,26 @@ if advice:
     st.warning(advice)
 
 px = ui.image_px(200)
-perturbation, gain = panels.perturbation_image(result.perturbation[0], run.settings["eps"] * UNIT)
-c1, c2, c3 = st.columns(3)
-show_png(panels.upscale(panels.to_pil(result.images[0]), px), "original", "stretch", c1)
-show_png(panels.upscale(panels.to_pil(result.adversarial[0]), px), "adversarial", "stretch", c2)
+# the full scale is +-eps; an unbounded attack (ProS-GAN) is scaled to its own largest change instead
+scale = min(run.settings["eps"] * UNIT, float(result.linf[0]) or 1.0)
+perturbation, gain = panels.perturbation_image(result.perturbation[0], scale)
+semantic_map = getattr(result.plan, "semantic_map", None)
+columns = st.columns(4 if semantic_map is not None else 3)
+show_png(panels.upscale(panels.to_pil(result.images[0]), px), "original", "stretch", columns[0])
+show_png(panels.upscale(panels.to_pil(result.adversarial[0]), px), "adversarial", "stretch", columns[1])
 show_png(
     panels.stamp(panels.upscale(perturbation, px), f"x{gain:.1f}"),
-    f"perturbation x{gain:.1f} (red +, blue -; +-eps = full scale)",
+    f"perturbation x{gain:.1f} (red +, blue -; +-{scale * 255:.3g}/255 = full scale)",
     "stretch",
-    c3,
+    columns[2],
 )
+if semantic_map is not None:
+    show_png(
+        panels.upscale(panels.to_pil((semantic_map[0] + 1) / 2), px),
+        "decoded semantic map D_t(r_t) of the target label",
+        "stretch",
+        columns[3],
+    )
 lecture("images")
 
 st.subheader(f"Top-{run.settings['k']} retrieval")

@@ -24,6 +24,7 @@ overrides = ui.budget_controls(st.sidebar, protocol, query_set=True)
 names = list(attacks.ATTACKS)
 chosen = ui.url_multiselect(st, "Attacks", names, "attacks", list(protocol.attacks), format_func=ui.attack_label)
 system = ui.load_or_explain(spec)
+overrides |= ui.target_set_control(st.sidebar, system)
 try:
     settings = {name: resolve(protocol, name, overrides) for name in chosen}
 except Exception as exc:
@@ -94,12 +95,23 @@ with right:
 targeted = {n: c for n, c in curves.items() if "t_p_at_n_adv" in c}
 if targeted:
     t_first = next(iter(targeted.values()))
-    series = {"Clean": t_first["t_p_at_n_clean"]}
-    series.update({attacks.ATTACKS[n].title: c["t_p_at_n_adv"] for n, c in targeted.items()})
-    ui.chart(
-        charts.precision_at_n_figure(
-            t_first["ns"], series, "Targeted precision@N (relevance = target label)", "t-precision"
-        ),
-        "tpn",
-        "compare-t-precision-at-n",
-    )
+    left, right = st.columns(2)
+    with left:
+        t_pr = {"Clean": (t_first["t_pr_clean"]["precision"], t_first["t_pr_clean"]["recall"])}
+        t_pr.update(
+            {
+                attacks.ATTACKS[n].title: (c["t_pr_adv"]["precision"], c["t_pr_adv"]["recall"])
+                for n, c in targeted.items()
+            }
+        )
+        ui.chart(charts.pr_figure(t_pr, "Targeted precision-recall (relevance = target label)"), "tpr", "compare-t-pr")
+    with right:
+        series = {"Clean": t_first["t_p_at_n_clean"]}
+        series.update({attacks.ATTACKS[n].title: c["t_p_at_n_adv"] for n, c in targeted.items()})
+        ui.chart(
+            charts.precision_at_n_figure(
+                t_first["ns"], series, "Targeted precision@N (relevance = target label)", "t-precision"
+            ),
+            "tpn",
+            "compare-t-precision-at-n",
+        )

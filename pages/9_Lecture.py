@@ -8,8 +8,9 @@ from hashdemo.lecture import LECTURE
 ui.page("Lecture")
 st.title("A guided lecture")
 st.caption(
-    "Seven steps from clean retrieval to the papers' tables. Each link opens a page with its settings (and runs "
-    "the attack); come back here for the next step. Switch on presentation mode in the sidebar for a projector."
+    "Eight steps from clean retrieval to defences and the papers' tables. Each link opens a page with its "
+    "settings (and runs the attack); come back here for the next step. Switch on presentation mode in the sidebar "
+    "for a projector."
 )
 for step in LECTURE:
     with st.container(border=True):

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 os.environ.setdefault("HASHDEMO_CACHE", tempfile.mkdtemp(prefix="hashdemo-test-cache-"))
-torch.set_num_threads(2)
+torch.set_num_threads(int(os.environ.get("HASHDEMO_TEST_THREADS", "2")))
 
 DEFAULT_MODEL = "zoo:fashion-dpsh-smallcnn-32"
 

@@ -203,7 +203,7 @@ def test_compare_page_runs_and_exports():
     assert not at.exception and not at.error
     table = next(m.value for m in at.markdown if "| Attack |" in m.value)
     assert "| Clean |" in table and "PgA" in table and "DHTA" in table
-    assert len(at.get("plotly_chart")) == 3  # PR, precision@N, targeted precision@N
+    assert len(at.get("plotly_chart")) == 4  # PR, precision@N, targeted PR and precision@N
     assert {b.label for b in at.download_button} >= {"Table as CSV", "Table as Markdown", "Table as LaTeX"}
     # reopening (a new session) reads the cache: no Run needed
     again = open_page("2_Compare.py", params, timeout=60)

@@ -55,7 +55,7 @@ def test_sweep_link_keeps_attacks_parameter_and_values():
 # 5: THA's one-off PrototypeNet training reports itself --------------------------------------------------------
 def test_tha_setup_reports_the_prototype_training(system, tmp_path, monkeypatch):
     from hashdemo import lab as lab_module
-    from hashdemo.attacks import prototype
+    from hashdemo import prototype
     from hashdemo.protocols import resolve
 
     monkeypatch.setenv("HASHDEMO_CACHE", str(tmp_path))

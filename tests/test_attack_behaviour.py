@@ -96,6 +96,8 @@ def test_random_start_follows_each_paper(system, batch, name):
     cls = attacks.ATTACKS[name]
     expected = name in ("pga", "pga-dagger", "noise")
     assert cls.random_start_for(Budget.from_255()) is expected
+    if name == "prosgan":
+        return  # one forward pass of a generator: its only iterate is its output
     result = cls(system)(x[:4], y[:4], budget=Budget.from_255(eps=8, steps=1), record_at=[0])
     moved = bool(result.snapshots[0].linf.max() > 0)
     assert moved is expected
@@ -166,7 +168,7 @@ def test_pga_fixed_and_differentiable_weights_differ_on_the_model(system, batch)
 
 def test_pharos_code_agrees_with_class_structure(system, batch):
     """On single-label data the pharos code of a query retrieves its own class (it is b*, not -b*)."""
-    from hashdemo.attacks.targets import pharos_code
+    from hashdemo.targets import pharos_code
 
     _x, y = batch
     codes = pharos_code(y, system.train_codes, system.dataset.train.labels)

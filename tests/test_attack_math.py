@@ -10,10 +10,10 @@ from hashdemo import attacks
 from hashdemo.attacks import Knowledge, Loop
 from hashdemo.attacks.loop import hag_schedule, optimise
 from hashdemo.attacks.losses import hag_loss, pga_dagger_loss, pga_loss, sdha_loss
-from hashdemo.attacks.targets import anchor_code, dice, pharos_code, relevant_code_sets, vote
 from hashdemo.budget import Budget
 from hashdemo.errors import InvalidInputError
 from hashdemo.models import build_model
+from hashdemo.targets import anchor_code, dice, pharos_code, relevant_code_sets, vote
 
 
 def all_codes(bits):
@@ -138,17 +138,12 @@ def test_loop_projects_and_steps_by_sign():
     x = torch.full((2, 1, 4, 4), 0.5)
     seen = []
 
-    def objective(x_adv, scale):
-        return (x_adv * torch.tensor([1.0, -1.0]).view(2, 1, 1, 1)).flatten(1).sum(1), x_adv.flatten(1)[:, :3]
+    def objective(x_adv, scale, rows):
+        signs = torch.tensor([1.0, -1.0]) if rows is None else torch.tensor([1.0, -1.0])[rows]
+        return (x_adv * signs.view(-1, 1, 1, 1)).flatten(1).sum(1), x_adv.flatten(1)[:, :3]
 
     out = optimise(
-        x,
-        objective,
-        lambda t, s, x_t, loss, pre: seen.append(t),
-        budget=Budget(eps=0.1, step=0.03, steps=5),
-        loop=Loop(),
-        random_start=False,
-        generator=torch.Generator().manual_seed(0),
+        x, x, objective, lambda t, s, x_t, loss, pre: seen.append(t), eps=0.1, step_size=0.03, steps=5, loop=Loop()
     )
     # the first image descends, the second ascends, each until the eps-ball stops it
     assert torch.allclose(out[0], torch.full((1, 4, 4), 0.4)) and torch.allclose(out[1], torch.full((1, 4, 4), 0.6))
@@ -185,7 +180,7 @@ def test_budget_validation_in_the_users_units(kwargs, message):
 @pytest.mark.parametrize(
     "loop, message",
     [
-        (Loop(optimiser="lbfgs"), "optimiser must be one of pgd, sgd, adam"),
+        (Loop(optimiser="lbfgs"), "optimiser must be one of pgd, apgd, sgd, adam"),
         (Loop(optimiser="sgd"), "needs a positive learning rate"),
         (Loop(schedule="cosine"), "schedule must be one of none, hag"),
         (Loop(momentum=1.0), r"momentum must be in \[0, 1\)"),

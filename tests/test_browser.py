@@ -21,6 +21,9 @@ PAGES = {
     "attack_lab": "Attack_Lab",
     "compare": "Compare",
     "sweep": "Sweep",
+    "prosgan": "ProS-GAN",
+    "robustness": "Robustness",
+    "transfer": "Transfer",
     "lecture": "Lecture",
 }
 # a laptop, and a projector's 1024x768 at 150% zoom (the browser then lays out 683x512 CSS pixels)
@@ -240,7 +243,7 @@ def test_compare_and_sweep_show_results(server, page):
     page.wait_for_selector("text=Precision-recall", timeout=180_000)
     settle(page)
     assert page.locator('[data-testid="stException"]').count() == 0
-    assert page.locator("table").count() >= 1 and page.locator(".js-plotly-plot").count() == 3
+    assert page.locator("table").count() >= 1 and page.locator(".js-plotly-plot").count() == 4
     screenshot(page, "compare_run")
     page.goto(f"{server}/Sweep?queries=10&steps=5")
     settle(page)

@@ -15,12 +15,13 @@ from .noise import Noise
 from .p2p import P2P
 from .pga import PgA
 from .pga_dagger import PgADagger
+from .prosgan import ProSGAN
 from .result import AttackResult, Snapshot, Trace
 from .sdha import SDHA
 from .tha import THA
 
 ATTACKS: dict[str, type[Attack]] = {
-    cls.name: cls for cls in (HAG, SDHA, PgA, PgADagger, P2P, DHTA, THA, Noise, FGSM, IFGSM, FeatureAttack)
+    cls.name: cls for cls in (HAG, SDHA, PgA, PgADagger, P2P, DHTA, THA, ProSGAN, Noise, FGSM, IFGSM, FeatureAttack)
 }
 GROUPS = ("non-targeted", "targeted", "baseline")
 

@@ -14,15 +14,15 @@ from typing import Any, ClassVar
 import torch
 
 from .. import metrics
-from ..budget import Budget
+from ..budget import UNIT, Budget
 from ..data import ImageSet
 from ..errors import InvalidInputError
 from ..models import HashingModel, binarize
 from ..params import Param, check_all
 from ..progress import Progress, silent
+from ..targets import draw_target_labels
 from .loop import LOOP_PARAMS, Loop, optimise
 from .result import AttackResult, Snapshot, Trace
-from .targets import draw_target_labels
 
 
 @dataclass
@@ -85,6 +85,8 @@ class Attack:
     default_loop: ClassVar[Loop] = Loop()  # under PGD at a given budget (e.g. HAG's tanh schedule)
     paper_setting: ClassVar[PaperSetting | None] = None  # the paper's own optimiser and iterations
     fixed_steps: ClassVar[int | None] = None  # noise takes no step, FGSM exactly one
+    open_set: ClassVar[bool] = True  # may aim at a class the model never saw in training
+    open_set_reason: ClassVar[str] = ""
 
     def __init__(self, model, knowledge: Knowledge | None = None, **params: Any):
         self.model: HashingModel = model if isinstance(model, HashingModel) else model.model
@@ -127,12 +129,22 @@ class Attack:
     def random_start_for(cls, budget: Budget) -> bool:
         return cls.random_start if budget.random_start is None else budget.random_start
 
+    def eps_for(self, budget: Budget) -> float:
+        """The L-inf radius the loop projects onto (ProS-GAN, unbounded in its paper, may use the whole box)."""
+        return budget.eps
+
+    def start_point(self, x: torch.Tensor, plan: Plan, budget: Budget, generator: torch.Generator) -> torch.Tensor:
+        """x_0: the clean image, or x + U(-eps, eps) with a random start (PgA Eq. 15)."""
+        if not self.random_start_for(budget):
+            return x
+        return x + torch.empty_like(x).uniform_(-budget.eps, budget.eps, generator=generator)
+
     def settings(self, budget: Budget, loop: Loop) -> dict:
         """Every setting that determines the result (for tables, caches and exports), eps and step in 1/255."""
         return {
             "attack": self.name,
-            "eps": budget.eps_255,
-            "step": round(self.step_size_for(budget) * 255, 6),
+            "eps": round(self.eps_for(budget) / UNIT, 6),
+            "step": round(self.step_size_for(budget) / UNIT, 6),
             "steps": self.steps_for(budget),
             "random_start": self.random_start_for(budget),
             "seed": budget.seed,
@@ -160,8 +172,10 @@ class Attack:
         record_at: Sequence[int] = (),
         keep_images: bool = False,
         progress: Progress = silent,
+        early_exit: bool = True,
     ) -> AttackResult:
-        """Attack a batch (B, C, H, W) in [0,1]; snapshots of the iterates at `record_at` come with the result."""
+        """Attack a batch (B, C, H, W) in [0,1]; snapshots of the iterates at `record_at` come with the result.
+        early_exit=False computes every query at every iteration (the same result, slower: for the tests)."""
         loop = loop or self.default_loop
         check_loop(loop)
         steps = self.steps_for(budget)
@@ -207,16 +221,25 @@ class Attack:
                 snapshots.update({n: shot for n in wanted[t]})
             progress(t, steps, self.name)
 
+        selected: dict = {}  # the plan of the last subset of rows (early exit changes it rarely)
+
+        def objective(xa: torch.Tensor, scale: float, rows: torch.Tensor | None):
+            if rows is None:
+                return self.objective(xa, x, scale, plan)
+            if selected.get("rows") is None or not torch.equal(selected["rows"], rows):
+                selected.update(rows=rows, x=x[rows], plan=plan.select(rows))
+            return self.objective(xa, selected["x"], scale, selected["plan"])
+
         x_adv = optimise(
             x,
-            lambda xa, s: self.objective(xa, x, s, plan),
+            self.start_point(x, plan, budget, generator),
+            objective,
             record,
-            budget=budget,
-            loop=loop,
-            random_start=self.random_start_for(budget),
-            generator=generator,
-            steps=steps,
+            eps=self.eps_for(budget),
             step_size=self.step_size_for(budget),
+            steps=steps,
+            loop=loop,
+            early_exit=early_exit,
         )
         seconds = time.perf_counter() - start
         trace = Trace(
@@ -238,6 +261,7 @@ class Attack:
             setup_seconds=setup_seconds,
             settings=self.settings(budget, loop),
             snapshots=dict(sorted(snapshots.items())),
+            plan=plan,
         )
 
     def _check_batch(self, images: torch.Tensor, labels, target_labels) -> None:
@@ -275,5 +299,10 @@ def check_loop(loop: Loop) -> None:
     """Every loop option within its declared range; sgd and adam need a positive learning rate."""
     for param in LOOP_PARAMS:
         param.check(getattr(loop, param.name), "the loop")
-    if loop.optimiser != "pgd" and not loop.lr > 0:
+    if loop.optimiser in ("sgd", "adam") and not loop.lr > 0:
         raise InvalidInputError(f"optimiser {loop.optimiser!r} needs a positive learning rate lr")
+    if loop.optimiser == "apgd" and loop.schedule != "none":
+        raise InvalidInputError(
+            "apgd keeps each query's best point by its loss, which the tanh schedule changes from stage to stage: "
+            "set schedule=none with optimiser=apgd"
+        )

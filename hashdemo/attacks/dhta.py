@@ -3,10 +3,10 @@
 import torch
 
 from ..params import Param
+from ..targets import anchor_code
 from .base import Attack, PaperSetting, Plan
 from .loop import Loop
 from .losses import inner_product_loss
-from .targets import anchor_code
 
 
 class DHTA(Attack):

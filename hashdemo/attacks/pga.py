@@ -3,10 +3,10 @@
 import torch
 
 from ..params import Param
+from ..targets import pharos_code
 from .base import Attack, PaperSetting, Plan
 from .loop import Loop
 from .losses import pga_loss
-from .targets import pharos_code
 
 
 class PgA(Attack):

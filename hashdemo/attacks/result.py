@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 
@@ -43,6 +44,7 @@ class AttackResult:
     setup_seconds: float = 0.0  # one-off work outside it (training a PrototypeNet)
     settings: dict = field(default_factory=dict)
     snapshots: dict[int, Snapshot] = field(default_factory=dict)
+    plan: Any = None  # what the attack's prepare() worked out (the Plan: target code, ProS-GAN's semantic map, ...)
 
     @property
     def perturbation(self) -> torch.Tensor:

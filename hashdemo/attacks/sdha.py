@@ -6,10 +6,10 @@ import torch
 
 from ..models import binarize
 from ..params import Param
+from ..targets import relevant_code_sets
 from .base import Attack, PaperSetting, Plan
 from .loop import Loop
 from .losses import sdha_loss
-from .targets import relevant_code_sets
 
 
 @dataclass

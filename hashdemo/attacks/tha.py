@@ -5,10 +5,10 @@ import torch
 from ..models import binarize
 from ..params import Param
 from ..progress import Progress, silent
+from ..prototype import cached_prototype_net
 from .base import Attack, PaperSetting, Plan
 from .loop import Loop
 from .losses import inner_product_loss
-from .prototype import cached_prototype_net
 
 
 class THA(Attack):
@@ -22,6 +22,11 @@ class THA(Attack):
     paper = "Wang et al., Targeted Attack and Defense for Deep Hashing, SIGIR 2021"
     equation = r"\min_{x'}\ -\tfrac{1}{K}\,\mathrm{sign}(P(y_t))^\top f(x')"
     targeted = True
+    open_set = False
+    open_set_reason = (
+        "its prototype comes from a PrototypeNet fitted to the training codes, and a class absent from "
+        "training has no codes to fit (DHTA's anchor, from database items of the class, does)"
+    )
     target_kind = "prototype"
     needs = ("train_codes", "train_labels")
     parameters = (

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import torch
 
@@ -79,6 +79,18 @@ class RetrievalDataset:
     @property
     def image_shape(self) -> tuple[int, int, int]:
         return self.query.image_shape
+
+    def without_classes(self, classes: tuple[int, ...]) -> RetrievalDataset:
+        """The same data with the training split stripped of every item carrying one of `classes` (an open-set
+        model never sees them; query and database keep them, DHTA appendix "open-set targeted attack")."""
+        if not classes:
+            return self
+        keep = ~self.train.labels[:, list(classes)].any(1)
+        return replace(
+            self,
+            train=self.train.subset(torch.nonzero(keep).flatten()),
+            extra={**self.extra, "held_out_classes": tuple(classes)},
+        )
 
     def label_names(self, labels: torch.Tensor) -> str:
         """'T-shirt/top + Bag' for a multi-hot label vector."""

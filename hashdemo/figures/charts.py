@@ -266,6 +266,120 @@ def code_map_figure(
     return fig
 
 
+def training_figure(epochs: list[dict], keys: dict[str, str], title: str, y_title: str) -> go.Figure:
+    """Per-epoch values from a training log (one line per key; `keys` maps log keys to legend names)."""
+    fig = go.Figure()
+    x = [e["epoch"] for e in epochs]
+    for i, (key, name) in enumerate(keys.items()):
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=[e[key] for e in epochs],
+                name=name,
+                mode="lines+markers",
+                line=dict(color=PALETTE[i % len(PALETTE)], dash=DASHES[i % len(DASHES)], width=2.5),
+                marker=dict(symbol=MARKERS[i % len(MARKERS)], size=7),
+            )
+        )
+    fig.update_layout(**layout(title, xaxis_title="epoch", yaxis_title=y_title, height=380))
+    return fig
+
+
+def robustness_figure(rows: list[dict], title: str = "") -> go.Figure:
+    """MAP (t-MAP for targeted attacks) against eps: colour and marker by attack, dash by model (PgA Fig. 5 style)."""
+    fig = go.Figure()
+    models = list(dict.fromkeys(r["model"] for r in rows))
+    for model in models:
+        for attack in dict.fromkeys(r["title"] for r in rows if r["model"] == model):
+            mine = [r for r in rows if r["model"] == model and r["title"] == attack]
+            look = style_for(attack)
+            fig.add_trace(
+                go.Scatter(
+                    x=[r["eps"] for r in mine],
+                    y=[r["value"] for r in mine],
+                    mode="lines+markers",
+                    name=f"{attack}, {model.removeprefix('zoo:')}",
+                    line=dict(color=look.color, dash=DASHES[models.index(model) % len(DASHES)], width=2.5),
+                    marker=dict(symbol=look.symbol, size=8),
+                )
+            )
+    fig.update_layout(
+        **layout(
+            title,
+            xaxis_title="epsilon (1/255)",
+            yaxis_title="MAP / t-MAP",
+            height=460,
+            legend=dict(orientation="h", yanchor="top", y=-0.2, x=0),
+            margin=dict(l=60, r=20, t=60, b=60),
+        )
+    )
+    fig.update_yaxes(range=[0, 1.02])
+    return fig
+
+
+def breaking_figure(values: dict[str, Sequence[float]], largest: int, title: str = "") -> go.Figure:
+    """How many queries each model loses at each budget: the distribution of the smallest breaking eps
+    (queries still standing at the largest budget in their own bar, "> largest")."""
+    fig = go.Figure()
+    for i, (model, eps) in enumerate(values.items()):
+        finite = [e for e in eps if e != float("inf")]
+        counts = [sum(1 for e in finite if e == b) for b in range(largest + 1)] + [len(eps) - len(finite)]
+        fig.add_trace(
+            go.Bar(
+                x=[str(b) for b in range(largest + 1)] + [f"> {largest}"],
+                y=counts,
+                name=model.removeprefix("zoo:"),
+                marker_color=PALETTE[i % len(PALETTE)],
+                marker_pattern_shape=["", "/", ".", "x", "-", "|"][i % 6],
+            )
+        )
+    fig.update_layout(
+        **layout(
+            title,
+            barmode="group",
+            xaxis_title="smallest eps (1/255) with P@10 <= 0.2",
+            yaxis_title="queries",
+            height=400,
+        )
+    )
+    return fig
+
+
+def transfer_figure(result: dict, title: str = "") -> go.Figure:
+    """Sources by targets: colour = the change from the target's clean value (Cividis, readable in grey), text =
+    the value and that change; bold-framed diagonal = white box."""
+    rows = [*result["sources"], *result["combined"]]
+    targets = result["targets"]
+    values = [[(result["values"].get(r) or result["combined"][r])[t] for t in targets] for r in rows]
+    change = [[v - result["clean"][t] for v, t in zip(line, targets, strict=True)] for line in values]
+    text = [[f"{v:.3f}<br>({c:+.3f})" for v, c in zip(a, b, strict=True)] for a, b in zip(values, change, strict=True)]
+    short = [r.removeprefix("zoo:") for r in rows]
+    fig = go.Figure(
+        go.Heatmap(
+            z=change,
+            x=[t.removeprefix("zoo:") for t in targets],
+            y=short,
+            text=text,
+            texttemplate="%{text}",
+            colorscale="Cividis",
+            reversescale=not result["targeted"],
+            colorbar=dict(title="change"),
+        )
+    )
+    metric = "t-MAP" if result["targeted"] else "MAP"
+    fig.update_layout(
+        **layout(
+            title or f"{metric} on the attacked model (rows: where the perturbation was made)",
+            height=140 + 60 * len(rows),
+            xaxis_title="model attacked",
+            yaxis_title="perturbation from",
+            margin=dict(l=260, r=20, t=60, b=60),
+        )
+    )
+    fig.update_yaxes(autorange="reversed")
+    return fig
+
+
 def static_export_available() -> bool:
     """kaleido needs a Chromium at run time (Debian's works); without one, use the chart's own download button."""
     return any(shutil.which(name) for name in ("chromium", "chromium-browser", "google-chrome"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 
 import numpy as np
@@ -12,6 +13,12 @@ from PIL import Image, ImageDraw, ImageFont
 # deuteranopia simulation, tested); frames also differ by line (solid / dashed) and by a mark (check / cross).
 RELEVANT, IRRELEVANT, FLIPPED = (0, 114, 178), (230, 159, 0), (213, 94, 0)
 INK, PAPER, MUTED = (20, 20, 20), (255, 255, 255), (110, 110, 110)
+
+
+def png_bytes(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
 
 
 def font(size: int = 14) -> ImageFont.FreeTypeFont:
@@ -194,4 +201,36 @@ def titled(image: Image.Image, title: str, size: int = 16) -> Image.Image:
     )
     ImageDraw.Draw(out).text((2, 2), title, fill=INK, font=f)
     out.paste(image, (0, size + 8))
+    return out
+
+
+def queries_by_targets(
+    queries: Sequence[Image.Image],
+    query_names: Sequence[str],
+    target_names: Sequence[str],
+    cells: dict[tuple[int, int], tuple[Image.Image, Image.Image, str]],
+    gap: int = 12,
+) -> Image.Image:
+    """A grid, one row per query and one column per target label: each cell is the adversarial image above its
+    top-k retrieval with a caption; `cells[(row, column)] = (adversarial, retrieval, caption)`, absent = not asked
+    (the query carries that label)."""
+    blocks = {key: stack([adv, caption_below(ret, [text], 13)], gap=4) for key, (adv, ret, text) in cells.items()}
+    width = max([b.width for b in blocks.values()] + [120])
+    height = max([b.height for b in blocks.values()] + [q.height + 30 for q in queries])
+    head = 24
+    left = max(q.width for q in queries) + gap
+    out = Image.new("RGB", (left + len(target_names) * (width + gap), head + len(queries) * (height + gap)), PAPER)
+    draw = ImageDraw.Draw(out)
+    f = font(14)
+    for c, name in enumerate(target_names):
+        draw.text((left + c * (width + gap), 2), f"target: {name}", fill=INK, font=f)
+    for r, (image, name) in enumerate(zip(queries, query_names, strict=True)):
+        top = head + r * (height + gap)
+        out.paste(caption_below(image, [name], 13), (0, top))
+        for c in range(len(target_names)):
+            block = blocks.get((r, c))
+            if block is None:
+                draw.text((left + c * (width + gap) + 8, top + 8), "(the query's own label)", fill=MUTED, font=f)
+            else:
+                out.paste(block, (left + c * (width + gap), top))
     return out

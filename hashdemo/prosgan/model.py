@@ -13,10 +13,10 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from ..attacks.prototype import PrototypeNet
 from ..checkpoint import check_safetensors
 from ..errors import DataNotFoundError, InvalidInputError
 from ..paths import write_atomic
+from ..prototype import PrototypeNet
 from .networks import Generator, SemanticDecoder
 
 FORMAT = "hashdemo-prosgan-1"
@@ -30,7 +30,7 @@ class Architecture:
     num_classes: int
     bits: int
     image_shape: tuple[int, int, int]
-    ngf: int = 32
+    ngf: int = 16
     blocks: int = 3
     decoder_width: int = 32
 
@@ -73,20 +73,35 @@ def save(path: Path, model: ProsganModel, identity: dict, training: dict, half: 
     write_atomic(path, lambda p: save_file(state, str(p), metadata={"hashdemo": json.dumps(meta)}))
 
 
+def metadata(path: Path) -> dict:
+    """What a generator file says of itself (architecture, attacked model, training), without its weights."""
+    check_safetensors(Path(path))
+    try:
+        with safe_open(str(path), framework="pt") as fh:
+            meta = json.loads((fh.metadata() or {})["hashdemo"])
+    except (KeyError, TypeError, json.JSONDecodeError, SafetensorError, OSError) as exc:
+        raise InvalidInputError(f"{path}: not a hashdemo ProS-GAN file ({exc})") from exc
+    if meta.get("format") != FORMAT:
+        raise InvalidInputError(f"{path}: unknown format {meta.get('format')!r}")
+    return meta
+
+
+def training_settings(path: Path) -> dict:
+    """The training settings of a generator file, with the number of epochs it was trained for."""
+    training = metadata(path)["training"]
+    return {**training["settings"], "epochs": training["epochs"]}
+
+
 def load(path: Path, system=None) -> tuple[ProsganModel, dict]:
     """A ProS-GAN from a safetensors file (never a pickle), refused when it was trained for another model."""
     path = Path(path)
     if not path.is_file():
         raise DataNotFoundError(f"no ProS-GAN generator at {path}")
-    check_safetensors(path)
+    meta = metadata(path)
     try:
-        with safe_open(str(path), framework="pt") as fh:
-            meta = json.loads((fh.metadata() or {})["hashdemo"])
         state = load_file(str(path))
-    except (KeyError, TypeError, json.JSONDecodeError, SafetensorError, OSError) as exc:
-        raise InvalidInputError(f"{path}: not a hashdemo ProS-GAN file ({exc})") from exc
-    if meta.get("format") != FORMAT:
-        raise InvalidInputError(f"{path}: unknown format {meta.get('format')!r}")
+    except (SafetensorError, OSError) as exc:
+        raise InvalidInputError(f"{path}: corrupt ProS-GAN file ({exc})") from exc
     if system is not None:
         mine = identity_of(system)
         if meta["attacked"] != mine:

@@ -11,6 +11,7 @@ prosgan.safetensors (the generator in its shipped form) and log.json (loss curve
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections.abc import Callable
@@ -20,13 +21,14 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 
-from ..attacks.targets import draw_target_labels
 from ..cache import Stopped
+from ..checkpoint import load_optimiser, optimiser_tensors
 from ..errors import InvalidInputError
 from ..metrics import mean_average_precision, perceptibility_rmse
 from ..models import binarize
-from ..paths import write_atomic
+from ..paths import cache_dir, write_atomic
 from ..progress import Progress, silent
+from ..targets import draw_target_labels
 from . import losses
 from .model import FILE, Architecture, ProsganModel, identity_of, save
 from .networks import Discriminator
@@ -47,16 +49,24 @@ class TrainSettings:
     beta: float = 50.0
     gamma: float = 1.0
     prototype_alphas: tuple[float, float, float] = (1.0, 1e-4, 1.0)
-    balanced: bool = True  # hashdemo's choice for J1 (see losses.prototype_loss)
+    balanced: bool = False  # J1 as the paper writes it (see losses.prototype_loss)
+    reconstruction: str = "mean"  # J_re over pixels: "mean" (the public code) or "sum" (Eq. 8 literally)
     seed: int = 0
     held_out: int = 200  # query images whose t-MAP is logged after each epoch (monitoring only)
-    ngf: int = 32
+    ngf: int = 16
     blocks: int = 3
     decoder_width: int = 32
     ndf: int = 32
 
     def to_json(self) -> dict:
         return {**asdict(self), "prototype_alphas": list(self.prototype_alphas)}
+
+
+def cached_run(system, settings: TrainSettings) -> Path:
+    """The cache folder of a run: one per attacked model and training settings (epochs aside: more can follow)."""
+    key = {"attacked": identity_of(system), "settings": {k: v for k, v in settings.to_json().items() if k != "epochs"}}
+    digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:20]
+    return cache_dir() / "prosgan" / digest
 
 
 def held_out_t_map(system, model: ProsganModel, settings: TrainSettings) -> dict:
@@ -85,24 +95,6 @@ def held_out_t_map(system, model: ProsganModel, settings: TrainSettings) -> dict
         "held_out_rmse": round(float(perceptibility_rmse(x.cpu(), x_adv.cpu()).mean()), 5),
         "held_out_linf_255": round(float((x - x_adv).abs().amax()) * 255, 2),
     }
-
-
-def optimiser_tensors(prefix: str, optimiser: torch.optim.Optimizer) -> dict[str, torch.Tensor]:
-    """Adam's moments and step counts as named tensors (safetensors holds tensors only)."""
-    out = {}
-    for index, state in optimiser.state_dict()["state"].items():
-        for name, value in state.items():
-            out[f"{prefix}.{index}.{name}"] = torch.as_tensor(value).clone()
-    return out
-
-
-def load_optimiser(prefix: str, optimiser: torch.optim.Optimizer, tensors: dict[str, torch.Tensor]) -> None:
-    state = optimiser.state_dict()
-    for key, value in tensors.items():
-        if key.startswith(prefix + "."):
-            _, index, name = key.rsplit(".", 2)
-            state["state"].setdefault(int(index), {})[name] = value
-    optimiser.load_state_dict(state)
 
 
 def train(
@@ -136,7 +128,10 @@ def train(
     log = {"settings": settings.to_json(), "attacked": identity_of(system), "architecture": asdict(arch), "epochs": []}
     if resume and (folder / LOG).is_file() and (folder / STATE).is_file():
         previous = json.loads((folder / LOG).read_text())
-        if previous["settings"] != log["settings"] or previous["attacked"] != log["attacked"]:
+        same = {k: v for k, v in previous["settings"].items() if k != "epochs"} == {
+            k: v for k, v in log["settings"].items() if k != "epochs"
+        }
+        if not same or previous["attacked"] != log["attacked"]:
             raise InvalidInputError(
                 f"{folder} holds a ProS-GAN run with other settings or for another model; use another folder or "
                 "the same settings to resume it"
@@ -148,7 +143,7 @@ def train(
         load_optimiser("opt_disc", opt_disc, tensors)
         shuffle.set_state(tensors["rng.shuffle"])
         draw.set_state(tensors["rng.draw"])
-        log = previous
+        log = {**previous, "settings": log["settings"]}  # more epochs may be asked for
     codes, code_labels = system.train_codes.to(device), data.train.labels.to(device)
     pool = torch.unique(data.train.labels.bool(), dim=0)
     n, size = len(data.train), settings.batch_size
@@ -176,7 +171,7 @@ def train(
                 h, predicted, targets, codes, code_labels, settings.prototype_alphas, settings.balanced
             )
             j_ham = losses.hamming_loss(out, prototype_code).mean()
-            j_re = losses.reconstruction_loss(x, x_adv).mean()
+            j_re = losses.reconstruction_loss(x, x_adv, settings.reconstruction).mean()
             j_adv = losses.generator_adversarial_loss(d_fake, targets).mean()
             l_gen = settings.alpha * j_ham + settings.beta * j_re + settings.gamma * j_adv
             opt_model.zero_grad(set_to_none=True)

@@ -10,9 +10,9 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 from torch.nn import functional as F
 
-from ..hashing.base import balance_weights
-from ..paths import cache_dir
-from ..progress import Progress, silent
+from .hashing.base import balance_weights
+from .paths import cache_dir
+from .progress import Progress, silent
 
 
 class PrototypeNet(nn.Module):
@@ -69,11 +69,15 @@ def train_prototype_net(
     batch_size: int = 64,
     seed: int = 0,
     progress: Progress = silent,
+    start: PrototypeNet | None = None,
 ) -> PrototypeNet:
-    """Fit a PrototypeNet to the unique label vectors of the training set with Adam (THA: lr 1e-4)."""
+    """Fit a PrototypeNet to the unique label vectors of the training set with Adam (THA: lr 1e-4), from new
+    weights or from `start`'s (to follow codes that moved a little)."""
     gen = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
     net = PrototypeNet(labels.shape[1], codes.shape[1])
+    if start is not None:
+        net.load_state_dict(start.state_dict())
     label_set = torch.unique(labels.bool(), dim=0)
     label_set = label_set[label_set.any(1)]
     opt = torch.optim.Adam(net.parameters(), lr=lr)

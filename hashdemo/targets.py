@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import torch
 
-from ..models import binarize
+from .models import binarize
 
 
 def dice(query_labels: torch.Tensor, item_labels: torch.Tensor) -> torch.Tensor:

@@ -1,0 +1,142 @@
+"""ProS-GAN: the generative targeted attack. Its training curves, queries x target labels generated instantly,
+and training a new generator with a live loss chart (the same code as `hashdemo train-attack prosgan`)."""
+
+import streamlit as st
+import torch
+
+from hashdemo import ui
+from hashdemo.cache import Stopped
+from hashdemo.figures import charts, panels
+from hashdemo.prosgan import gallery
+from hashdemo.prosgan import model as prosgan_model
+from hashdemo.prosgan.training import TrainSettings, cached_run, train
+
+ui.page("ProS-GAN")
+ui.export_settings()
+link = ui.LinkCheck("prosgan")
+st.title("ProS-GAN")
+st.caption(
+    "A generator trained against the hashing model turns any query and any target label into an adversarial "
+    "query in one forward pass (Wang et al., CVPR 2021): no iterations at attack time."
+)
+st.sidebar.header("Model")
+spec = ui.model_picker(st.sidebar)
+system = ui.load_or_explain(spec)
+data = system.dataset
+names = list(data.class_names)
+generators = gallery.available_generators(system)
+
+st.subheader("1. The generator and its training")
+if not generators:
+    st.info(f"No generator for {system.name} yet: train one below (section 3).")
+else:
+    labels = [g.label for g in generators]
+    chosen = generators[labels.index(st.selectbox("Generator", labels, key="generator"))]
+    epochs = chosen.log.get("epochs", [])
+    if epochs:
+        left, right = st.columns(2)
+        with left:
+            ui.chart(
+                charts.training_figure(
+                    epochs,
+                    {
+                        "loss_generator": "generator (Eq. 5)",
+                        "j_ham": "J_ham",
+                        "j_adv": "J_adv",
+                        "loss_discriminator": "discriminator (Eq. 13)",
+                        "loss_prototype": "PrototypeNet (Eq. 3)",
+                    },
+                    "Losses per epoch",
+                    "loss",
+                ),
+                "losses",
+                "prosgan-losses",
+            )
+        with right:
+            ui.chart(
+                charts.training_figure(
+                    epochs,
+                    {"held_out_t_map": "held-out t-MAP (all)", "held_out_rmse": "held-out RMSE"},
+                    f"On {chosen.log['settings']['held_out']} held-out queries",
+                    "value",
+                ),
+                "held-out",
+                "prosgan-held-out",
+            )
+        st.caption(
+            f"{len(epochs)} epochs in {chosen.log.get('train_seconds', 0):.0f} s; the generator is the "
+            "last epoch's (the held-out queries only watch the training, they choose nothing)."
+        )
+
+    st.subheader("2. Any query, any target, no waiting")
+    left, right = st.columns(2)
+    query_classes = left.multiselect("Queries (one of each class)", names, names[:3], key="grid_queries")
+    target_classes = right.multiselect("Target labels", names, names[5:9], key="grid_targets")
+    link.report()
+    if query_classes and target_classes:
+        net, _ = prosgan_model.load(chosen.path, system)
+        positions = [int(torch.nonzero(data.query.labels[:, names.index(c)]).flatten()[0]) for c in query_classes]
+        targets = [names.index(c) for c in target_classes]
+        cells = gallery.generation_grid(system, net, positions, targets, k=5)
+        tile = ui.image_px(28)
+        grid = panels.queries_by_targets(
+            [panels.upscale(panels.to_pil(data.query.images([p])[0]), 2 * tile) for p in positions],
+            [f"#{p}: {data.label_names(data.query.labels[p])}" for p in positions],
+            target_classes,
+            {
+                (r, c): (
+                    panels.upscale(panels.to_pil(cell.adversarial), 2 * tile),
+                    panels.retrieval_grid(
+                        data.database.images(cell.indices),
+                        cell.target_hit.tolist(),
+                        cell.distances.tolist(),
+                        cell.target_hit.tolist(),
+                        tile=tile,
+                        per_row=5,
+                    ),
+                    f"t-P@5 = {cell.t_precision:.1f}",
+                )
+                for r, p in enumerate(positions)
+                for c, t in enumerate(targets)
+                if (cell := cells.get((p, t))) is not None
+            },
+        )
+        st.image(grid, output_format="PNG")
+        st.caption(
+            "Each cell: the generated query, then its top 5 (blue solid with a check and T: carries the target "
+            "label). One forward pass per cell, no gradient."
+        )
+        st.download_button("Grid as PNG", panels.png_bytes(grid), "prosgan-grid.png", "image/png", on_click="ignore")
+
+st.subheader("3. Train a generator")
+with st.form("train"):
+    a, b, c = st.columns(3)
+    beta = a.number_input("beta (reconstruction weight)", 0.0, 10_000.0, 50.0, help="paper: 50, or 100 on FLICKR-25K")
+    epoch_count = b.slider("Epochs", 1, 50, 3, help="about 35 s each for the 28-px models on one CPU thread")
+    seed = c.number_input("Seed", 0, 2**31 - 1, 0)
+    go = st.form_submit_button("Train", type="primary")
+if go:
+    settings = TrainSettings(epochs=epoch_count, beta=beta, seed=int(seed))
+    folder = cached_run(system, settings)
+    st.button("Stop", help="stops after the current batch; the finished epochs are kept and a later run resumes")
+    bar = st.progress(0.0, text="starting")
+    chart_slot = st.empty()
+    seen: list[dict] = []
+
+    def show(entry: dict) -> None:
+        seen.append(entry)
+        chart_slot.plotly_chart(
+            charts.training_figure(
+                seen, {"loss_generator": "generator", "held_out_t_map": "held-out t-MAP"}, "Training", "value"
+            ),
+            theme=None,
+            key=f"live-{len(seen)}",
+        )
+
+    try:
+        train(system, settings, folder, progress=lambda i, n, text: bar.progress(i / n, text=text), on_epoch=show)
+    except Stopped as exc:
+        st.info(str(exc))
+    else:
+        st.success(f"Trained: it is now in the list of section 1 ({folder}).")
+    bar.empty()

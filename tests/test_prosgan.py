@@ -1,0 +1,187 @@
+"""ProS-GAN: losses against hand computations, network shapes, a training step, resuming and stopping on a small
+fixture (the shipped model with 48 training images), loading refuses a generator trained for another model."""
+
+import json
+from dataclasses import replace
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from hashdemo.cache import Stopped
+from hashdemo.errors import InvalidInputError
+from hashdemo.prosgan import losses
+from hashdemo.prosgan import model as prosgan_model
+from hashdemo.prosgan.networks import Discriminator, Generator, SemanticDecoder
+from hashdemo.prosgan.training import TrainSettings, train
+from hashdemo.protocols import resolve
+
+TINY = TrainSettings(epochs=2, batch_size=16, held_out=8, ngf=8, blocks=1, decoder_width=8, ndf=8)
+
+
+def test_prototype_loss_hand_worked():
+    h = torch.tensor([[0.5, -1.0]], requires_grad=True)
+    predicted = torch.tensor([[0.8, 0.1]])
+    labels = torch.tensor([[True, False]])
+    codes = torch.tensor([[1, -1], [-1, -1]], dtype=torch.int8)
+    code_labels = torch.tensor([[True, False], [False, True]])
+    # theta = h.b / 2 = (0.75, 0.25); s = (1, 0): J1 = mean(softplus(0.75) - 0.75, softplus(0.25))
+    j1 = (
+        torch.nn.functional.softplus(torch.tensor(0.75)) - 0.75 + torch.nn.functional.softplus(torch.tensor(0.25))
+    ) / 2
+    j2 = 0.5**2 + 0.0  # (0.5 - 1)^2 + (-1 - -1)^2
+    j3 = 0.2**2 + 0.1**2
+    value = losses.prototype_loss(h, predicted, labels, codes, code_labels, (1.0, 1e-4, 1.0))
+    assert value.item() == pytest.approx(float(j1) + 1e-4 * j2 + j3, rel=1e-6)
+
+
+def test_generator_losses_hand_worked():
+    out = torch.tensor([[0.5, -0.5, 1.0, 0.0]])
+    code = torch.tensor([[1, 1, 1, -1]], dtype=torch.int8)
+    assert losses.hamming_loss(out, code).item() == pytest.approx(1 - (0.5 - 0.5 + 1.0 + 0.0) / 4)  # Eq. 7
+    x, x_adv = torch.zeros(1, 1, 2, 2), torch.tensor([[[[0.1, 0.2], [0.0, 0.3]]]])
+    assert losses.reconstruction_loss(x, x_adv).item() == pytest.approx((0.01 + 0.04 + 0.09) / 4)  # Eq. 8, mean
+    assert losses.reconstruction_loss(x, x_adv, "sum").item() == pytest.approx(0.14)  # Eq. 8 as written
+    d_fake = torch.tensor([[0.9, 0.2, 0.3]])  # two classes and "fake"
+    target = torch.tensor([[True, False]])
+    # Eq. 10: ||D(x') - [y_t, 0]||^2 = 0.1^2 + 0.2^2 + 0.3^2
+    assert losses.generator_adversarial_loss(d_fake, target).item() == pytest.approx(0.14)
+    d_real, labels = torch.tensor([[0.1, 0.7, 0.4]]), torch.tensor([[False, True]])
+    # Eq. 13: 1/2 (0.1^2 + 0.3^2 + 0.4^2) + 1/2 (0.1^2 + 0.2^2 + 0.7^2)
+    expected = 0.5 * (0.01 + 0.09 + 0.16) + 0.5 * (0.01 + 0.04 + 0.49)
+    assert losses.discriminator_loss(d_real, labels, d_fake, target).item() == pytest.approx(expected)
+    total = losses.generator_loss(out, code, x, x_adv, d_fake, target, alpha=1, beta=50, gamma=1)
+    assert total.item() == pytest.approx(0.75 + 50 * 0.035 + 0.14)  # Eq. 5
+
+
+@pytest.mark.parametrize("shape", [(1, 28, 28), (1, 56, 56), (3, 32, 32), (3, 224, 224)])
+def test_networks_fit_every_image_size_and_the_output_is_an_image(shape):
+    channels, size, _ = shape
+    with torch.no_grad():
+        semantic_map = SemanticDecoder(512, shape, width=8)(torch.randn(2, 512))
+        x = torch.rand(2, *shape)
+        x_adv = Generator(channels, size, ngf=8, blocks=1)(x, semantic_map)
+    assert semantic_map.shape == x.shape and x_adv.shape == x.shape
+    assert float(x_adv.min()) >= 0 and float(x_adv.max()) <= 1
+    assert Discriminator(channels, size, 10, ndf=8)(x_adv).shape == (2, 11)
+
+
+@pytest.fixture(scope="module")
+def small(system):
+    """The shipped model with 48 training images: enough to run the loop, small enough to take seconds."""
+    data = system.dataset
+    return replace(
+        system, dataset=replace(data, train=data.train.subset(torch.arange(48))), train_codes=system.train_codes[:48]
+    )
+
+
+def test_one_training_step_lowers_the_generator_loss(small):
+    arch = prosgan_model.Architecture(10, 32, (1, 28, 28), ngf=8, blocks=1, decoder_width=8)
+    torch.manual_seed(0)
+    net = prosgan_model.ProsganModel(arch)
+    disc = Discriminator(1, 28, 10, ndf=8)
+    x, y = small.dataset.train.images(range(16)), small.dataset.train.labels[:16]
+    targets = torch.roll(y, 1, dims=1)
+    code = net.prototype_codes(targets)
+    optimiser = torch.optim.Adam(list(net.decoder.parameters()) + list(net.generator.parameters()), lr=1e-3)
+
+    def loss():
+        x_adv, _ = net(x, targets)
+        return losses.generator_loss(small.model(x_adv), code, x, x_adv, disc(x_adv), targets)
+
+    before = loss()
+    optimiser.zero_grad()
+    before.backward()
+    optimiser.step()
+    with torch.no_grad():
+        assert loss().item() < before.item()
+
+
+def test_resuming_equals_an_uninterrupted_run(small, tmp_path):
+    straight = train(small, TINY, tmp_path / "straight", resume=False)
+    train(small, replace(TINY, epochs=1), tmp_path / "halves", resume=False)
+    with pytest.raises(InvalidInputError, match="other settings"):  # a resume must not change the settings
+        train(small, replace(TINY, beta=10), tmp_path / "halves")
+    resumed = train(small, TINY, tmp_path / "halves")  # one more epoch
+    a, b = (
+        load_file(str(tmp_path / "straight" / "state.safetensors")),
+        load_file(str(tmp_path / "halves" / "state.safetensors")),
+    )
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    strip = lambda log: [{k: v for k, v in e.items() if k != "seconds"} for e in log["epochs"]]
+    assert strip(straight) == strip(resumed)
+
+
+def test_a_stopped_run_keeps_the_last_complete_epoch(small, tmp_path):
+    folder = tmp_path / "run"
+    calls = iter([False] * 3 + [True] * 100)  # 3 batches per epoch: stop in the second epoch
+    with pytest.raises(Stopped):
+        train(small, TINY, folder, resume=False, should_stop=lambda: next(calls))
+    log = json.loads((folder / "log.json").read_text())
+    assert len(log["epochs"]) == 1 and not list(folder.glob("*.tmp"))
+    _, meta = prosgan_model.load(folder / "prosgan.safetensors", small)
+    assert meta["training"]["epochs"] == 1
+
+
+def test_a_generator_for_another_model_is_refused(small, tmp_path):
+    from hashdemo.system import load_system
+
+    train(small, replace(TINY, epochs=1), tmp_path / "run", resume=False)
+    other = load_system("zoo:fashion-dpsh-smallcnn-16")
+    with pytest.raises(
+        InvalidInputError,
+        match="trained for zoo:fashion-dpsh-smallcnn-32 .* the model in use is zoo:fashion-dpsh-smallcnn-16",
+    ):
+        prosgan_model.load(tmp_path / "run" / "prosgan.safetensors", other)
+    (tmp_path / "bad.safetensors").write_bytes(b"\x80\x04pickle")
+    with pytest.raises(Exception, match="never unpickles"):
+        prosgan_model.load(tmp_path / "bad.safetensors", small)
+
+
+# ----- the shipped generator, the attack, the page ---------------------------------------------------------
+def test_the_shipped_generator_beats_noise_on_t_map(system):
+    from hashdemo.evaluation import run_attack
+    from hashdemo.report import map_at
+
+    run = run_attack(system, resolve("prosgan", "prosgan", {"queries": 100}))
+    noise = run_attack(system, resolve("prosgan", "noise", {"queries": 100}))
+    assert torch.equal(run.query_index, noise.query_index)
+    noise_t_map = map_at(system, noise.adversarial_codes, run.target_labels, -1)  # noise aimed at the same targets
+    prosgan = run.report
+    assert prosgan["t_map_adv"] > noise_t_map + 0.3, (prosgan["t_map_adv"], noise_t_map)
+    assert prosgan["steps"] == 0 and prosgan["settings"]["params"]["projection"] is False
+    assert prosgan["target_code"]["title"] == "Prototype code (ProS-GAN)"
+
+
+def test_projection_keeps_the_budget(system):
+    from hashdemo import attacks
+    from hashdemo.budget import Budget
+
+    data = system.dataset
+    x, y = data.query.images(range(8)), data.query.labels[:8]
+    free = attacks.get("prosgan", system)(x, y, budget=Budget.from_255(8))
+    bound = attacks.get("prosgan", system, projection=True)(x, y, budget=Budget.from_255(8))
+    assert float(free.linf.max()) > 8 / 255 and float(bound.linf.max()) <= 8 / 255 + 1e-6
+    assert free.settings["eps"] == 255 and bound.settings["eps"] == 8
+    assert free.plan.semantic_map.shape == x.shape
+
+
+def test_prosgan_page_shows_curves_and_the_grid():
+    from test_app import open_page
+
+    at = open_page("4_ProS-GAN.py")
+    assert not at.exception and not at.error
+    assert at.selectbox(key="generator").value.startswith("shipped (beta 50")
+    assert len(at.get("plotly_chart")) == 2  # losses, held-out t-MAP and RMSE
+    assert any(img for img in at.image)  # the queries x targets grid
+    at.multiselect(key="grid_targets").set_value(["Bag"]).run()
+    assert not at.exception and not at.error
+
+
+def test_prosgan_in_the_attack_lab_shows_its_semantic_map():
+    from test_app import click, lab
+
+    at = click(lab({"attack": "prosgan"}), "Run attack")
+    assert not at.exception and not at.error
+    run = at.session_state["lab"]["run"]
+    assert run.result.plan.semantic_map is not None and run.numbers["t_p_adv"] >= 0.5
