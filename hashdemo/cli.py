@@ -205,24 +205,11 @@ def cmd_sweep(args) -> None:
     from .tables import render_sweep
 
     system = load_system(args.model, args.device, args.data_root)
-    planned = points(
-        system,
-        args.sweep_param,
-        split_list(args.values),
-        attack_list(args),
-        protocol=args.protocol,
-        overrides=overrides(args),
-    )
+    grid = (system, args.sweep_param, split_list(args.values), attack_list(args))
+    common = {"protocol": args.protocol, "overrides": overrides(args)}
+    planned = points(*grid, **common)
     grid_engine(args).prefetch([(spec, settings) for _, spec, _, settings in planned], progress=StderrBar())
-    rows = run_sweep(
-        system,
-        args.sweep_param,
-        split_list(args.values),
-        attack_list(args),
-        protocol=args.protocol,
-        overrides=overrides(args),
-        progress=StderrBar(),
-    )
+    rows = run_sweep(*grid, **common, progress=StderrBar())
     print(render_sweep(rows, args.sweep_param, args.format))
 
 

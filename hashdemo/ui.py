@@ -10,7 +10,7 @@ import random
 import streamlit as st
 import torch
 
-from . import attacks, zoo
+from . import attacks, tables, zoo
 from .codemap import CodeMap, code_map
 from .defaults import DEFAULT_ZOO_CHOICE as DEFAULT
 from .defaults import OPENING_QUERY
@@ -387,6 +387,26 @@ EXPORT_WIDTHS = {"as on screen": None, "one column (3.5 in)": 3.5, "two columns 
 CHART_FORMATS = {"svg": "image/svg+xml", "pdf": "application/pdf", "png": "image/png"}
 
 
+def queries_slider(container, help_text: str) -> int:
+    """How many of the 1,000 queries (a seeded sample), bound to the URL."""
+    return container.slider("Queries", 10, 1000, 100, 10, key="queries", **BIND, help=help_text)
+
+
+TABLE_FORMATS = (
+    ("csv", "CSV", "text/csv", "csv"),
+    ("md", "Markdown", "text/markdown", "md"),
+    ("latex", "LaTeX", "application/x-tex", "tex"),
+)
+
+
+def table_downloads(table: tables.Table, what: str, stem: str) -> None:
+    """One download button per format, side by side: CSV (with its settings preamble), Markdown, booktabs LaTeX."""
+    for column, (fmt, name, mime, ext) in zip(st.columns(len(TABLE_FORMATS)), TABLE_FORMATS, strict=True):
+        column.download_button(
+            f"{what} as {name}", tables.render_table(table, fmt), f"{stem}.{ext}", mime, on_click="ignore"
+        )
+
+
 def export_settings(container=st.sidebar) -> None:
     """How charts are exported on this page: the printed width (300 dpi, text of 7 pt or more) and titles."""
     with container.expander("Chart exports"):
@@ -486,15 +506,8 @@ def budget_controls(container, protocol: Protocol, attack: str | None = None, qu
         "Seed", 0, 2**31 - 1, 0, key="seed", **BIND, help="Random start and every random target or anchor draw."
     )
     if query_set:
-        values["queries"] = container.slider(
-            "Queries",
-            10,
-            1000,
-            100,
-            10,
-            key="queries",
-            **BIND,
-            help="How many query images every attack gets (a seeded sample of the 1,000).",
+        values["queries"] = queries_slider(
+            container, "How many query images every attack gets (a seeded sample of the 1,000)."
         )
         values["query_seed"] = container.number_input("Query sample seed", 0, 10**6, 0, key="query_seed", **BIND)
         for key, label in (("topk", "MAP@K"), ("t_topk", "t-MAP@K")):

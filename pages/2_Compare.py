@@ -76,10 +76,7 @@ st.caption(
     "left out). Perceptibility: RMSE over pixels in [0,1]. Code rows query with the target code itself (ProS-GAN "
     "Table 1)."
 )
-c1, c2, c3 = st.columns(3)
-c1.download_button("Table as CSV", tables.to_csv(reports), "compare.csv", "text/csv", on_click="ignore")
-c2.download_button("Table as Markdown", tables.to_markdown(reports), "compare.md", "text/markdown", on_click="ignore")
-c3.download_button("Table as LaTeX", tables.to_latex(reports), "compare.tex", "application/x-tex", on_click="ignore")
+ui.table_downloads(tables.comparison(reports), "Table", "compare")
 
 curves = {name: run_curves(system, run) for name, run in done.items()}
 first = next(iter(curves.values()))

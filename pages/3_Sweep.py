@@ -98,15 +98,4 @@ with right:
         hide_index=True,
         column_config={h: four_places for h in ("MAP", "t-MAP", "Perc. (RMSE)", "s / image")},
     )
-    for fmt, name, mime in (
-        ("csv", "CSV", "text/csv"),
-        ("md", "Markdown", "text/markdown"),
-        ("latex", "LaTeX", "application/x-tex"),
-    ):
-        st.download_button(
-            f"Values as {name}",
-            tables.render_sweep(rows, param, fmt),
-            f"sweep-{param}.{'tex' if fmt == 'latex' else fmt}",
-            mime,
-            on_click="ignore",
-        )
+    ui.table_downloads(table, "Values", f"sweep-{param}")

@@ -34,16 +34,7 @@ chosen = ui.url_multiselect(
     sb, "Attacks", list(attacks.ATTACKS), "attacks", ["pga", "hag"], format_func=ui.attack_label
 )
 eps_text = sb.text_input("Epsilons (1/255)", "2, 4, 8, 16", key="eps_values", bind="query-params")
-queries = sb.slider(
-    "Queries",
-    10,
-    1000,
-    100,
-    10,
-    key="queries",
-    bind="query-params",
-    help="The same seeded sample for every model and attack (the README uses all 1,000).",
-)
+queries = ui.queries_slider(sb, "The same seeded sample for every model and attack (the README uses all 1,000).")
 link.report()
 try:
     eps_values = [float(v) for v in eps_text.replace(";", ",").split(",") if v.strip()]
@@ -146,15 +137,4 @@ with tab_board:
     else:
         table = tables.leaderboard_table(board)
         st.markdown(tables.markdown(table))
-        for fmt, name, mime in (
-            ("csv", "CSV", "text/csv"),
-            ("md", "Markdown", "text/markdown"),
-            ("latex", "LaTeX", "application/x-tex"),
-        ):
-            st.download_button(
-                f"Leaderboard as {name}",
-                tables.render_table(table, fmt),
-                f"leaderboard.{'tex' if fmt == 'latex' else fmt}",
-                mime,
-                on_click="ignore",
-            )
+        ui.table_downloads(table, "Leaderboard", "leaderboard")

@@ -95,18 +95,7 @@ st.subheader(f"{metric} of {attacks.ATTACKS[attack_name].title} at {found.eps:g}
 ui.chart(charts.transfer_figure(result), "matrix", f"transfer-{attack_name}")
 table = tables.transfer_table(result)
 st.markdown(tables.markdown(table))
-for fmt, name, mime in (
-    ("csv", "CSV", "text/csv"),
-    ("md", "Markdown", "text/markdown"),
-    ("latex", "LaTeX", "application/x-tex"),
-):
-    st.download_button(
-        f"Table as {name}",
-        tables.render_table(table, fmt),
-        f"transfer.{'tex' if fmt == 'latex' else fmt}",
-        mime,
-        on_click="ignore",
-    )
+ui.table_downloads(table, "Table", "transfer")
 st.caption(
     "In brackets: the change from the target's clean value (lower MAP or higher t-MAP = the attack carried over). "
     "Combined: the sum of every source's perturbation, as it is (its L-inf grows with the sources) and projected "
