@@ -20,6 +20,9 @@ from .paths import REPO_ROOT, cache_dir, write_atomic
 CODE_SOURCES = (
     "hashdemo/attacks",
     "hashdemo/models",
+    "hashdemo/prosgan",
+    "hashdemo/targets.py",
+    "hashdemo/prototype.py",
     "hashdemo/budget.py",
     "hashdemo/metrics.py",
     "hashdemo/retrieval.py",

@@ -1,4 +1,5 @@
-"""Command line: python -m hashdemo train | train-attack | eval | encode | attack | bench | sweep | protocols | zoo."""
+"""Command line: python -m hashdemo train | train-attack | eval | encode | attack | bench | sweep | robustness
+| leaderboard | transfer | protocols | zoo."""
 
 from __future__ import annotations
 

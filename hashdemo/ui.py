@@ -277,6 +277,11 @@ def query_from_set(container, data) -> tuple[int, str]:
     return position, f"query #{position}: {data.label_names(data.query.labels[position])}"
 
 
+def model_label(spec: str) -> str:
+    """A zoo model as a short label: zoo:fashion-dph-smallcnn-32-atrdh -> dph-smallcnn-32-atrdh."""
+    return spec.removeprefix("zoo:").removeprefix("fashion-")
+
+
 def attack_label(name: str) -> str:
     cls = attacks.ATTACKS[name]
     return f"{cls.group}: {cls.title}"

@@ -28,7 +28,7 @@ models = ui.url_multiselect(
     zoo,
     "models",
     list(dict.fromkeys(bases + defended))[:4] or zoo[:2],
-    format_func=lambda m: m.removeprefix("zoo:"),
+    format_func=ui.model_label,
 )
 chosen = ui.url_multiselect(
     sb, "Attacks", list(attacks.ATTACKS), "attacks", ["pga", "hag"], format_func=ui.attack_label
@@ -82,7 +82,7 @@ with tab_curves:
         st.dataframe(rows, hide_index=True, column_order=["model", "title", "eps", "value", "map_clean"])
 
 with tab_worst:
-    model = st.selectbox("Model", models, key="worst_model", format_func=lambda m: m.removeprefix("zoo:"))
+    model = st.selectbox("Model", models, key="worst_model", format_func=ui.model_label)
     eps = st.select_slider("Epsilon (1/255)", sorted(set(eps_values) | {8.0, 16.0}), 8.0, key="worst_eps")
     system = load_system(model)
     members = ", ".join(m.label for m in robustness.ENSEMBLE)
@@ -123,7 +123,7 @@ with tab_break:
         )
         cols = ui.metric_columns(len(done))
         for col, (m, v) in zip(cols, done.items(), strict=True):
-            col.metric(m.removeprefix("zoo:"), f"{robustness.median_eps(v):g}/255", help="median breaking epsilon")
+            col.metric(ui.model_label(m), f"{robustness.median_eps(v):g}/255", help="median breaking epsilon")
 
 with tab_board:
     st.caption(

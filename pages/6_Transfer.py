@@ -37,7 +37,7 @@ sources = ui.url_multiselect(
     zoo,
     "sources",
     default_sources,
-    format_func=lambda m: m.removeprefix("zoo:"),
+    format_func=ui.model_label,
 )
 default_targets = default_sources + [
     m for m in zoo if m.endswith(("dpsh-smallcnn-16", "dpsh-smallcnn-64", "csq-resnet18-cifar-32"))
@@ -48,7 +48,7 @@ targets = ui.url_multiselect(
     zoo,
     "targets",
     default_targets or zoo[:3],
-    format_func=lambda m: m.removeprefix("zoo:"),
+    format_func=ui.model_label,
 )
 attack_name = ui.attack_picker(sb, default="pga")
 sb.header("Protocol and budget")
@@ -108,7 +108,7 @@ first = load_system(sources[0])
 runs = {s: run_attack(load_system(s), settings, keep_images=True, only_cached=True) for s in sources}
 a, b = st.columns(2)
 position = a.slider("Query (position in the sample)", 0, len(runs[sources[0]].query_index) - 1, 0, key="example")
-target = b.selectbox("Target model", targets, key="example_target", format_func=lambda m: m.removeprefix("zoo:"))
+target = b.selectbox("Target model", targets, key="example_target", format_func=ui.model_label)
 target_system = load_system(target)
 data = first.dataset
 query = int(runs[sources[0]].query_index[position])
@@ -116,7 +116,7 @@ labels = data.query.labels[[query]]
 relevance = runs[sources[0]].target_labels[[position]] if found.targeted else labels
 columns = st.columns(1 + len(sources))
 shown = [("clean query", data.query.images([query])[0])] + [
-    (f"from {s.removeprefix('zoo:')}", runs[s].adversarial_images[position]) for s in sources
+    (f"from {ui.model_label(s)}", runs[s].adversarial_images[position]) for s in sources
 ]
 for column, (title, image) in zip(columns, shown, strict=True):
     with torch.no_grad():

@@ -281,7 +281,16 @@ def training_figure(epochs: list[dict], keys: dict[str, str], title: str, y_titl
                 marker=dict(symbol=MARKERS[i % len(MARKERS)], size=7),
             )
         )
-    fig.update_layout(**layout(title, xaxis_title="epoch", yaxis_title=y_title, height=380))
+    fig.update_layout(
+        **layout(
+            title,
+            xaxis_title="epoch",
+            yaxis_title=y_title,
+            height=420,
+            legend=dict(orientation="h", yanchor="top", y=-0.25, x=0),
+            margin=dict(l=60, r=20, t=60, b=90),
+        )
+    )
     return fig
 
 

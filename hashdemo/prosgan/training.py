@@ -193,7 +193,8 @@ def train(
                 ("loss_discriminator", l_dis),
             ):
                 sums[name] = sums.get(name, 0.0) + float(value.detach())
-            progress(step + 1, steps, f"epoch {epoch + 1}/{settings.epochs}: generator loss {float(l_gen.detach()):.4f}")
+            loss = float(l_gen.detach())
+            progress(step + 1, steps, f"epoch {epoch + 1}/{settings.epochs}: generator loss {loss:.4f}")
         entry = {
             "epoch": epoch + 1,
             **{k: round(v / steps, 5) for k, v in sums.items()},
