@@ -1,5 +1,5 @@
 """Seconds per image of each attack, as a ratio to the floor T x (forward + backward to the input) of the same model
-on the same batch, measured in one run: hashdemo without and with exact early exit, with a compiled model, and a
+on the same batch, measured in one run: hashdemo without and with exact early exit, and a
 plain PGD loop written the way public attack code writes it (one loop, the model's parameters left requiring
 gradients so that backward computes their gradients too, the clean code recomputed each step), whose adversarial
 images must equal hashdemo's. Everything alternates, so a drift in machine speed hits each alike.

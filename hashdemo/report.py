@@ -13,6 +13,7 @@ from .budget import UNIT
 from .protocols import RunSettings
 from .system import HashingSystem
 
+TARGETED_P_AT = 10  # targeted precision@10 (DHTA appendix, open-set targets)
 # target codes good enough to be a query of their own (ProS-GAN Tables 1 and 4: "Anchor code", "Prototype code")
 CODE_ROWS = {
     "pharos": "Pharos code",
@@ -65,6 +66,17 @@ class AttackRun:
             dict(sorted(snapshots.items())),
             t.get("adversarial_images"),
         )
+
+
+def precision_per_query(system: HashingSystem, codes: torch.Tensor, labels: torch.Tensor, n: int) -> torch.Tensor:
+    """P@n of each row of `codes` as a query against the system's database, relevance judged by `labels`."""
+    return metrics.precision_per_query(
+        query_codes=codes,
+        database_codes=system.database_codes,
+        query_labels=labels,
+        database_labels=system.dataset.database.labels,
+        n=n,
+    )
 
 
 def map_at(system: HashingSystem, codes: torch.Tensor, labels: torch.Tensor, topk: int) -> float:
@@ -128,6 +140,9 @@ def make_report(
     if attack.targeted:
         report["t_map_clean"] = map_at(system, run.clean_codes, run.target_labels, settings.t_topk)
         report["t_map_adv"] = map_at(system, run.adversarial_codes, run.target_labels, settings.t_topk)
+        for name, codes in (("clean", run.clean_codes), ("adv", run.adversarial_codes)):
+            precision = precision_per_query(system, codes, run.target_labels, TARGETED_P_AT)
+            report[f"t_precision_at_{TARGETED_P_AT}_{name}"] = round(float(precision.mean()), 4)
     if run.target_codes is not None:
         report["hamming_to_target_mean"] = round(
             float((run.adversarial_codes != run.target_codes).sum(1).float().mean()), 3

@@ -15,6 +15,7 @@ from .errors import InvalidInputError
 from .evaluation import batch_seed, run_attack, select_queries
 from .progress import Progress, silent
 from .protocols import resolve
+from .report import precision_per_query
 from .system import HashingSystem, load_system
 from .zoo import list_models
 
@@ -93,14 +94,7 @@ def worst_case(
 
 def broken(system: HashingSystem, codes: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     """Queries whose P@10 is 0.2 or less (bool per query)."""
-    precision = metrics.precision_per_query(
-        query_codes=codes,
-        database_codes=system.database_codes,
-        query_labels=labels,
-        database_labels=system.dataset.database.labels,
-        n=BREAK_P_AT,
-    )
-    return precision <= BREAK_THRESHOLD + 1e-9
+    return precision_per_query(system, codes, labels, BREAK_P_AT) <= BREAK_THRESHOLD + 1e-9
 
 
 def breaking_eps(

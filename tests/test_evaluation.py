@@ -67,6 +67,21 @@ def test_targeted_report_has_t_map(system):
     assert r["target_code"]["title"] == "Anchor code" and r["target_code"]["t_map"] > r["t_map_adv"]
 
 
+def test_targeted_precision_at_10_by_brute_force(system):
+    """t-P@10: the share of the 10 nearest database items (stable sort: ties by index) carrying the target label."""
+    run = evaluation.run_attack(system, small("p2p"))
+    db = system.database_codes.float()
+    db_labels = system.dataset.database.labels.float()
+    for name, codes in (("clean", run.clean_codes), ("adv", run.adversarial_codes)):
+        hits = []
+        for code, target in zip(codes.float(), run.target_labels.float(), strict=True):
+            hamming = 0.5 * (db.shape[1] - db @ code)
+            top = np.argsort(hamming.numpy(), kind="stable")[:10]
+            hits.append(float(((db_labels[top] @ target) > 0).float().mean()))
+        assert run.report[f"t_precision_at_10_{name}"] == pytest.approx(np.mean(hits), abs=1e-4)
+    assert run.report["t_precision_at_10_adv"] > run.report["t_precision_at_10_clean"]
+
+
 def test_stopped_run_leaves_no_cache_entry(system):
     calls = iter([False, True])
     with pytest.raises(Stopped):
