@@ -94,13 +94,15 @@ def test_a_missed_target_is_explained():
 # 7: the model picker offers what exists and says when it snaps -------------------------------------------------
 def test_model_picker_snaps_to_what_exists_and_says_so():
     at = lab()
-    at.sidebar.selectbox(key="method").set_value("csq").run()
+    at.sidebar.selectbox(key="method").set_value("hashnet").run()
     at.sidebar.selectbox(key="bits").set_value(64).run()
     assert at.sidebar.selectbox(key="backbone").options == ["resnet18-cifar", "smallcnn"]
     at.sidebar.selectbox(key="backbone").set_value("resnet18-cifar").run()
     assert not at.exception and not errors(at)
     assert (at.sidebar.selectbox(key="method").value, at.sidebar.selectbox(key="bits").value) == ("dpsh", 32)
-    assert any("method csq is not in the zoo for fashion / resnet18-cifar" in c.value for c in at.sidebar.caption)
+    captions = [c.value for c in at.sidebar.caption]
+    assert any("method hashnet is not in the zoo for fashion / resnet18-cifar: showing dpsh" in c for c in captions)
+    assert any("K 64 is not in the zoo for fashion / resnet18-cifar / dpsh: showing 32" in c for c in captions)
     at.sidebar.selectbox(key="dataset").set_value("fashion-mosaic").run()
     assert at.sidebar.selectbox(key="method").options == ["dpsh"] and not errors(at)
     at = click(at, "Run attack")
