@@ -189,4 +189,4 @@ def test_robustness_page_runs_each_view():
     at = click(at, "Run the ensemble")
     assert any(m.label == "Worst-case MAP" for m in at.metric)
     at = click(at, "Run the search")
-    assert any(m.label == "fashion-dph-smallcnn-16" for m in at.metric)
+    assert any(m.label == "dph-smallcnn-16" for m in at.metric)
