@@ -15,9 +15,9 @@ import torch
 from hashdemo import attacks
 from hashdemo.attacks.losses import hag_loss, pga_loss
 from hashdemo.budget import Budget
-from hashdemo.defaults import DEFAULT_MODEL
 from hashdemo.evaluation import run_attack
-from hashdemo.protocols import resolve
+from hashdemo.settings import resolve
+from hashdemo.spec import DEFAULT_MODEL
 from hashdemo.system import load_system
 from hashdemo.targets import pharos_code
 
@@ -106,7 +106,7 @@ def main() -> None:
     report = run_attack(system, resolve("pgd", "pga", {"steps": args.steps, "eps": args.eps}), use_cache=False).report
     print(
         f"PgA on all 1,000 queries (T = {args.steps}, eps {args.eps:g}/255): {time.perf_counter() - start:.1f} s "
-        f"wall, MAP {report['map_clean']:.4f} -> {report['map_adv']:.4f}"
+        f"wall, MAP {report.map_clean:.4f} -> {report.map_adv:.4f}"
     )
 
 

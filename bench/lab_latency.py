@@ -11,7 +11,7 @@ import torch
 from hashdemo import lab
 from hashdemo.figures import charts, panels
 from hashdemo.figures.paper import paper_figure
-from hashdemo.protocols import resolve
+from hashdemo.settings import resolve
 from hashdemo.system import load_system
 
 MODEL = "zoo:fashion-dpsh-smallcnn-32"
@@ -21,8 +21,8 @@ def click(system, position: int, attack: str) -> tuple[float, float]:
     """Seconds from the click to every view, then seconds for the paper figure (PNG, 7.2 in, 300 dpi)."""
     data = system.dataset
     start = time.perf_counter()
-    settings = resolve("lab", attack)
-    run = lab.run_lab(system, settings, data.query.images([position]), data.query.labels[[position]])
+    request = lab.LabRequest(resolve("lab", attack, model=system.spec), f"query-{position}", None, 10)
+    run = lab.run_lab(system, request, data.query.images([position]), data.query.labels[[position]])
     for ret in (run.clean, run.adversarial):
         panels.retrieval_grid(data.database.images(ret.indices), ret.relevant.tolist(), ret.distances.tolist())
     charts.trace_figure(run.result.trace, system.bits).to_json()

@@ -1,6 +1,7 @@
 """The attacker's budget: one value object built where input arrives (CLI, page, link) and passed down unchanged.
 
-Pixels are in [0,1] inside hashdemo; users and papers speak in 1/255 units. The conversion lives here only.
+Pixels are in [0,1] inside hashdemo; users and papers speak in 1/255 units. `from_255` and `to_255` are the
+only conversions between the two.
 """
 
 from __future__ import annotations
@@ -13,13 +14,57 @@ UNIT = 1 / 255  # one grey level of an 8-bit image, in [0,1] pixel units
 MAX_STEPS = 5000
 
 EPS = Param(
-    "eps", 8.0, "L-inf budget: no pixel moves by more than eps/255", 0.0, 255.0, unit="(1/255)", label="epsilon"
+    "eps",
+    8.0,
+    "L-inf budget: no pixel moves by more than eps/255",
+    0.0,
+    255.0,
+    unit="(1/255)",
+    label="epsilon",
+    increment=0.5,
 )
 STEP = Param(
-    "step", 1.0, "step size of the sign step (PGD's eta)", 0.0, 255.0, open_low=True, unit="(1/255)", label="step size"
+    "step",
+    1.0,
+    "size of PGD's sign step eta (PgA Eq. 15): each iteration moves every pixel by step/255",
+    0.0,
+    255.0,
+    open_low=True,
+    unit="(1/255)",
+    label="step size",
+    increment=0.25,
 )
-STEPS = Param("steps", 100, "iterations T", 1, MAX_STEPS, integer=True, label="iterations T")
-SEED = Param("seed", 0, "seeds the random start and every random target or anchor draw", 0, 2**63 - 1, integer=True)
+STEPS = Param(
+    "steps",
+    100,
+    "gradient iterations T (PgA: 100; HAG and DHTA: 2000)",
+    1,
+    MAX_STEPS,
+    integer=True,
+    label="iterations T",
+)
+RANDOM_START = Param(
+    "random_start",
+    None,
+    "start from x + U(-eps, eps) (PgA Eq. 15); unset: each attack's paper default (only PgA does)",
+    optional=True,
+    boolean=True,
+    label="random start",
+)
+SEED = Param(
+    "seed", 0, "seeds the random start and every random target or anchor draw", 0, 2**63 - 1, integer=True, increment=1
+)
+
+
+def from_255(value: float) -> float:
+    """A budget in the papers' 1/255 units as [0,1] pixel units."""
+    return value * UNIT
+
+
+def to_255(value: float, places: int | None = 6) -> float:
+    """[0,1] pixel units in the papers' 1/255 units (rounded: 8/255 reads back as 8, not 7.999999; places=None:
+    exact, for a paper's own [0,1] value such as HAG's eps 0.039)."""
+    return value / UNIT if places is None else round(value / UNIT, places)
 
 
 @dataclass(frozen=True)
@@ -38,20 +83,20 @@ class Budget:
     ) -> Budget:
         """Build from the papers' 1/255 units, checking each value against its declared range."""
         return cls(
-            EPS.check(eps) * UNIT,
-            STEP.check(step) * UNIT,
+            from_255(EPS.check(eps)),
+            from_255(STEP.check(step)),
             STEPS.check(steps),
-            random_start,
+            RANDOM_START.check(random_start),
             SEED.check(seed),
         )
 
     @property
     def eps_255(self) -> float:
-        return round(self.eps / UNIT, 6)
+        return to_255(self.eps)
 
     @property
     def step_255(self) -> float:
-        return round(self.step / UNIT, 6)
+        return to_255(self.step)
 
     def to_json(self) -> dict:
         """In the papers' units: eps and step in 1/255."""
@@ -62,3 +107,8 @@ class Budget:
             "random_start": self.random_start,
             "seed": self.seed,
         }
+
+
+def lr_from_255(lr: float) -> float:
+    """An SGD learning rate on 0-255 pixels as one on [0,1] pixels: gradients grow by 255, steps shrink by 255."""
+    return lr * UNIT**2

@@ -24,6 +24,8 @@ CODE_SOURCES = (
     "hashdemo/targets.py",
     "hashdemo/prototype.py",
     "hashdemo/budget.py",
+    "hashdemo/settings.py",
+    "hashdemo/results.py",
     "hashdemo/metrics.py",
     "hashdemo/retrieval.py",
     "hashdemo/evaluation.py",

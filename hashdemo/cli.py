@@ -1,5 +1,9 @@
-"""Command line: python -m hashdemo train | train-attack | eval | encode | attack | bench | sweep | robustness
-| leaderboard | transfer | protocols | zoo."""
+"""Command line: python -m hashdemo train | train-attack | import | eval | encode | attack | bench | sweep |
+robustness | leaderboard | transfer | protocols | zoo | lecture.
+
+Every run flag and the `--set` help are generated from the settings' declarations (hashdemo.settings, the loop's
+and each attack's Params); a bad value is one line on stderr and exit status 2.
+"""
 
 from __future__ import annotations
 
@@ -8,58 +12,173 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np
-
-from .defaults import DEFAULT_MODEL
 from .errors import HashdemoError, InvalidInputError
+from .params import Param, declared
 
 
 def emit(payload, as_json: bool, text: str) -> None:
-    print(json.dumps(payload, indent=None if as_json else 2) if as_json else text)
+    print(json.dumps(payload) if as_json else text)
 
 
+def parse_params(pairs: list[str], flag: str = "--set") -> dict:
+    """--set t=-0.5 --set n_t=5 -> {"t": -0.5, "n_t": 5} (values read as JSON when they parse, else as text)."""
+    out = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise InvalidInputError(f"{flag} takes name=value, got {pair!r}")
+        try:
+            out[key] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key] = value
+    return out
+
+
+def split_list(text: str) -> list[str]:
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
+# ----- flags generated from the declarations -----------------------------------------------------------------------
+def add_param(p: argparse.ArgumentParser, param: Param, default=None) -> None:
+    """One flag for a declared setting; its value is checked by the Param (one message style everywhere)."""
+    from .attacks import LOOP_PARAMS
+    from .settings import RUN_PARAMS
+
+    unit = f" {param.unit}" if param.unit else ""
+    text = f"{param.help}; {param.range_text()}{unit}"
+    if param.is_bool and (param.optional or param.default is None):
+        p.add_argument(param.flag, dest=param.name, action=argparse.BooleanOptionalAction, default=None, help=text)
+    elif param.is_bool:
+        p.add_argument(param.flag, dest=param.name, action="store_true", help=text)
+    else:
+        shown = param.default if default is None else default
+        if shown in (None, ""):
+            text += " (default: the protocol's)" if param in RUN_PARAMS + LOOP_PARAMS else ""
+        else:
+            text += f" (default: {shown})"
+        p.add_argument(param.flag, dest=param.name, default=default, metavar=param.name.upper(), help=text)
+
+
+def model_flags(p: argparse.ArgumentParser, model: bool = True) -> None:
+    """--model, --device, --data-root (every model of the command runs there), --json."""
+    from .settings import DATA_ROOT, DEVICE
+    from .spec import DEFAULT_MODEL
+
+    if model:
+        p.add_argument("--model", default=DEFAULT_MODEL, help="zoo:<name>, a model folder ('train' or 'import')")
+    add_param(p, DEVICE, DEVICE.default)
+    add_param(p, DATA_ROOT)
+    p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+
+
+def run_flags(p: argparse.ArgumentParser) -> None:
+    """--protocol, every run setting and loop option, --set for the attacks' own parameters, --no-cache."""
+    from .attacks import LOOP_PARAMS
+    from .protocols import DEFAULT_PROTOCOL, PROTOCOLS
+    from .settings import RUN_PARAMS, method_param_lines
+
+    p.add_argument(
+        "--protocol",
+        default=DEFAULT_PROTOCOL,
+        choices=list(PROTOCOLS),
+        help="a paper's table settings (see 'hashdemo protocols'); the flags below override single ones",
+    )
+    for param in RUN_PARAMS + LOOP_PARAMS:
+        add_param(p, param)
+    p.add_argument(
+        "--set",
+        dest="method_params",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="an attack's own parameter (repeatable): " + "; ".join(method_param_lines()),
+    )
+    p.add_argument("--no-cache", action="store_true", help="recompute (and refresh the cache) even if cached")
+
+
+def engine_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--engine",
+        choices=("local", "ray"),
+        default="local",
+        help="ray: run the grid's attacks as Ray tasks (a local Ray unless --address), then report as here",
+    )
+    p.add_argument("--address", default=None, help="a Ray cluster: auto, or ray://<head>:10001")
+    p.add_argument("--ray-cpus", type=int, default=None, help="CPUs of a local Ray (default: all)")
+
+
+def format_flag(p: argparse.ArgumentParser, formats=("md", "csv", "json", "latex")) -> None:
+    p.add_argument("--format", choices=formats, default="md")
+    p.add_argument("--label", default="tab:hashdemo", help="the LaTeX \\label of a table")
+
+
+# ----- what the flags mean ---------------------------------------------------------------------------------------
+def spec_of(args, source: str | None = None):
+    from .data import resolve_root
+    from .settings import DEVICE
+    from .spec import ModelSpec
+
+    return ModelSpec(source or args.model, DEVICE.check(args.device), resolve_root(args.data_root))
+
+
+def system_of(args, source: str | None = None):
+    from .system import load_system
+
+    return load_system(spec_of(args, source))
+
+
+def systems_of(args, names: str):
+    return [system_of(args, source) for source in split_list(names)]
+
+
+def overrides(args) -> dict:
+    """The settings the user gave explicitly (flags left out keep the protocol's value)."""
+    from .attacks import LOOP_PARAMS
+    from .settings import RUN_PARAMS
+
+    given = {p.name: getattr(args, p.name) for p in RUN_PARAMS + LOOP_PARAMS}
+    return {k: v for k, v in given.items() if v is not None} | parse_params(args.method_params)
+
+
+def attack_list(args) -> list[str]:
+    from .protocols import get_protocol
+
+    return split_list(args.attacks) if args.attacks else list(get_protocol(args.protocol).attacks)
+
+
+def grid_engine(args):
+    """Where a grid's missing runs are computed: here, or on Ray (--engine ray [--address ...])."""
+    from .engines import engine
+
+    return engine(args.engine, args.address, args.ray_cpus)
+
+
+# ----- the commands ----------------------------------------------------------------------------------------------
 def cmd_train(args) -> None:
+    from .naming import model_name
     from .progress import StderrBar
     from .train import TrainConfig, train_and_save
 
+    given = {p.name: p.check(getattr(args, p.name)) for p in declared(TrainConfig) if getattr(args, p.name) is not None}
     config = TrainConfig(
-        args.dataset,
-        args.backbone,
-        args.method,
-        args.bits,
-        args.epochs,
-        args.batch_size,
-        args.lr,
-        seed=args.seed,
+        **given,
         method_params=parse_params(args.method_params),
-        split_seed=args.split_seed,
-        width=args.width,
-        data_root=args.data_root,
-        topk=args.topk,
-        device=args.device,
-        download=args.download,
-        defence=args.defence,
-        defence_eps=args.defence_eps,
-        defence_step=args.defence_step,
-        defence_steps=args.defence_steps,
-        init=args.init,
+        defence_params=parse_params(args.defence_params, "--defence-set"),
     )
-    hardened = f"-{args.defence}" if args.defence else ""
-    name = f"{args.dataset}-{args.method}-{args.backbone}-{args.bits}{hardened}-seed{args.seed}"
-    meta = train_and_save(config, Path(args.out or f"runs/{name}"), StderrBar(), resume_run=not args.restart)
-    out = Path(args.out or f"runs/{name}")
+    name = model_name(config.dataset, config.method, config.backbone, config.bits, config.defence)
+    out = Path(args.out or f"runs/{name}-seed{config.seed}")
+    card = train_and_save(config, out, StderrBar(), resume_run=not args.restart)
     emit(
-        {**meta, "out": str(out)},
+        {**card.to_json(), "out": str(out)},
         args.json,
-        f"saved {out} (clean MAP@{meta['topk']} = {meta['clean_map']:.4f}, {meta['train_seconds']:.0f} s)",
+        f"saved {out} (clean MAP@{card.topk} = {card.clean_map:.4f}, {card.record['train_seconds']:.0f} s)",
     )
 
 
 def cmd_eval(args) -> None:
     from .metrics import mean_average_precision
-    from .system import load_system
 
-    system = load_system(args.model, args.device, args.data_root)
+    system = system_of(args)
     data = system.dataset
     value = mean_average_precision(
         query_codes=system.query_codes(),
@@ -67,27 +186,30 @@ def cmd_eval(args) -> None:
         query_labels=data.query.labels,
         database_labels=data.database.labels,
         topk=args.topk,
+        ties=args.ties,
     )
     result = {
-        "model": args.model,
+        **system.describe(),
         "map": round(value, 6),
         "topk": args.topk,
+        "ties": args.ties,
         "queries": len(data.query),
         "database": len(data.database),
-        "bits": system.bits,
-        "dataset": data.name,
     }
     emit(
         result,
         args.json,
-        f"{args.model}: MAP@{args.topk} = {value:.4f} ({len(data.query)} queries, {len(data.database)} database items)",
+        f"{args.model}: MAP@{args.topk} = {value:.4f} ({len(data.query)} queries, "
+        f"{len(data.database)} database items, ties {args.ties})",
     )
 
 
 def cmd_encode(args) -> None:
-    from .system import encode, load_system
+    import numpy as np
 
-    system = load_system(args.model, args.device, args.data_root)
+    from .encoding import encode
+
+    system = system_of(args)
     split = getattr(system.dataset, args.split)
     codes = {"database": system.database_codes, "train": system.train_codes}.get(args.split)
     if codes is None:
@@ -100,149 +222,94 @@ def cmd_encode(args) -> None:
     )
 
 
-def parse_params(pairs: list[str]) -> dict:
-    """--set t=-0.5 --set n_t=5 -> {"t": -0.5, "n_t": 5} (values read as JSON when they parse, else as text)."""
-    out = {}
-    for pair in pairs or []:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise InvalidInputError(f"--set takes name=value, got {pair!r}")
-        try:
-            out[key] = json.loads(value)
-        except json.JSONDecodeError:
-            out[key] = value
-    return out
-
-
-def overrides(args) -> dict:
-    """The settings the user gave explicitly (flags left out keep the protocol's value)."""
-    given = {
-        "eps": args.eps,
-        "step": args.step,
-        "steps": args.steps,
-        "random_start": args.random_start,
-        "seed": args.seed,
-        "topk": args.topk,
-        "t_topk": args.t_topk,
-        "queries": args.queries,
-        "query_seed": args.query_seed,
-        "batch_size": args.batch_size,
-        "target_set": args.target_set,
-    }
-    return {k: v for k, v in given.items() if v is not None} | parse_params(args.method_params)
-
-
 def cmd_attack(args) -> None:
     from .evaluation import run_attack
     from .progress import StderrBar
-    from .protocols import resolve
-    from .system import load_system
+    from .settings import resolve
 
-    system = load_system(args.model, args.device, args.data_root)
-    settings = resolve(args.protocol, args.attack, overrides(args))
+    system = system_of(args)
+    settings = resolve(args.protocol, args.attack, overrides(args), model=system.spec)
     report = run_attack(system, settings, use_cache=not args.no_cache, progress=StderrBar()).report
     text = (
-        f"{report['title']} on {report['model']} ({report['protocol']} protocol), eps {report['eps']:g}/255, "
-        f"{report['steps']} steps, {report['queries']} queries: MAP@{report['topk']} {report['map_clean']:.4f} -> "
-        f"{report['map_adv']:.4f}"
+        f"{report.title} on {report.model} ({report.protocol} protocol), eps {report.eps:g}/255, "
+        f"{report.steps} steps, {report.queries} queries: MAP@{report.topk} {report.map_clean:.4f} -> "
+        f"{report.map_adv:.4f}"
     )
-    if report["targeted"]:
-        text += f", t-MAP@{report['t_topk']} {report['t_map_clean']:.4f} -> {report['t_map_adv']:.4f}"
+    if report.targeted:
+        text += f", t-MAP@{report.t_topk} {report.t_map_clean:.4f} -> {report.t_map_adv:.4f}"
     emit(
-        report,
+        report.to_json(),
         args.json,
-        text + f", RMSE {report['perceptibility_rmse']:.4f}, {report['seconds_per_image']:.4f} s/image",
+        text + f", RMSE {report.perceptibility_rmse:.4f}, {report.seconds_per_image:.4f} s/image",
     )
-
-
-def split_list(text: str) -> list[str]:
-    return [item.strip() for item in text.split(",") if item.strip()]
-
-
-def grid_engine(args):
-    """Where a grid's missing runs are computed: here, or on Ray (--engine ray [--address ...])."""
-    from .engines import engine
-
-    return engine(args.engine, args.address, args.ray_cpus)
-
-
-def engine_options(p) -> None:
-    p.add_argument(
-        "--engine",
-        choices=("local", "ray"),
-        default="local",
-        help="ray: run the grid's attacks as Ray tasks (a local Ray unless --address), then report as here",
-    )
-    p.add_argument("--address", default=None, help="a Ray cluster: auto, or ray://<head>:10001")
-    p.add_argument("--ray-cpus", type=int, default=None, help="CPUs of a local Ray (default: all)")
-
-
-def attack_list(args) -> list[str]:
-    from .protocols import get_protocol
-
-    return split_list(args.attacks) if args.attacks else list(get_protocol(args.protocol).attacks)
 
 
 def cmd_bench(args) -> None:
     from .evaluation import run_attack
     from .progress import StderrBar
-    from .protocols import resolve
-    from .system import load_system
+    from .settings import resolve
     from .tables import render
 
-    system = load_system(args.model, args.device, args.data_root)
+    system = system_of(args)
     given = overrides(args)
-    settings = [resolve(args.protocol, name, given) for name in attack_list(args)]  # all checked before any runs
+    settings = [resolve(args.protocol, name, given, model=system.spec) for name in attack_list(args)]
     if not args.no_cache:
-        grid_engine(args).prefetch([(system.spec, s) for s in settings], progress=StderrBar())
+        grid_engine(args).prefetch([(system, s) for s in settings], progress=StderrBar())
     reports = [run_attack(system, s, use_cache=not args.no_cache, progress=StderrBar()).report for s in settings]
-    print(render(reports, args.format))
+    print(render(reports, args.format, args.label))
 
 
 def cmd_sweep(args) -> None:
     from .progress import StderrBar
     from .sweep import points, run_sweep
-    from .system import load_system
     from .tables import render_sweep
 
-    system = load_system(args.model, args.device, args.data_root)
+    system = system_of(args)
     grid = (system, args.sweep_param, split_list(args.values), attack_list(args))
     common = {"protocol": args.protocol, "overrides": overrides(args)}
     planned = points(*grid, **common)
-    grid_engine(args).prefetch([(spec, settings) for _, spec, _, settings in planned], progress=StderrBar())
+    grid_engine(args).prefetch([(point.system, point.settings) for point in planned], progress=StderrBar())
     rows = run_sweep(*grid, **common, progress=StderrBar())
     print(render_sweep(rows, args.sweep_param, args.format))
 
 
 def cmd_leaderboard(args) -> None:
     from .progress import StderrBar
-    from .robustness import leaderboard, leaderboard_jobs
+    from .robustness import ENSEMBLE, leaderboard, leaderboard_jobs
     from .tables import leaderboard_table, render_table
+    from .zoo import zoo_entries
 
-    specs = split_list(args.models) if args.models else None
-    grid_engine(args).prefetch(leaderboard_jobs(specs, queries=args.queries), progress=StderrBar())
-    rows = leaderboard(specs, queries=args.queries, progress=StderrBar())
-    print(json.dumps(rows, indent=2) if args.format == "json" else render_table(leaderboard_table(rows), args.format))
+    names = args.models or ",".join(e.source for e in zoo_entries())
+    systems = systems_of(args, names)
+    grid_engine(args).prefetch(leaderboard_jobs(systems, queries=args.queries), progress=StderrBar())
+    rows = leaderboard(systems, queries=args.queries, progress=StderrBar())
+    if args.format == "json":
+        print(json.dumps([r.to_json() for r in rows], indent=2))
+        return
+    table = leaderboard_table(rows, ensemble=", ".join(m.label for m in ENSEMBLE))
+    table.label = args.label
+    print(render_table(table, args.format))
 
 
 def cmd_robustness(args) -> None:
     from .progress import StderrBar
     from .robustness import curves
 
+    eps_values = [float(v) for v in split_list(args.eps_values)]
     rows = curves(
-        split_list(args.models),
+        systems_of(args, args.models),
         split_list(args.attacks),
-        [float(v) for v in split_list(args.eps)],
+        eps_values,
         queries=args.queries,
         protocol=args.protocol,
         progress=StderrBar(),
     )
     if args.format == "json":
-        print(json.dumps(rows, indent=2))
+        print(json.dumps([r.to_json() for r in rows], indent=2))
         return
     print("| model | attack | eps (1/255) | MAP / t-MAP | clean MAP |\n|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['model']} | {r['title']} | {r['eps']:g} | {r['value']:.4f} | {r['map_clean']:.4f} |")
+        print(f"| {r.label} | {r.title} | {r.eps:g} | {r.value:.4f} | {r.map_clean:.4f} |")
 
 
 def cmd_transfer(args) -> None:
@@ -251,15 +318,19 @@ def cmd_transfer(args) -> None:
     from .transfer import transfer
 
     result = transfer(
-        split_list(args.sources),
-        split_list(args.targets),
+        systems_of(args, args.sources),
+        systems_of(args, args.targets),
         args.attack,
         overrides=overrides(args),
         protocol=args.protocol,
         progress=StderrBar(),
-    ).to_json()
-    fmt = {"markdown": "md"}.get(args.format, args.format)
-    print(json.dumps(result, indent=2) if fmt == "json" else render_table(transfer_table(result), fmt))
+    )
+    if args.format == "json":
+        print(json.dumps(result.to_json(), indent=2))
+        return
+    table = transfer_table(result)
+    table.label = args.label
+    print(render_table(table, args.format))
 
 
 def cmd_protocols(args) -> None:
@@ -282,11 +353,13 @@ def cmd_protocols(args) -> None:
 def cmd_train_attack(args) -> None:
     from .progress import StderrBar
     from .prosgan.training import TrainSettings, train
-    from .system import load_system
 
-    system = load_system(args.model, args.device, args.data_root)
-    settings = TrainSettings(epochs=args.epochs, beta=args.beta, seed=args.seed, batch_size=args.batch_size)
-    out = Path(args.out or f"runs/prosgan-{system.name}-beta{args.beta:g}-seed{args.seed}")
+    system = system_of(args)
+    given = {
+        p.name: p.check(getattr(args, p.name)) for p in declared(TrainSettings) if getattr(args, p.name) is not None
+    }
+    settings = TrainSettings(**given)
+    out = Path(args.out or f"runs/prosgan-{system.name}-beta{settings.beta:g}-seed{settings.seed}")
 
     def epoch_line(entry: dict) -> None:
         if not args.json:
@@ -303,17 +376,54 @@ def cmd_train_attack(args) -> None:
     emit({**log, "out": str(out)}, args.json, f"saved {out / 'prosgan.safetensors'} ({log['train_seconds']:.0f} s)")
 
 
+def cmd_import(args) -> None:
+    from .importers import import_model
+    from .progress import StderrBar
+
+    card = import_model(
+        args.source,
+        args.arch,
+        args.bits,
+        Path(args.weights),
+        args.dataset,
+        Path(args.out),
+        data_root=args.data_root,
+        split_seed=args.split_seed,
+        image_size=args.image_size,
+        hash_layer=args.hash_layer,
+        database_codes=args.database_codes,
+        database_labels=args.database_labels,
+        topk=args.topk,
+        device=args.device,
+        progress=StderrBar(),
+    )
+    emit(
+        {**card.to_json(), "out": args.out},
+        args.json,
+        f"wrote {args.out}: {card.backbone} {card.bits} bits on {card.dataset}, clean MAP@{card.topk} "
+        f"{card.clean_map:.4f}; use it with --model {args.out}",
+    )
+
+
 def cmd_zoo(args) -> None:
-    from .zoo import list_models
+    from .zoo import all_entries
 
     if args.build:
         from .zoo_build import build
 
         entries = build(args.only, args.jobs)
     else:
-        entries = list_models()
-    lines = [f"zoo:{m['name']:<34} MAP@{m['topk']} {m['clean_map']:.4f}" for m in entries]
-    emit(entries, args.json, "\n".join(lines) or "the zoo is empty (run make zoo)")
+        entries = all_entries()
+    lines = [
+        f"{e.source if e.origin == 'zoo' else e.name + ' (' + e.source + ')':<40} MAP@{e.topk} "
+        + (f"{e.clean_map:.4f}" if e.clean_map is not None else "-")
+        for e in entries
+    ]
+    emit(
+        [e.to_index() | {"source": e.source} for e in entries],
+        args.json,
+        "\n".join(lines) or "no models (run make zoo)",
+    )
 
 
 class Parser(argparse.ArgumentParser):
@@ -325,166 +435,140 @@ class Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     from .attacks import ATTACKS
-    from .data import DATASETS
-    from .defences import DEFENCES
-    from .hashing import METHODS
-    from .models import BACKBONES
+    from .prosgan.training import TrainSettings
+    from .train import TrainConfig
 
     parser = Parser(prog="hashdemo", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
 
-    def set_option(p, help_text: str):
-        p.add_argument("--set", dest="method_params", action="append", default=[], metavar="NAME=VALUE", help=help_text)
-
-    def common(p, model: bool = True):
-        if model:
-            p.add_argument("--model", default=DEFAULT_MODEL, help="zoo:<name> or a folder written by 'train'")
-        p.add_argument("--device", default="auto", help="auto (GPU when present), cpu or cuda")
-        p.add_argument("--data-root", default=None, help="your copy of the dataset (not needed for fashion*)")
-        p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
-
-    p = sub.add_parser("train", help="train a hashing model and write a checkpoint folder")
-    p.add_argument("--dataset", default="fashion", choices=DATASETS)
-    p.add_argument("--backbone", default="smallcnn", choices=BACKBONES)
-    p.add_argument("--method", default="dpsh", choices=list(METHODS))
-    p.add_argument("--bits", type=int, default=32)
-    p.add_argument("--epochs", type=int, default=40)
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--width", type=int, default=None, help="stage width of resnet18-cifar (64 = standard)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--split-seed", type=int, default=0)
-    p.add_argument("--topk", type=int, default=1000)
-    p.add_argument("--download", action="store_true", help="allow downloading data or ImageNet weights")
-    p.add_argument("--out", default=None, help="output folder (default runs/<name>); a stopped run there resumes")
-    p.add_argument("--restart", action="store_true", help="start over instead of resuming the run in --out")
-    p.add_argument("--defence", choices=list(DEFENCES), default=None, help="adversarial training (ATRDH or PgA Eq. 16)")
-    p.add_argument("--defence-eps", type=float, default=8.0, help="the inner attack's eps in 1/255 units (ATRDH: 8)")
-    p.add_argument("--defence-step", type=float, default=2.0, help="its PGD step in 1/255 units (ATRDH: 2)")
-    p.add_argument("--defence-steps", type=int, default=7, help="its PGD iterations (ATRDH: 7)")
+    p = sub.add_parser("train", help="train a hashing model and write a model folder")
+    for param in declared(TrainConfig):
+        add_param(p, param)
     p.add_argument(
-        "--init", default=None, help="start from a trained model's weights, e.g. zoo:fashion-dph-smallcnn-32"
+        "--set",
+        dest="method_params",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a loss parameter, e.g. eta=1.0 for DPSH or lam=1e-4 for CSQ (repeatable)",
     )
-    set_option(p, "loss parameter, e.g. eta=1.0 for DPSH or lam=1e-4 for CSQ (repeatable)")
-    common(p, model=False)
+    p.add_argument(
+        "--defence-set",
+        dest="defence_params",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a defence parameter, e.g. codes=memory for ATRDH (repeatable)",
+    )
+    p.add_argument("--out", default=None, help="output folder (default runs/<name>-seed<seed>); a stopped run resumes")
+    p.add_argument("--restart", action="store_true", help="start over instead of resuming the run in --out")
+    p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.set_defaults(run=cmd_train)
 
     p = sub.add_parser("eval", help="clean MAP of a model on its query set")
     p.add_argument("--topk", type=int, default=1000, help="MAP@K; -1 = the whole database")
-    common(p)
+    p.add_argument(
+        "--ties",
+        choices=("stable", "deephash"),
+        default="stable",
+        help="stable: ties broken by database index; deephash: as DeepHash-pytorch's CalcTopMap ranks",
+    )
+    model_flags(p)
     p.set_defaults(run=cmd_eval)
 
     p = sub.add_parser("encode", help="write codes (+-1 int8) and labels of a split to .npz")
     p.add_argument("--split", choices=("query", "database", "train"), default="query")
     p.add_argument("--out", required=True)
-    common(p)
+    model_flags(p)
     p.set_defaults(run=cmd_encode)
 
-    def attack_options(p):
-        from .protocols import DEFAULT_PROTOCOL, PROTOCOLS
-
-        p.add_argument(
-            "--protocol",
-            default=DEFAULT_PROTOCOL,
-            choices=list(PROTOCOLS),
-            help="a paper's table settings (see 'hashdemo protocols'); the flags below override single ones",
-        )
-        p.add_argument("--queries", type=int, default=None, help="how many queries (a seeded sample if < all)")
-        p.add_argument("--query-seed", type=int, default=None)
-        p.add_argument("--eps", type=float, default=None, help="L-inf budget in 1/255 units (papers: 8)")
-        p.add_argument(
-            "--step", "--alpha", dest="step", type=float, default=None, help="PGD step size in 1/255 units (papers: 1)"
-        )
-        p.add_argument("--steps", type=int, default=None, help="iterations T (PgA: 100)")
-        p.add_argument(
-            "--random-start",
-            dest="random_start",
-            action=argparse.BooleanOptionalAction,
-            default=None,
-            help="start from x + U(-eps, eps) (default: each attack's paper; only PgA does)",
-        )
-        p.add_argument("--seed", type=int, default=None, help="random start and target-label draw")
-        p.add_argument("--topk", type=int, default=None, help="MAP@K; -1 = whole database")
-        p.add_argument("--t-topk", type=int, default=None, help="t-MAP@K; -1 = whole database")
-        p.add_argument("--batch-size", type=int, default=None)
-        p.add_argument(
-            "--target-set",
-            choices=("closed", "open"),
-            default=None,
-            help="targeted attacks: labels seen in training (closed) or the open-set model's held-out ones",
-        )
-        set_option(
-            p,
-            "a method parameter (t=-0.8, n_t=9, omega=differentiable) or loop option (optimiser=sgd, "
-            "lr=0.0077, momentum=0.9, schedule=hag); repeatable",
-        )
-        p.add_argument(
-            "--no-cache", action="store_true", help="recompute (and refresh the cache) even if a cached result exists"
-        )
-        common(p)
-
     p = sub.add_parser("attack", help="attack a query set and report MAP / t-MAP / perceptibility / time")
-    p.add_argument("--attack", default="pga", choices=list(ATTACKS))
-    attack_options(p)
+    p.add_argument("--attack", default="pga", choices=ATTACKS.names())
+    run_flags(p)
+    model_flags(p)
     p.set_defaults(run=cmd_attack)
 
     p = sub.add_parser("bench", help="compare attacks on the same queries: the papers' table")
     p.add_argument("--attacks", default=None, help="comma-separated (default: the protocol's table rows)")
-    p.add_argument("--format", choices=("md", "csv", "json", "latex"), default="md")
-    attack_options(p)
-    engine_options(p)
+    format_flag(p)
+    run_flags(p)
+    model_flags(p)
+    engine_flags(p)
     p.set_defaults(run=cmd_bench)
 
     p = sub.add_parser("sweep", help="sweep eps, step, steps, bits or a method parameter for some attacks")
     p.add_argument("--param", dest="sweep_param", required=True, help="eps, step, steps, bits, or e.g. t, n_t")
     p.add_argument("--values", required=True, help="comma-separated, e.g. 2,4,8,16,32")
     p.add_argument("--attacks", default="pga")
-    p.add_argument("--format", choices=("md", "csv", "json", "latex"), default="md")
-    attack_options(p)
-    engine_options(p)
+    format_flag(p)
+    run_flags(p)
+    model_flags(p)
+    engine_flags(p)
     p.set_defaults(run=cmd_sweep)
 
     p = sub.add_parser("train-attack", help="train a generative attack (ProS-GAN) against a model")
     p.add_argument("attack_name", choices=("prosgan",), metavar="prosgan")
-    p.add_argument("--epochs", type=int, default=10, help="ProS-GAN trains 100; the zoo's generators fewer")
-    p.add_argument("--beta", type=float, default=50.0, help="weight of the reconstruction loss (paper: 50 or 100)")
-    p.add_argument("--batch-size", type=int, default=24)
-    p.add_argument("--seed", type=int, default=0)
+    for param in declared(TrainSettings):
+        add_param(p, param)
     p.add_argument("--out", default=None, help="run folder (default runs/prosgan-<model>-beta<beta>-seed<seed>)")
     p.add_argument("--restart", action="store_true", help="start over instead of resuming the run in --out")
-    common(p)
+    model_flags(p)
     p.set_defaults(run=cmd_train_attack)
 
     p = sub.add_parser("transfer", help="perturbations made on source models, used on target models")
-    p.add_argument("--sources", required=True, help="comma-separated zoo:<name> that make the perturbations")
-    p.add_argument("--targets", required=True, help="comma-separated zoo:<name> attacked with them")
-    p.add_argument("--attack", default="pga", choices=list(ATTACKS))
-    p.add_argument("--format", choices=("md", "markdown", "csv", "json", "latex"), default="md")
-    attack_options(p)
-    engine_options(p)
+    p.add_argument("--sources", required=True, help="comma-separated models that make the perturbations")
+    p.add_argument("--targets", required=True, help="comma-separated models attacked with them")
+    p.add_argument("--attack", default="pga", choices=ATTACKS.names())
+    format_flag(p)
+    run_flags(p)
+    model_flags(p, model=False)
+    engine_flags(p)
     p.set_defaults(run=cmd_transfer)
 
     p = sub.add_parser("leaderboard", help="rank models by worst-case MAP over an ensemble and breaking budget")
-    p.add_argument("--models", default=None, help="comma-separated zoo:<name> (default: every zoo model)")
+    p.add_argument("--models", default=None, help="comma-separated models (default: every zoo model)")
     p.add_argument("--queries", type=int, default=1000)
-    p.add_argument("--format", choices=("md", "csv", "json", "latex"), default="md")
-    engine_options(p)
+    format_flag(p)
+    model_flags(p, model=False)
+    engine_flags(p)
     p.set_defaults(run=cmd_leaderboard)
 
     p = sub.add_parser("robustness", help="MAP against eps for several models and attacks (robustness curves)")
-    p.add_argument("--models", required=True, help="comma-separated zoo:<name>")
+    p.add_argument("--models", required=True, help="comma-separated zoo:<name> or model folders")
     p.add_argument("--attacks", default="pga,hag")
-    p.add_argument("--eps", default="2,4,8,16", help="comma-separated, 1/255 units")
+    p.add_argument("--eps", dest="eps_values", default="2,4,8,16", help="comma-separated, 1/255 units")
     p.add_argument("--queries", type=int, default=1000)
     p.add_argument("--protocol", default="pgd")
     p.add_argument("--format", choices=("md", "json"), default="md")
+    model_flags(p, model=False)
     p.set_defaults(run=cmd_robustness)
+
+    from .data import DATASETS
+    from .importers import ARCHS, SOURCES
+
+    p = sub.add_parser("import", help="a DeepHash-pytorch, THA, ProS-GAN or torchvision checkpoint as a model folder")
+    p.add_argument("--from", dest="source", required=True, choices=SOURCES, help="which code saved the weights")
+    p.add_argument("--arch", required=True, help=f"{', '.join(ARCHS)} (torchvision:NAME with --from state-dict)")
+    p.add_argument("--bits", type=int, required=True, help="code length K of the hash layer")
+    p.add_argument(
+        "--weights", required=True, help="the state_dict (.pt/.pth, read with weights_only=True) or .safetensors"
+    )
+    p.add_argument("--dataset", required=True, choices=DATASETS.names(), help="the data it was trained on")
+    p.add_argument("--out", required=True, help="the model folder to write")
+    p.add_argument("--hash-layer", default=None, help="--from state-dict: the layer that is the hash layer (fc, ...)")
+    p.add_argument("--image-size", type=int, default=224, help="the crop the net takes (Resize 256, CenterCrop 224)")
+    p.add_argument("--split-seed", type=int, default=0)
+    p.add_argument("--topk", type=int, default=1000, help="the clean MAP@K recorded with the model")
+    p.add_argument("--database-codes", default=None, help="skip encoding: DeepHash-pytorch's *-trn_binary.npy")
+    p.add_argument("--database-labels", default=None, help="their labels (*-trn_label.npy), checked against the data")
+    model_flags(p, model=False)
+    p.set_defaults(run=cmd_import)
 
     p = sub.add_parser("protocols", help="list the papers' protocols and what each sets")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_protocols)
 
-    p = sub.add_parser("zoo", help="list the shipped models, or rebuild them (--build)")
+    p = sub.add_parser("zoo", help="list the shipped models and yours ($HASHDEMO_MODELS), or rebuild the zoo")
     p.add_argument("--build", action="store_true", help="train the zoo from scratch (about an hour on 2 cores)")
     p.add_argument("--only", nargs="*", default=None, help="names to rebuild")
     p.add_argument("--jobs", type=int, default=2)
@@ -501,3 +585,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"hashdemo: error: {exc}", file=sys.stderr)
         return 2
     return 0
+
+
+__all__ = ["build_parser", "main"]

@@ -1,11 +1,12 @@
 """Where a grid of attack runs executes: in this process, or as tasks on Ray (an optional extra:
 `pip install "hashdemo[ray]"`; `make test` installs it).
 
-A grid is a list of jobs (model spec, RunSettings). An engine computes the jobs that are not cached yet and stores
+A grid is a list of jobs (system, RunSettings). An engine computes the jobs that are not cached yet and stores
 them in the ordinary results cache; the grid's own code (bench, sweep, leaderboard, transfer) then reads them from
-there, so every engine gives the same report. On Ray a task is (model, attack, settings, a shard of whole query
-batches): the worker loads its model once, attacks its batches with the same per-batch seeds, and the driver merges
-the shards in query order and writes the cache, as the in-process run does.
+there, so every engine gives the same report. On Ray a task is (settings, a shard of whole query batches): the
+worker loads the system its settings' ModelSpec names (device and data root included) once, attacks its batches
+with the same per-batch seeds, and the driver merges the shards in query order and writes the cache, as the
+in-process run does.
 """
 
 from __future__ import annotations
@@ -19,10 +20,11 @@ import torch
 from .errors import InvalidInputError
 from .evaluation import attack_batch, cached_run, finish, prepare, run_attack, run_key
 from .progress import Progress, silent
-from .protocols import RunSettings
-from .system import load_system
+from .settings import RunSettings
+from .spec import ModelSpec
+from .system import HashingSystem, load_system
 
-Job = tuple[str, RunSettings]
+Job = tuple[HashingSystem, RunSettings]
 
 
 class InProcess:
@@ -38,9 +40,9 @@ class InProcess:
         progress: Progress = silent,
         should_stop: Callable[[], bool] = lambda: False,
     ) -> None:
-        for i, (spec, settings) in enumerate(jobs):
+        for i, (system, settings) in enumerate(jobs):
             run_attack(
-                load_system(spec),
+                system,
                 settings,
                 keep_images=keep_images,
                 should_stop=should_stop,
@@ -49,15 +51,15 @@ class InProcess:
 
 
 @lru_cache(maxsize=8)
-def _worker_system(spec: str):
+def _worker_system(spec: ModelSpec) -> HashingSystem:
     """A worker loads each model once, whatever number of tasks it runs for it."""
     torch.set_num_threads(1)  # one CPU per task: Ray runs as many tasks as it has CPUs
     return load_system(spec)
 
 
-def _shard(spec: str, settings: RunSettings, firsts: list[int], keep_images: bool):
+def _shard(settings: RunSettings, firsts: list[int], keep_images: bool):
     """A Ray task: some whole batches of one run, with the batch seeds the in-process run uses."""
-    system = _worker_system(spec)
+    system = _worker_system(settings.model)
     prepared = prepare(system, settings)
     return [attack_batch(system, settings, prepared, first, keep_images=keep_images) for first in firsts]
 
@@ -98,15 +100,19 @@ class RayEngine:
         ray = self.start()
         task = ray.remote(num_cpus=1)(_shard)
         waiting, parts, prepared = {}, {}, {}
-        for j, (spec, settings) in enumerate(jobs):
-            system = load_system(spec)
+        for j, (system, settings) in enumerate(jobs):
+            if system.spec != settings.model or system.spec.source.startswith("python:"):
+                raise InvalidInputError(
+                    f"--engine ray reloads each system on its workers from its ModelSpec; {system.spec.source} "
+                    "cannot be reloaded there (a system built in Python): use the local engine"
+                )
             if cached_run(system, settings, keep_images) is not None:
                 continue
             prepared[j] = prepare(system, settings)
             parts[j] = []
             firsts = prepared[j].firsts(settings.batch_size)
             for start in range(0, len(firsts), self.batches_per_task):
-                ref = task.remote(spec, settings, firsts[start : start + self.batches_per_task], keep_images)
+                ref = task.remote(settings, firsts[start : start + self.batches_per_task], keep_images)
                 waiting[ref] = j
         total = len(waiting)
         while waiting:
@@ -120,9 +126,8 @@ class RayEngine:
             j = waiting.pop(done[0])
             parts[j].extend(ray.get(done[0]))
             progress(total - len(waiting), total, f"{len(waiting)} tasks left")
-            spec, settings = jobs[j]
+            system, settings = jobs[j]
             if j not in waiting.values():  # every shard of this run is in: merge it like the in-process run
-                system = load_system(spec)
                 finish(system, settings, prepared[j], parts[j], run_key(system, settings))
 
 

@@ -1,7 +1,8 @@
-"""Run an attack over a query set under resolved settings; results cached on disk, keyed by every setting.
+"""Run an attack over a query set under resolved settings; results cached on disk, keyed by every setting, the
+system's weights digest, its data splits and its device.
 
-The CLI (attack, bench, sweep) and the Compare / Sweep pages all go through run_attack(), so a number
-in a table, a JSON file and on screen is the same number.
+The CLI (attack, bench, sweep) and every page go through run_attack(), so a number in a table, a JSON file and
+on screen is the same number.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ import torch
 from . import attacks, cache
 from .errors import InvalidInputError
 from .progress import Progress, silent
-from .protocols import RunSettings
 from .report import AttackRun, curves, make_report
+from .results import AttackReport
+from .settings import RunSettings, resolve
 from .system import HashingSystem
 from .targets import draw_target_labels
 
@@ -38,8 +40,9 @@ def batch_seed(seed: int, first: int) -> int:
 
 
 def run_key(system: HashingSystem, settings: RunSettings) -> str:
-    """Every setting a run's numbers depend on (batch size too: it sets each batch's random start)."""
-    return cache.key_of({"model": system.name, "model_meta": system.meta, "settings": settings.to_json()})
+    """Every setting a run's numbers depend on (batch size too: it sets each batch's random start), and the
+    system's identity: a digest of its weights and codes, its data splits, its device."""
+    return cache.key_of({"system": system.identity(), "settings": settings.to_json()})
 
 
 def target_pool(system: HashingSystem, target_set: str) -> torch.Tensor:
@@ -47,7 +50,7 @@ def target_pool(system: HashingSystem, target_set: str) -> torch.Tensor:
     saw in training (open: DHTA appendix); the query's own classes are excluded per query when drawing."""
     if target_set == "closed":
         return system.dataset.train.labels
-    held_out = system.meta.get("held_out_classes") or []
+    held_out = list(system.card.held_out_classes)
     if not held_out:
         raise InvalidInputError(
             f"{system.name} saw every class in training, so it has no open-set targets; use a model trained with "
@@ -79,7 +82,7 @@ class BatchResult:
 
 
 def prepare(system: HashingSystem, settings: RunSettings) -> Prepared:
-    attack = attacks.get(settings.attack, system, **settings.params)
+    attack = attacks.get(settings.attack, system, **settings.method_params)
     if settings.target_set == "open" and not attack.open_set:
         raise InvalidInputError(f"{attack.title} cannot aim at a class the model never saw: {attack.open_set_reason}")
     data = system.dataset
@@ -133,7 +136,8 @@ def attack_batch(
         **{f"rmse_{n}": shot.perceptibility_rmse for n, shot in result.snapshots.items()},
         **{f"linf_{n}": shot.linf for n, shot in result.snapshots.items()},
     }
-    return BatchResult(first, {k: v for k, v in tensors.items() if v is not None}, result.seconds, result.setup_seconds)
+    kept = {k: v.cpu() for k, v in tensors.items() if v is not None}
+    return BatchResult(first, kept, result.seconds, result.setup_seconds)
 
 
 def finish(
@@ -144,11 +148,11 @@ def finish(
     joined = {name: torch.cat([b.tensors[name] for b in batches]) for name in batches[0].tensors}
     run = AttackRun(
         key,
-        {},
+        None,
         prepared.index,
         joined["clean"],
         joined["adv"],
-        prepared.target_labels,
+        None if prepared.target_labels is None else prepared.target_labels.cpu(),
         joined.get("target"),
         {n: joined[f"snapshot_{n}"] for n in settings.record_at},
         joined.get("images"),
@@ -167,7 +171,7 @@ def finish(
         code_version=cache.code_version(),
     )
     curves(system, run)
-    cache.store(KIND, key, run.report, run.tensors())
+    cache.store(KIND, key, run.report.to_json(), run.tensors())
     return run
 
 
@@ -208,3 +212,8 @@ def run_attack(
             raise cache.Stopped(f"{settings.attack} stopped after {first} of {len(prepared.index)} queries")
         batches.append(attack_batch(system, settings, prepared, first, keep_images=keep_images, progress=progress))
     return finish(system, settings, prepared, batches, run_key(system, settings))
+
+
+def evaluate(system: HashingSystem, attack: str, protocol: str = "pgd", **overrides) -> AttackReport:
+    """One attack on a system's query set under a protocol (explicit settings override it), cached: its report."""
+    return run_attack(system, resolve(protocol, attack, overrides, model=system.spec)).report

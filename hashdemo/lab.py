@@ -1,6 +1,7 @@
-"""The Attack Lab's computation for one query: attack, retrieval lists and per-query numbers.
+"""The Attack Lab's computation for one query: attack, retrieval lists and per-query numbers, behind one call.
 
-The Streamlit page only reads controls and shows what this module returns.
+The Streamlit page only reads controls and shows what this module returns. A LabRequest is everything a Lab
+result depends on; a page shows a stored LabRun only when its request equals the current one.
 """
 
 from __future__ import annotations
@@ -8,18 +9,30 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import torch
 
 from . import attacks, metrics
 from .attacks import AttackResult
-from .budget import UNIT
+from .budget import to_255
 from .errors import InvalidInputError
 from .progress import Progress, silent
-from .protocols import RunSettings
+from .results import QueryNumbers
 from .retrieval import rank
+from .settings import RunSettings
 from .system import HashingSystem
+
+
+@dataclass(frozen=True)
+class LabRequest:
+    """One Lab run: the settings, which query (an id: its position in the query split, or an upload's digest),
+    the target label chosen (None: drawn with the seed) and how many results are shown."""
+
+    settings: RunSettings
+    query: str
+    target: tuple[bool, ...] | None
+    k: int
 
 
 @dataclass
@@ -34,18 +47,33 @@ class Retrieval:
 
 @dataclass
 class LabRun:
-    settings: dict
+    request: LabRequest
+    system: dict  # what was attacked (HashingSystem.describe)
     result: AttackResult
     clean: Retrieval
     adversarial: Retrieval
-    numbers: dict = field(default_factory=dict)
-    query_labels: torch.Tensor | None = None
+    numbers: QueryNumbers
+    query_labels: torch.Tensor | None
+    query_caption: str
+    target_caption: str | None
+
+    @property
+    def settings(self) -> RunSettings:
+        return self.request.settings
+
+    @property
+    def attack(self) -> type[attacks.Attack]:
+        return self.settings.attack_class
 
     def to_json(self) -> str:
         return json.dumps(
             {
-                "settings": self.settings,
-                "numbers": self.numbers,
+                "system": self.system,
+                "settings": {**self.settings.to_json(), "effective": self.result.settings},
+                "query": self.request.query,
+                "query_labels": self.query_caption,
+                "target_label": self.target_caption,
+                "numbers": self.numbers.to_json(),
                 "clean_code": self.result.clean_codes[0].tolist(),
                 "adversarial_code": self.result.adversarial_codes[0].tolist(),
                 "target_code": None if self.result.target_codes is None else self.result.target_codes[0].tolist(),
@@ -57,42 +85,36 @@ class LabRun:
 def retrieve(
     system: HashingSystem, code: torch.Tensor, labels: torch.Tensor | None, target_labels: torch.Tensor | None, k: int
 ) -> Retrieval:
-    idx, dist = rank(code[None], system.database_codes, topk=k)
+    idx, dist = rank(code[None].cpu(), system.database_codes, topk=k)
     db_labels = system.dataset.database.labels[idx[0]].float()
     relevant = (db_labels @ labels[0].float() > 0) if labels is not None else torch.zeros(len(idx[0]), dtype=torch.bool)
-    hit = (db_labels @ target_labels[0].float() > 0) if target_labels is not None else None
+    hit = (db_labels @ target_labels[0].cpu().float() > 0) if target_labels is not None else None
     return Retrieval(idx[0], dist[0], relevant, hit)
 
 
-def query_numbers(system: HashingSystem, result: AttackResult, labels, k: int) -> dict:
+def query_numbers(system: HashingSystem, result: AttackResult, labels, k: int) -> QueryNumbers:
     """Per-query numbers before and after: AP@k, precision@k (and against the target), bits flipped, perceptibility."""
     common = {"database_codes": system.database_codes, "database_labels": system.dataset.database.labels}
-    out = {"hamming_clean_adv": int(result.hamming[0]), "k": k}
+    out: dict = {}
     for name, codes in (("clean", result.clean_codes), ("adv", result.adversarial_codes)):
-        if labels is not None:
-            out[f"ap_{name}"] = float(
-                metrics.average_precision(query_codes=codes, query_labels=labels, topk=k, **common)[0]
-            )
-            out[f"p_{name}"] = float(metrics.precision_at(query_codes=codes, query_labels=labels, ns=(k,), **common)[0])
-        if result.target_labels is not None:
-            out[f"t_ap_{name}"] = float(
-                metrics.average_precision(query_codes=codes, query_labels=result.target_labels, topk=k, **common)[0]
-            )
-            out[f"t_p_{name}"] = float(
-                metrics.precision_at(query_codes=codes, query_labels=result.target_labels, ns=(k,), **common)[0]
-            )
+        for prefix, relevance in (("", labels), ("t_", result.target_labels)):
+            if relevance is not None:
+                relevance = relevance.cpu()
+                ap = metrics.average_precision(query_codes=codes, query_labels=relevance, topk=k, **common)
+                p = metrics.precision_at(query_codes=codes, query_labels=relevance, ns=(k,), **common)
+                out[f"{prefix}ap_{name}"], out[f"{prefix}p_{name}"] = float(ap[0]), float(p[0])
     if result.target_codes is not None:
         out["hamming_target_clean"] = int((result.clean_codes[0] != result.target_codes[0]).sum())
         out["hamming_target_adv"] = int((result.adversarial_codes[0] != result.target_codes[0]).sum())
-    out.update(
-        {
-            "perceptibility_rmse": float(result.perceptibility_rmse[0]),
-            "linf_255": float(result.linf[0]) / UNIT,
-            "seconds": result.seconds,
-            "setup_seconds": result.setup_seconds,
-        }
+    return QueryNumbers(
+        k=k,
+        hamming_clean_adv=int(result.hamming[0]),
+        perceptibility_rmse=float(result.perceptibility_rmse[0]),
+        linf_255=to_255(float(result.linf[0]), None),
+        seconds=result.seconds,
+        setup_seconds=result.setup_seconds,
+        **out,
     )
-    return out
 
 
 def at_iteration(system: HashingSystem, run: LabRun, t: int) -> tuple[torch.Tensor, torch.Tensor, Retrieval]:
@@ -102,53 +124,106 @@ def at_iteration(system: HashingSystem, run: LabRun, t: int) -> tuple[torch.Tens
     return shot.images[0], shot.codes[0], ret
 
 
-def advice(run: LabRun, attack_cls: type[attacks.Attack]) -> str | None:
+def advice(run: LabRun) -> str | None:
     """When an attack visibly failed on this query, say so in the user's terms and what to change."""
-    n, s = run.numbers, run.settings
-    k = n["k"]
+    n, cls, budget = run.numbers, run.attack, run.settings.budget
     hints = []
-    if s["steps"] < 500:
-        hints.append(f"more iterations (T = {min(2000, s['steps'] * 4)})")
-    if s["eps"] < 32:
-        hints.append(f"a larger epsilon ({min(64, s['eps'] * 2):g}/255)")
-    if attack_cls.targeted and n.get("t_p_adv", 1.0) < 0.5:
-        gap = n.get("hamming_target_adv")
+    if cls.uses_budget and cls.steps_for(budget) < 500:
+        hints.append(f"more iterations (T = {min(2000, budget.steps * 4)})")
+    if cls.uses_budget and budget.eps_255 < 32:
+        hints.append(f"a larger epsilon ({min(64, budget.eps_255 * 2):g}/255)")
+    if cls.targeted and n.t_p_adv is not None and n.t_p_adv < 0.5:
+        gap = n.hamming_target_adv
         where = (
-            f"; its code ends {gap} of {run.result.clean_codes.shape[1]} bits from the {attack_cls.target_kind} code"
+            f"; its code ends {gap} of {run.result.clean_codes.shape[1]} bits from the {cls.target_kind} code"
             if gap is not None
             else ""
         )
         return (
-            f"The target label {s.get('target_label', '')} was not reached: {round(n['t_p_adv'] * k)} of the top {k} "
+            f"The target label {run.target_caption} was not reached: {round(n.t_p_adv * n.k)} of the top {n.k} "
             f"carry it{where}. Some pairs of classes lie far apart in Hamming space. Try "
             + ", ".join([*hints, "another target label", "DHTA + I-FGSM (no tanh schedule)"])
             + "."
         )
-    if not attack_cls.targeted and attack_cls.group != "baseline" and n.get("p_adv", 0.0) > 0.5:
+    if not cls.targeted and cls.group != "baseline" and n.p_adv is not None and n.p_adv > 0.5:
         return (
-            f"The attack left {round(n['p_adv'] * k)} of the top {k} relevant. Try "
+            f"The attack left {round(n.p_adv * n.k)} of the top {n.k} relevant. Try "
             + ", ".join(hints or ["PgA†"])
             + "."
         )
     return None
 
 
-def settings_text(settings: dict, attack_cls: type[attacks.Attack]) -> str:
-    """A run's settings in words and the papers' units: 'protocol lab; eps 16/255, step 1/255, T = 100, ...'."""
-    loop = "PGD" if settings["optimiser"] == "pgd" else f"{settings['optimiser'].upper()} (lr {settings['lr']:g})"
-    parts = [
-        f"protocol {settings['protocol']}",
-        f"eps {settings['eps']:g}/255",
-        f"step {settings['step']:g}/255" if settings["optimiser"] == "pgd" else loop,
-        f"T = {settings['steps']}",
-        "random start" if settings["random_start"] else "start at x",
-        "HAG schedule" if settings["schedule"] == "hag" else "no tanh schedule",
-        f"seed {settings['seed']}",
-    ]
-    parts += [f"{p.title} = {settings[p.name]}" for p in attack_cls.parameters]
-    if settings.get("overridden"):
-        parts.append("changed from the protocol: " + ", ".join(settings["overridden"]))
-    return "; ".join(parts)
+@dataclass(frozen=True)
+class Metric:
+    """One number as a page shows it: label, value, the value before the attack (None: no before) and help."""
+
+    label: str
+    value: str
+    before: str | None = None
+    help: str = ""
+
+
+def headline(run: LabRun) -> list[Metric]:
+    """What a click visibly changes, first: precision at k (and against the target), bits flipped, RMSE, time."""
+    n, k = run.numbers, run.numbers.k
+    out = []
+    if n.p_clean is not None:
+        out.append(
+            Metric(
+                f"P@{k}",
+                f"{n.p_adv:.2f}",
+                f"{n.p_clean:.2f}",
+                "share of the top k that share a label with the query, after the attack (before: under the number)",
+            )
+        )
+    if n.t_p_clean is not None:
+        out.append(
+            Metric(
+                f"t-P@{k}",
+                f"{n.t_p_adv:.2f}",
+                f"{n.t_p_clean:.2f}",
+                "share of the top k that carry the "
+                f"target label {run.target_caption}, after the attack (before: under the number)",
+            )
+        )
+    out.append(Metric("Bits flipped", f"{n.hamming_clean_adv} / {run.result.clean_codes.shape[1]}"))
+    out.append(
+        Metric("Perceptibility (RMSE)", f"{n.perceptibility_rmse:.4f}", help="sqrt(mean (x - x')^2), pixels in [0,1]")
+    )
+    setup = f"; one-off setup before it: {n.setup_seconds:.1f} s" if n.setup_seconds >= 0.05 else ""
+    out.append(Metric("Attack time", f"{n.seconds:.2f} s", help=f"the attack itself{setup}"))
+    return out
+
+
+def details(run: LabRun) -> list[Metric]:
+    """The per-query numbers of the papers' tables: AP@k (and t-AP@k), L-inf."""
+    n, k = run.numbers, run.numbers.k
+    out = []
+    if n.ap_clean is not None:
+        out.append(
+            Metric(
+                f"AP@{k}",
+                f"{n.ap_adv:.3f}",
+                f"{n.ap_clean:.3f}",
+                "AP@k averages the precision at each "
+                "relevant hit over the relevant items found in the top k, so it stays 1.000 when the few "
+                "relevant items left are ranked first; P@k counts them.",
+            )
+        )
+    if n.t_ap_clean is not None:
+        out.append(Metric(f"t-AP@{k}", f"{n.t_ap_adv:.3f}", f"{n.t_ap_clean:.3f}", f"target: {run.target_caption}"))
+    out.append(Metric("L-inf (1/255)", f"{n.linf_255:.2f}", help="the largest change of any pixel"))
+    if n.setup_seconds >= 0.05:
+        out.append(
+            Metric(
+                "Setup time",
+                f"{n.setup_seconds:.1f} s",
+                help="one-off work before the attack (THA's "
+                "PrototypeNet when it is not shipped; a ProS-GAN generator's training)",
+            )
+        )
+    return out
 
 
 @contextmanager
@@ -165,22 +240,21 @@ def one_thread() -> Iterator[None]:
 
 def run_lab(
     system: HashingSystem,
-    settings: RunSettings,
+    request: LabRequest,
     image: torch.Tensor,
     labels: torch.Tensor | None,
     *,
-    target_labels: torch.Tensor | None = None,
-    k: int = 10,
-    extra: dict | None = None,
     keep_images: bool = False,
     progress: Progress = silent,
 ) -> LabRun:
-    """Attack one query image (1, C, H, W) under `settings`; rank both codes. keep_images stores every iterate
+    """Attack one query image (1, C, H, W) as `request` says; rank both codes. keep_images stores every iterate
     (the iteration scrubber)."""
+    settings, k = request.settings, request.k
     if not 1 <= k <= len(system.dataset.database):
         raise InvalidInputError(f"k must be between 1 and {len(system.dataset.database)}")
-    attack = attacks.get(settings.attack, system, **settings.params)
-    unseen = system.meta.get("held_out_classes") or []
+    attack = attacks.get(settings.attack, system, **settings.method_params)
+    target_labels = None if request.target is None else torch.tensor([request.target], dtype=torch.bool)
+    unseen = list(system.card.held_out_classes)
     if target_labels is not None and unseen and bool(target_labels[:, unseen].any()) and not attack.open_set:
         raise InvalidInputError(f"{attack.title} cannot aim at a class the model never saw: {attack.open_set_reason}")
     steps = attack.steps_for(settings.budget)
@@ -196,21 +270,15 @@ def run_lab(
             progress=progress,
         )
     target = result.target_labels
-    recorded = {
-        "model": system.spec,
-        "k": k,
-        **result.settings,
-        "protocol": settings.protocol,
-        "overridden": list(settings.overridden),
-        **(extra or {}),
-    }
-    if target is not None:
-        recorded["target_label"] = system.dataset.label_names(target[0])
+    data = system.dataset
     return LabRun(
-        recorded,
+        request,
+        system.describe(),
         result,
         retrieve(system, result.clean_codes[0], labels, target, k),
         retrieve(system, result.adversarial_codes[0], labels, target, k),
         query_numbers(system, result, labels, k),
         labels,
+        data.label_names(labels[0]) if labels is not None else "",
+        None if target is None else data.label_names(target[0]),
     )

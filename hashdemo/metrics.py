@@ -2,6 +2,9 @@
 
 MAP@K follows HAG Eq. 13 as the public code computes it: AP averages the precision at each relevant hit
 in the top K over the relevant items found there; a query with none in its top K has AP = 0 and counts.
+Ties in Hamming distance are broken by database index (ties="stable", the default: reproducible); ties="deephash"
+ranks as DeepHash-pytorch's CalcTopMap does (NumPy's default argsort of float32 distances), to reproduce the
+numbers papers report from that code.
 """
 
 from __future__ import annotations
@@ -31,8 +34,38 @@ def ranked_relevance(
         yield torch.from_numpy(shared.any(axis=2))
 
 
-def average_precision(*, query_codes, database_codes, query_labels, database_labels, topk: int = 1000) -> torch.Tensor:
+TIES = ("stable", "deephash")
+
+
+def deephash_average_precision(query_codes, database_codes, query_labels, database_labels, topk: int) -> torch.Tensor:
+    """Per-query AP as DeepHash-pytorch's CalcTopMap ranks and counts: distances 0.5 (K - q . b) in float32, NumPy's
+    default (unstable) argsort, the first `topk` of the ranking sliced as gnd[0:topk] (so topk = -1 drops the last
+    ranked item, as that code does)."""
+    q_codes, db_codes = query_codes.cpu().numpy().astype(np.float32), database_codes.cpu().numpy().astype(np.float32)
+    q_labels, db_labels = (
+        query_labels.cpu().numpy().astype(np.float32),
+        database_labels.cpu().numpy().astype(np.float32),
+    )
+    bits = q_codes.shape[1]
+    out = np.zeros(len(q_codes))
+    for i in range(len(q_codes)):
+        relevant = (db_labels @ q_labels[i] > 0).astype(np.float32)
+        distance = 0.5 * (bits - db_codes @ q_codes[i])
+        hits = relevant[np.argsort(distance)][0:topk]
+        found = int(hits.sum())
+        if found:
+            out[i] = np.mean(np.arange(1, found + 1) / (np.flatnonzero(hits == 1) + 1.0))
+    return torch.from_numpy(out)
+
+
+def average_precision(
+    *, query_codes, database_codes, query_labels, database_labels, topk: int = 1000, ties: str = "stable"
+) -> torch.Tensor:
     """Per-query AP@topk (topk = -1: the whole database), float64 (Q,)."""
+    if ties not in TIES:
+        raise ValueError(f"ties must be one of {', '.join(TIES)}, got {ties!r}")
+    if ties == "deephash":
+        return deephash_average_precision(query_codes, database_codes, query_labels, database_labels, topk)
     out = []
     for rel in ranked_relevance(
         query_codes=query_codes,
@@ -49,7 +82,9 @@ def average_precision(*, query_codes, database_codes, query_labels, database_lab
     return torch.cat(out)
 
 
-def mean_average_precision(*, query_codes, database_codes, query_labels, database_labels, topk: int = 1000) -> float:
+def mean_average_precision(
+    *, query_codes, database_codes, query_labels, database_labels, topk: int = 1000, ties: str = "stable"
+) -> float:
     """MAP@topk over all queries (queries with no relevant item in the top K count as 0)."""
     return float(
         average_precision(
@@ -58,6 +93,7 @@ def mean_average_precision(*, query_codes, database_codes, query_labels, databas
             query_labels=query_labels,
             database_labels=database_labels,
             topk=topk,
+            ties=ties,
         ).mean()
     )
 

@@ -1,6 +1,7 @@
-"""Typed parameter declarations: one place states a setting's default, range, units and help.
+"""Typed parameter declarations: one place states a setting's default, range, unit and help.
 
-Validation, the app's controls, the sweep's choices and the CLI's `--set` help all read these.
+Validation, the CLI's flags and `--set` help, the app's controls, link warnings and the sweep's axes all read
+these; nothing else restates a default or a range.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from .errors import InvalidInputError
 class Param:
     """A named setting with its default, its allowed values and one line of help.
 
-    Numeric ranges are closed unless `open_low` / `open_high`; `choices` makes it categorical;
-    `integer` refuses fractions (2.5 iterations is an error, not 2).
+    Numeric ranges are closed unless `open_low` / `open_high`; `choices` makes it categorical; `integer` refuses
+    fractions (2.5 iterations is an error, not 2); `optional` allows None (for example "the paper's default");
+    `increment` is the step of the app's control.
     """
 
     name: str
@@ -32,21 +34,39 @@ class Param:
     choices: tuple[Any, ...] | None = None
     label: str = ""
     unit: str = ""
+    increment: float | None = None
+    optional: bool = False
+    boolean: bool = False  # a yes/no setting whose default may be None (optional)
 
     @property
     def title(self) -> str:
         return self.label or self.name
 
     @property
+    def flag(self) -> str:
+        """The command-line flag: --t-topk for t_topk."""
+        return "--" + self.name.replace("_", "-")
+
+    @property
+    def is_bool(self) -> bool:
+        return self.boolean or isinstance(self.default, bool)
+
+    @property
+    def is_text(self) -> bool:
+        return self.choices is None and isinstance(self.default, str)
+
+    @property
     def numeric(self) -> bool:
-        return self.choices is None and not isinstance(self.default, bool | str)
+        return self.choices is None and not self.is_bool and not self.is_text
 
     def range_text(self) -> str:
-        """'in (-1, 0)', 'from 1 to 500', 'one of pgd, sgd, adam', 'true or false'."""
-        if isinstance(self.default, bool):
+        """'in (-1, 0)', 'a whole number in [1, 5000]', 'one of pgd, sgd, adam', 'true or false'."""
+        if self.is_bool:
             return "true or false"
         if self.choices is not None:
             return "one of " + ", ".join(map(str, self.choices))
+        if self.is_text:
+            return "text"
         kind = "a whole number" if self.integer else "a number"
         if self.low is None and self.high is None:
             return kind
@@ -57,28 +77,34 @@ class Param:
         left, right = "(" if self.open_low else "[", ")" if self.open_high else "]"
         return f"{'a whole number ' if self.integer else ''}in {left}{self.low:g}, {self.high:g}{right}"
 
+    def wanted(self) -> str:
+        """What the setting takes, in the user's units: 'in [0, 255] (1/255) (default 8)'."""
+        text = f"{self.range_text()}{' ' + self.unit if self.unit else ''}"
+        if self.numeric and self.default is not None:
+            text += f" (default {self.default:g})"
+        return text
+
     def check(self, value: Any, owner: str = "") -> Any:
         """The value converted to the declared type, or an InvalidInputError naming the allowed range."""
         who = f"{owner}'s {self.title}" if owner else self.title
-        wanted = f"{self.range_text()}{' ' + self.unit if self.unit else ''}"
-        if self.numeric:
-            wanted += f" (default {self.default:g})"
-        if isinstance(self.default, bool):
+        if value is None and self.optional:
+            return None
+        if self.is_bool:
             if isinstance(value, str) and value.lower() in ("true", "false", "1", "0", "yes", "no"):
                 return value.lower() in ("true", "1", "yes")
             if isinstance(value, bool | int) and value in (0, 1):
                 return bool(value)
-            raise InvalidInputError(f"{who} must be {wanted}, got {as_typed(value)}")
-        if isinstance(self.default, str) and self.choices is None:
+            raise InvalidInputError(f"{who} must be {self.wanted()}, got {as_typed(value)}")
+        if self.is_text:
             return str(value)  # free text: a file path, say; its user checks it
         if self.choices is not None:
             if value not in self.choices:
-                raise InvalidInputError(f"{who} must be {wanted}, got {as_typed(value)}")
+                raise InvalidInputError(f"{who} must be {self.wanted()}, got {as_typed(value)}")
             return value
         try:
             number = float(value)
         except (TypeError, ValueError):
-            raise InvalidInputError(f"{who} must be {wanted}, got {as_typed(value)}") from None
+            raise InvalidInputError(f"{who} must be {self.wanted()}, got {as_typed(value)}") from None
         bad = (
             not math.isfinite(number)
             or (self.integer and number != int(number))
@@ -86,8 +112,13 @@ class Param:
             or (self.high is not None and (number >= self.high if self.open_high else number > self.high))
         )
         if bad:
-            raise InvalidInputError(f"{who} must be {wanted}, got {as_typed(value)}")
+            raise InvalidInputError(f"{who} must be {self.wanted()}, got {as_typed(value)}")
         return int(number) if self.integer else number
+
+    def describe(self) -> str:
+        """One line for help texts: 'eps: L-inf budget ... (in [0, 255] (1/255) (default 8))'."""
+        default = "" if self.numeric or self.default in (None, "") else f"; default {self.default}"
+        return f"{self.name}: {self.help} ({self.wanted()}{default})"
 
 
 def as_typed(value: Any) -> str:
@@ -109,3 +140,17 @@ def check_all(declared: Sequence[Param], given: dict[str, Any], owner: str) -> d
         known = ", ".join(by_name) or "none"
         raise InvalidInputError(f"{owner} has no setting {', '.join(unknown)}; it takes {known}")
     return {p.name: p.check(given.get(p.name, p.default), owner) for p in declared}
+
+
+def setting(param: Param) -> Any:
+    """A dataclass field declared by its Param: the Param's default is the field's (`declared` lists them)."""
+    from dataclasses import field
+
+    return field(default=param.default, metadata={"param": param})
+
+
+def declared(cls: type) -> tuple[Param, ...]:
+    """The Params of a dataclass's fields declared with `setting`, in field order."""
+    from dataclasses import fields
+
+    return tuple(f.metadata["param"] for f in fields(cls) if "param" in f.metadata)

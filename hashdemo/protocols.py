@@ -1,33 +1,15 @@
 """The papers' protocols: named, frozen bundles of every setting a seed's table uses, and hashdemo's own.
 
-`resolve(protocol, attack, overrides)` turns a protocol plus the user's explicit settings into the one
+`settings.resolve(protocol, attack, overrides)` turns a protocol plus the user's explicit settings into the one
 RunSettings object that runs, caches and is written into every JSON report.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any
 
-from .attacks import LOOP_PARAMS, attack_class
-from .attacks.loop import Loop
-from .budget import SEED, UNIT, Budget
+from .budget import from_255, to_255
 from .errors import InvalidInputError
-from .params import Param
-
-TARGET_SET = Param(
-    "target_set",
-    "closed",
-    "closed: target labels the model trained on; open: classes held out of its training "
-    "(DHTA appendix, open-set targeted attack)",
-    choices=("closed", "open"),
-    label="target labels",
-)
-TOPK = Param(
-    "topk", 1000, "MAP@K over the top K retrieved; -1 = the whole database", -1, None, integer=True, label="MAP@K"
-)
-QUERIES = Param("queries", 1000, "how many query images (a seeded sample when fewer than all)", 1, None, integer=True)
-BATCH = Param("batch_size", 250, "queries attacked together (sets each batch's random start)", 1, 100_000, integer=True)
 
 
 @dataclass(frozen=True)
@@ -54,7 +36,7 @@ class Protocol:
         """What the protocol sets, one line each, in the user's units (shown by the app and the CLI help)."""
         k = lambda v: "the whole database" if v < 0 else str(v)
         out = [
-            f"epsilon {self.eps:g}/255 (= {self.eps * UNIT:.4f} on [0,1] pixels)",
+            f"epsilon {self.eps:g}/255 (= {from_255(self.eps):.4f} on [0,1] pixels)",
             "each attack with its own paper's optimiser and iterations"
             if self.optimiser == "paper"
             else f"PGD for every attack: step {self.step:g}/255, T = {self.steps}",
@@ -145,7 +127,7 @@ PROTOCOLS: dict[str, Protocol] = {
             "hag",
             "HAG Tables I-II",
             "HAG Sec. IV-A (200 test queries), IV-B (MAP@1000), IV-C (optimiser, eps)",
-            eps=0.039 / UNIT,
+            eps=to_255(0.039, places=None),
             step=1,
             steps=2000,
             topk=1000,
@@ -178,109 +160,4 @@ def get_protocol(name: str) -> Protocol:
     return PROTOCOLS[name]
 
 
-@dataclass(frozen=True)
-class RunSettings:
-    """Everything one attack run depends on, resolved once: the JSON report records it whole."""
-
-    protocol: str
-    attack: str
-    budget: Budget
-    loop: Loop
-    params: dict[str, Any]
-    topk: int
-    t_topk: int
-    queries: int | None
-    query_seed: int
-    batch_size: int
-    record_at: tuple[int, ...]
-    overridden: tuple[str, ...]  # settings the user set apart from the protocol
-    target_set: str = "closed"
-
-    def to_json(self) -> dict:
-        return {
-            "protocol": self.protocol,
-            "attack": self.attack,
-            **self.budget.to_json(),
-            **self.loop.to_json(),
-            "params": dict(self.params),
-            "topk": self.topk,
-            "t_topk": self.t_topk,
-            "queries": self.queries,
-            "query_seed": self.query_seed,
-            "batch_size": self.batch_size,
-            "record_at": list(self.record_at),
-            "overridden": list(self.overridden),
-            "target_set": self.target_set,
-        }
-
-
-RUN_KEYS = (
-    "target_set",
-    "eps",
-    "step",
-    "steps",
-    "random_start",
-    "seed",
-    "topk",
-    "t_topk",
-    "queries",
-    "query_seed",
-    "batch_size",
-    "record_at",
-)
-
-
-def resolve(protocol: str | Protocol, attack: str, overrides: dict[str, Any] | None = None) -> RunSettings:
-    """The protocol's settings for `attack`, then the user's explicit ones (eps and step in 1/255 units).
-
-    Overrides may name any budget or run setting, any loop option and any of the attack's parameters;
-    anything else is an error that lists what is accepted.
-    """
-    p = get_protocol(protocol) if isinstance(protocol, str) else protocol
-    cls = attack_class(attack)
-    given = {k: v for k, v in (overrides or {}).items() if v is not None}
-    loop_names = [q.name for q in LOOP_PARAMS]
-    method_names = [q.name for q in cls.parameters]
-    unknown = sorted(set(given) - set(RUN_KEYS) - set(loop_names) - set(method_names))
-    if unknown:
-        raise InvalidInputError(
-            f"{cls.title} has no setting {', '.join(unknown)}; settings: {', '.join(RUN_KEYS)}; loop: "
-            f"{', '.join(loop_names)}; {cls.title}'s own: {', '.join(method_names) or 'none'}"
-        )
-    paper = cls.paper_setting if p.optimiser == "paper" else None  # noise has none: it takes no step
-    loop = paper.loop if paper else cls.default_loop
-    loop_values = {q.name: q.check(given.get(q.name, getattr(loop, q.name)), "the loop") for q in LOOP_PARAMS}
-    steps = given.get("steps", paper.steps if paper else p.steps)
-    random_start = given.get("random_start", p.random_start)
-    budget = Budget.from_255(
-        eps=given.get("eps", p.eps),
-        step=given.get("step", p.step),
-        steps=steps,
-        random_start=None if random_start is None else bool(random_start),
-        seed=given.get("seed", 0),
-    )
-    topk = TOPK.check(given.get("topk", p.topk))
-    t_topk = TOPK.check(given.get("t_topk", p.t_topk))
-    for value, name in ((topk, "topk"), (t_topk, "t_topk")):
-        if value == 0:
-            raise InvalidInputError(f"{name} must be a positive number of items or -1 (the whole database)")
-    queries = given.get("queries", p.queries)
-    record_at = tuple(sorted({int(n) for n in given.get("record_at", p.record_at)}))
-    return RunSettings(
-        protocol=p.name,
-        attack=attack,
-        budget=budget,
-        loop=Loop(**loop_values),
-        params={q.name: given.get(q.name, q.default) for q in cls.parameters},
-        topk=topk,
-        t_topk=t_topk,
-        queries=None if queries is None else QUERIES.check(queries),
-        query_seed=SEED.check(given.get("query_seed", 0)),
-        batch_size=BATCH.check(given.get("batch_size", BATCH.default)),
-        record_at=record_at,
-        overridden=tuple(sorted(set(given) - {"record_at"})),
-        target_set=TARGET_SET.check(given.get("target_set", "closed")),
-    )
-
-
-__all__ = ["DEFAULT_PROTOCOL", "PROTOCOLS", "Protocol", "RunSettings", "get_protocol", "resolve"]
+__all__ = ["DEFAULT_PROTOCOL", "PROTOCOLS", "Protocol", "get_protocol"]

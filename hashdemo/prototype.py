@@ -1,9 +1,13 @@
 """The PrototypeNet of THA and ProS-GAN: label vector -> semantic representation r_t -> prototype code (and, for
-ProS-GAN, the predicted label); THA's training against the training set's codes, cached per model."""
+ProS-GAN, the predicted label); THA's training against the training set's codes, cached per model; and the
+prototype codes of every training label vector as a table that ships beside a zoo model (so no page trains)."""
 
 from __future__ import annotations
 
 import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 from safetensors.torch import load_file, save_file
@@ -11,15 +15,18 @@ from torch import nn
 from torch.nn import functional as F
 
 from .hashing.base import balance_weights
-from .paths import cache_dir
+from .models import binarize
+from .paths import cache_dir, write_atomic
 from .progress import Progress, silent
+
+TABLE_FILE = "prototypes.safetensors"
 
 
 class PrototypeNet(nn.Module):
     """r_t = Linear(512) . ReLU . Linear(C, 4096) (y_t); prototype h_t = tanh(Linear(K) r_t); with label_head,
     the predicted label sigmoid(Linear(C) r_t) (ProS-GAN Sec. 4.2: y_t -> 4096 -> 512 -> r_t -> (y_t, h_t)).
 
-    THA's network (implementations.md) is the same without the label head, so both attacks share this module.
+    THA's network (Wang et al., SIGIR 2021) is the same without the label head, so both attacks share this module.
     """
 
     semantic_dim = 512
@@ -82,8 +89,7 @@ def train_prototype_net(
     label_set = label_set[label_set.any(1)]
     opt = torch.optim.Adam(net.parameters(), lr=lr)
     for step in range(steps):
-        if step % 50 == 0:
-            progress(step, steps, "training the PrototypeNet (once per model)")
+        progress(step, steps, "training the PrototypeNet (once per model)")
         batch = label_set[torch.randperm(len(label_set), generator=gen)[:batch_size]]
         loss = prototype_loss(net(batch), batch, codes, labels, quantisation)
         opt.zero_grad()
@@ -99,6 +105,7 @@ def cached_prototype_net(
     codes: torch.Tensor, labels: torch.Tensor, progress: Progress = silent, **params
 ) -> PrototypeNet:
     """The PrototypeNet for these training codes: from memory, the disk cache, or trained now."""
+    codes, labels = codes.cpu(), labels.cpu()
     digest = hashlib.sha256(
         b"prototype-net-2" + codes.numpy().tobytes() + labels.numpy().tobytes() + repr(sorted(params.items())).encode()
     ).hexdigest()[:20]
@@ -112,8 +119,46 @@ def cached_prototype_net(
     else:
         net = train_prototype_net(codes, labels, progress=progress, **params)
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        save_file({k: v.contiguous() for k, v in net.state_dict().items()}, str(tmp))
-        tmp.replace(path)
+        write_atomic(path, lambda p: save_file({k: v.contiguous() for k, v in net.state_dict().items()}, str(p)))
     _MEMORY[digest] = net
     return net
+
+
+@dataclass(frozen=True)
+class PrototypeTable:
+    """Prototype codes of a set of label vectors (every distinct label vector of a training split), with the
+    settings that trained the net they came from (None: fitted by a defence, used as it is)."""
+
+    labels: torch.Tensor  # bool (M, C)
+    codes: torch.Tensor  # int8 (M, K)
+    settings: dict | None = None
+
+    @classmethod
+    def of(cls, net: PrototypeNet, labels: torch.Tensor, settings: dict | None = None) -> PrototypeTable:
+        """The codes sign(P(y)) of every distinct non-empty label vector in `labels`."""
+        distinct = torch.unique(labels.bool().cpu(), dim=0)
+        distinct = distinct[distinct.any(1)]
+        with torch.no_grad():
+            return cls(distinct, binarize(net(distinct)), settings)
+
+    def codes_for(self, target_labels: torch.Tensor) -> torch.Tensor | None:
+        """The prototype code of each row, or None when a row is not in the table."""
+        match = (target_labels.bool().cpu()[:, None, :] == self.labels[None]).all(2)  # (B, M)
+        if not bool(match.any(1).all()):
+            return None
+        return self.codes[match.int().argmax(1)]
+
+    def fits(self, settings: dict) -> bool:
+        return self.settings is None or self.settings == settings
+
+    def save(self, path: Path) -> None:
+        meta = {"hashdemo": json.dumps({"settings": self.settings})}
+        tensors = {"labels": self.labels.to(torch.uint8).contiguous(), "codes": self.codes.contiguous()}
+        write_atomic(path, lambda p: save_file(tensors, str(p), metadata=meta))
+
+    @classmethod
+    def load(cls, path: Path) -> PrototypeTable:
+        from .checkpoint import read_header, read_tensors
+
+        tensors = read_tensors(path)
+        return cls(tensors["labels"].bool(), tensors["codes"], read_header(path).get("settings"))

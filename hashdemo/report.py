@@ -9,18 +9,12 @@ import torch
 
 from . import cache, metrics
 from .attacks import Attack
-from .budget import UNIT
-from .protocols import RunSettings
+from .budget import to_255
+from .results import AttackReport, CodeRow, IterationRow
+from .settings import RunSettings
 from .system import HashingSystem
 
 TARGETED_P_AT = 10  # targeted precision@10 (DHTA appendix, open-set targets)
-# target codes good enough to be a query of their own (ProS-GAN Tables 1 and 4: "Anchor code", "Prototype code")
-CODE_ROWS = {
-    "pharos": "Pharos code",
-    "anchor": "Anchor code",
-    "prototype": "Prototype code (THA)",
-    "ProS-GAN prototype": "Prototype code (ProS-GAN)",
-}
 
 
 @dataclass
@@ -28,7 +22,7 @@ class AttackRun:
     """One attack on one query set: the report (JSON-able numbers) and the codes behind it."""
 
     key: str
-    report: dict
+    report: AttackReport | None
     query_index: torch.Tensor
     clean_codes: torch.Tensor
     adversarial_codes: torch.Tensor
@@ -57,7 +51,7 @@ class AttackRun:
         snapshots = {int(name.split("_")[1]): codes for name, codes in t.items() if name.startswith("snapshot_")}
         return cls(
             key,
-            report,
+            AttackReport.from_json(report),
             t["query_index"],
             t["clean_codes"],
             t["adversarial_codes"],
@@ -104,72 +98,75 @@ def make_report(
     snapshot_rmse: dict[int, torch.Tensor],
     snapshot_linf: dict[int, torch.Tensor],
     code_version: str,
-) -> dict:
-    """The JSON report of a run: every resolved setting, and the numbers each seed's tables report.
-
-    Perceptibility is the RMSE sqrt(mean (x - x')^2) over pixels in [0,1] (HAG Sec. IV-E; ProS-GAN Table 2's
-    numbers are RMSE too, although its text prints the mean square).
-    """
+) -> AttackReport:
+    """The report of a run: every resolved setting, and the numbers each seed's tables report."""
     labels = system.dataset.query.labels[run.query_index]
-    effective = attack.settings(settings.budget, settings.loop)
-    report = {
-        "attack": attack.name,
-        "title": attack.title,
-        "group": attack.group,
-        "targeted": attack.targeted,
-        "model": system.spec,
-        "protocol": settings.protocol,
-        "eps": effective["eps"],
-        "step": effective["step"],
-        "steps": effective["steps"],
-        "random_start": effective["random_start"],
-        "optimiser": effective["optimiser"],
-        "queries": len(run.query_index),
-        "query_seed": settings.query_seed,
-        "seed": settings.budget.seed,
-        "topk": settings.topk,
-        "t_topk": settings.t_topk,
-        "map_clean": map_at(system, run.clean_codes, labels, settings.topk),
-        "map_adv": map_at(system, run.adversarial_codes, labels, settings.topk),
-        "seconds_per_image": round(seconds / len(run.query_index), 5),
-        "setup_seconds": round(setup, 2),
-        "linf_max": round(float(linf.max()) / UNIT, 4),
-        "perceptibility_rmse": round(float(rmse.mean()), 6),
-        "hamming_mean": round(float((run.clean_codes != run.adversarial_codes).sum(1).float().mean()), 3),
-    }
+    effective = attack.effective(settings.budget, settings.loop)
+    targeted = {}
     if attack.targeted:
-        report["t_map_clean"] = map_at(system, run.clean_codes, run.target_labels, settings.t_topk)
-        report["t_map_adv"] = map_at(system, run.adversarial_codes, run.target_labels, settings.t_topk)
-        for name, codes in (("clean", run.clean_codes), ("adv", run.adversarial_codes)):
-            precision = precision_per_query(system, codes, run.target_labels, TARGETED_P_AT)
-            report[f"t_precision_at_{TARGETED_P_AT}_{name}"] = round(float(precision.mean()), 4)
+        targeted = {
+            "t_map_clean": map_at(system, run.clean_codes, run.target_labels, settings.t_topk),
+            "t_map_adv": map_at(system, run.adversarial_codes, run.target_labels, settings.t_topk),
+            **{
+                f"t_precision_at_{TARGETED_P_AT}_{name}": round(
+                    float(precision_per_query(system, codes, run.target_labels, TARGETED_P_AT).mean()), 4
+                )
+                for name, codes in (("clean", run.clean_codes), ("adv", run.adversarial_codes))
+            },
+        }
+    target_code = None
     if run.target_codes is not None:
-        report["hamming_to_target_mean"] = round(
+        targeted["hamming_to_target_mean"] = round(
             float((run.adversarial_codes != run.target_codes).sum(1).float().mean()), 3
         )
-        if attack.target_kind in CODE_ROWS:
-            row = {
-                "kind": attack.target_kind,
-                "title": CODE_ROWS[attack.target_kind],
-                "map": map_at(system, run.target_codes, labels, settings.topk),
-            }
-            if attack.targeted:
-                row["t_map"] = map_at(system, run.target_codes, run.target_labels, settings.t_topk)
-            report["target_code"] = row
-    if settings.record_at:
-        report["by_iteration"] = [
-            {
-                "iteration": n,
-                "map_adv": map_at(system, codes, labels, settings.topk),
-                **({"t_map_adv": map_at(system, codes, run.target_labels, settings.t_topk)} if attack.targeted else {}),
-                "perceptibility_rmse": round(float(snapshot_rmse[n].mean()), 6),
-                "linf_max": round(float(snapshot_linf[n].max()) / UNIT, 4),
-            }
-            for n, codes in run.snapshots.items()
-        ]
-    report["settings"] = {**settings.to_json(), "effective": effective}
-    report["code_version"] = code_version
-    return report
+        if attack.target_title:
+            target_code = CodeRow(
+                attack.target_kind,
+                attack.target_title,
+                map_at(system, run.target_codes, labels, settings.topk),
+                map_at(system, run.target_codes, run.target_labels, settings.t_topk) if attack.targeted else None,
+            )
+    by_iteration = tuple(
+        IterationRow(
+            iteration=n,
+            map_adv=map_at(system, codes, labels, settings.topk),
+            perceptibility_rmse=round(float(snapshot_rmse[n].mean()), 6),
+            linf_max=round(to_255(float(snapshot_linf[n].max()), None), 4),
+            t_map_adv=map_at(system, codes, run.target_labels, settings.t_topk) if attack.targeted else None,
+        )
+        for n, codes in run.snapshots.items()
+    )
+    return AttackReport(
+        attack=attack.name,
+        title=attack.title,
+        group=attack.group,
+        targeted=attack.targeted,
+        model=system.spec.source,
+        system=system.describe(),
+        protocol=settings.protocol,
+        eps=effective["eps"],
+        step=effective["step"],
+        steps=effective["steps"],
+        random_start=effective["random_start"],
+        optimiser=effective["optimiser"],
+        queries=len(run.query_index),
+        query_seed=settings.query_seed,
+        seed=settings.budget.seed,
+        topk=settings.topk,
+        t_topk=settings.t_topk,
+        map_clean=map_at(system, run.clean_codes, labels, settings.topk),
+        map_adv=map_at(system, run.adversarial_codes, labels, settings.topk),
+        seconds_per_image=round(seconds / len(run.query_index), 5),
+        setup_seconds=round(setup, 2),
+        linf_max=round(to_255(float(linf.max()), None), 4),
+        perceptibility_rmse=round(float(rmse.mean()), 6),
+        hamming_mean=round(float((run.clean_codes != run.adversarial_codes).sum(1).float().mean()), 3),
+        settings={**settings.to_json(), "effective": effective},
+        code_version=code_version,
+        target_code=target_code,
+        by_iteration=by_iteration,
+        **targeted,
+    )
 
 
 def curves(system: HashingSystem, run: AttackRun, ns=metrics.DEFAULT_NS) -> dict:

@@ -19,7 +19,7 @@ CHUNK_ENTRIES = 2**22  # distances (and int64 ranks) held per chunk: 4M entries,
 
 def pack_words(codes: torch.Tensor) -> np.ndarray:
     """+-1 codes (or multi-hot labels) (N, K) -> (N, ceil(K/64)) uint64 words, bit set where the entry is > 0."""
-    packed = np.packbits(codes.numpy() > 0, axis=1)
+    packed = np.packbits(codes.detach().cpu().numpy() > 0, axis=1)
     packed = np.pad(packed, ((0, 0), (0, (-packed.shape[1]) % 8)))
     return np.ascontiguousarray(packed).view(">u8").astype(np.uint64)
 

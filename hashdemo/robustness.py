@@ -1,6 +1,6 @@
 """How robust is a model: MAP against eps for several attacks and models, the worst case per query over an
 ensemble of attacks (the hashing analogue of AutoAttack's ensemble), the smallest budget that breaks each query,
-and a leaderboard of every zoo model. Everything is cached like Compare: a finished leaderboard opens at once."""
+and a leaderboard of models. Everything is cached like Compare: a finished leaderboard opens at once."""
 
 from __future__ import annotations
 
@@ -10,14 +10,14 @@ from dataclasses import dataclass, replace
 import torch
 
 from . import attacks, cache, metrics
-from .budget import UNIT
+from .budget import from_255
 from .errors import InvalidInputError
 from .evaluation import batch_seed, run_attack, select_queries
 from .progress import Progress, silent
-from .protocols import resolve
 from .report import precision_per_query
-from .system import HashingSystem, load_system
-from .zoo import list_models
+from .results import CurvePoint, LeaderboardRow, WorstCase
+from .settings import resolve
+from .system import HashingSystem
 
 
 @dataclass(frozen=True)
@@ -32,22 +32,14 @@ class Member:
 ENSEMBLE = (
     Member("HAG", "hag"),
     Member("PgA", "pga"),
+    Member("PgA (APGD)", "pga", (("optimiser", "apgd"),)),
     Member("PgA†", "pga-dagger"),
     Member("PgA† (APGD)", "pga-dagger", (("optimiser", "apgd"),)),
+    Member("DHTA", "dhta"),  # targeted: pulling the code to another class lowers the query's own MAP too
 )
 BREAK_P_AT = 10  # a query is broken when its P@10 falls to
 BREAK_THRESHOLD = 0.2  # this or less
 BREAK_ATTACK = Member("PgA", "pga", (("random_start", False),))  # from x: a query's result is its own
-
-
-@dataclass
-class WorstCase:
-    """Per query the lowest AP over the ensemble: its mean, which member won how often, each member's MAP."""
-
-    map: float
-    wins: dict[str, int]
-    member_maps: dict[str, float]
-    worst_ap: torch.Tensor  # (Q,)
 
 
 def worst_case(
@@ -61,11 +53,12 @@ def worst_case(
     should_stop: Callable[[], bool] = lambda: False,
     only_cached: bool = False,
 ) -> WorstCase | None:
-    """Each member attacks the same queries at `eps` (1/255); per query the lowest AP@K counts (ties: the first
-    member). None when only_cached and a member has not run."""
+    """Each member attacks the same queries at `eps` (1/255); per query the lowest AP@K counts, and a query where
+    several members tie is shared among them. None when only_cached and a member has not run."""
     aps, maps = [], {}
     for i, member in enumerate(members):
-        settings = resolve(protocol, member.attack, {**dict(member.overrides), "eps": eps, "queries": queries})
+        overrides = {**dict(member.overrides), "eps": eps, "queries": queries}
+        settings = resolve(protocol, member.attack, overrides, model=system.spec)
         run = run_attack(
             system,
             settings,
@@ -87,9 +80,11 @@ def worst_case(
         )
         maps[member.label] = round(float(aps[-1].mean()), 4)
     stacked = torch.stack(aps)
-    worst, winner = stacked.min(0)
-    wins = {m.label: int((winner == i).sum()) for i, m in enumerate(members)}
-    return WorstCase(round(float(worst.mean()), 4), wins, maps, worst)
+    worst = stacked.min(0).values
+    tied = (stacked == worst).double()  # (members, Q): every member at the minimum shares the query
+    shares = tied / tied.sum(0)
+    wins = {m.label: round(float(shares[i].sum()), 2) for i, m in enumerate(members)}
+    return WorstCase(eps, round(float(worst.mean()), 4), wins, maps, worst)
 
 
 def broken(system: HashingSystem, codes: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
@@ -111,11 +106,10 @@ def breaking_eps(
     """Per query the smallest eps on the grid 0, 1, ..., `largest` (in 1/255) at which the attack brings its P@10
     to 0.2 or less, by bisection (it assumes a larger budget breaks at least what a smaller one does); inf for a
     query still standing at `largest`. Cached; None when only_cached and not computed."""
-    settings = resolve(protocol, member.attack, {**dict(member.overrides), "queries": queries})
+    settings = resolve(protocol, member.attack, {**dict(member.overrides), "queries": queries}, model=system.spec)
     key = cache.key_of(
         {
-            "model": system.name,
-            "meta": system.meta,
+            "system": system.identity(),
             "settings": settings.to_json(),
             "largest": largest,
             "rule": [BREAK_P_AT, BREAK_THRESHOLD],
@@ -129,22 +123,20 @@ def breaking_eps(
     data = system.dataset
     index = select_queries(queries, len(data.query), settings.query_seed)
     labels = data.query.labels[index]
-    attack = attacks.get(member.attack, system, **settings.params)
+    attack = attacks.get(member.attack, system, **settings.method_params)
 
     def broken_at(rows: torch.Tensor, eps: int) -> torch.Tensor:
         if eps == 0:
-            return broken(system, system.model.encode(data.query.images(index[rows])).cpu(), labels[rows])
+            images = data.query.images(index[rows]).to(system.device)
+            return broken(system, system.model.encode(images).cpu(), labels[rows])
         codes = []
         for first in range(0, len(rows), settings.batch_size):
             if should_stop():
                 raise cache.Stopped("the breaking-budget search was stopped; nothing was kept")
             part = rows[first : first + settings.batch_size]
-            budget = replace(settings.budget, eps=eps * UNIT, seed=batch_seed(settings.budget.seed, 0))
-            codes.append(
-                attack(
-                    data.query.images(index[part]), labels[part], budget=budget, loop=settings.loop
-                ).adversarial_codes
-            )
+            budget = replace(settings.budget, eps=from_255(eps), seed=batch_seed(settings.budget.seed, 0))
+            images = data.query.images(index[part]).to(system.device)
+            codes.append(attack(images, labels[part], budget=budget, loop=settings.loop).adversarial_codes.cpu())
         return broken(system, torch.cat(codes), labels[rows])
 
     everyone = torch.arange(len(index))
@@ -179,7 +171,7 @@ def median_eps(values: torch.Tensor) -> float:
 
 
 def curves(
-    specs: list[str],
+    systems: list[HashingSystem],
     attack_names: list[str],
     eps_values: list[float],
     *,
@@ -188,100 +180,99 @@ def curves(
     progress: Progress = silent,
     should_stop: Callable[[], bool] = lambda: False,
     only_cached: bool = False,
-) -> list[dict] | None:
-    """MAP (t-MAP for targeted attacks) against eps, one row per (model, attack, eps); None if a point is missing
+) -> list[CurvePoint] | None:
+    """MAP (t-MAP for targeted attacks) against eps, one point per (model, attack, eps); None if a point is missing
     and only_cached."""
-    rows, total, done = [], len(specs) * len(attack_names) * len(eps_values), 0
-    for spec in specs:
-        system = load_system(spec)
+    rows, total, done = [], len(systems) * len(attack_names) * len(eps_values), 0
+    for system in systems:
         for name in attack_names:
             for eps in eps_values:
-                run = run_attack(
-                    system,
-                    resolve(protocol, name, {"eps": eps, "queries": queries}),
-                    only_cached=only_cached,
-                    should_stop=should_stop,
-                )
+                settings = resolve(protocol, name, {"eps": eps, "queries": queries}, model=system.spec)
+                run = run_attack(system, settings, only_cached=only_cached, should_stop=should_stop)
                 if run is None:
                     return None
                 r = run.report
                 rows.append(
-                    {
-                        "model": spec,
-                        "defence": system.meta.get("defence"),
-                        "attack": name,
-                        "title": r["title"],
-                        "eps": eps,
-                        "targeted": r["targeted"],
-                        "value": r["t_map_adv"] if r["targeted"] else r["map_adv"],
-                        "map_clean": r["map_clean"],
-                    }
+                    CurvePoint(
+                        system.spec.source,
+                        system.label,
+                        system.card.defence,
+                        name,
+                        r.title,
+                        eps,
+                        r.targeted,
+                        r.value,
+                        r.map_clean,
+                    )
                 )
                 done += 1
-                progress(done, total, f"{spec} {name} eps {eps:g}")
+                progress(done, total, f"{system.label} {name} eps {eps:g}")
     return rows
 
 
-def leaderboard_jobs(
-    specs: list[str] | None = None, *, queries: int | None = 1000, budgets: tuple[float, float] = (8, 16)
-) -> list[tuple[str, object]]:
-    """The attack runs a leaderboard reads (for an engine to compute in parallel first)."""
-    specs = specs or [f"zoo:{m['name']}" for m in list_models()]
-    jobs = [(spec, resolve("pgd", "noise", {"queries": queries})) for spec in specs]
-    for spec in specs:
-        for eps in budgets:
-            for member in ENSEMBLE:
-                jobs.append(
-                    (spec, resolve("pgd", member.attack, {**dict(member.overrides), "eps": eps, "queries": queries}))
-                )
+def member_settings(system: HashingSystem, queries: int | None, budgets: tuple[float, ...]):
+    """Every run a leaderboard row reads: the clean queries (noise at eps 0 is the clean codes' baseline run)
+    and each ensemble member at each budget."""
+    jobs = [resolve("pgd", "noise", {"queries": queries}, model=system.spec)]
+    for eps in budgets:
+        for member in ENSEMBLE:
+            overrides = {**dict(member.overrides), "eps": eps, "queries": queries}
+            jobs.append(resolve("pgd", member.attack, overrides, model=system.spec))
     return jobs
 
 
+def leaderboard_jobs(
+    systems: list[HashingSystem], *, queries: int | None = 1000, budgets: tuple[float, ...] = (8, 16)
+) -> list[tuple[HashingSystem, object]]:
+    """The attack runs a leaderboard reads (for an engine to compute in parallel first)."""
+    return [(system, s) for system in systems for s in member_settings(system, queries, budgets)]
+
+
 def leaderboard(
-    specs: list[str] | None = None,
+    systems: list[HashingSystem],
     *,
     queries: int | None = 1000,
-    budgets: tuple[float, float] = (8, 16),
+    budgets: tuple[float, ...] = (8, 16),
     progress: Progress = silent,
     should_stop: Callable[[], bool] = lambda: False,
     only_cached: bool = False,
-) -> list[dict] | None:
-    """Every zoo model (or `specs`): clean MAP, worst-case MAP over the ensemble at each budget, the median
-    breaking eps of PgA; sorted from the most robust (highest worst-case MAP at the first budget)."""
-    specs = specs or [f"zoo:{m['name']}" for m in list_models()]
-    if not specs:
-        raise InvalidInputError("no models to rank: the zoo is empty (make zoo)")
+) -> list[LeaderboardRow] | None:
+    """Each model: clean MAP, worst-case MAP over the ensemble at each budget, the median breaking eps of PgA;
+    sorted from the most robust (highest worst-case MAP at the first budget)."""
+    if not systems:
+        raise InvalidInputError("no models to rank: choose at least one (the zoo is empty? make zoo)")
     rows = []
-    for i, spec in enumerate(specs):
-        system = load_system(spec)
-        row = {
-            "model": spec,
-            "method": system.meta["method"],
-            "bits": system.bits,
-            "backbone": system.meta["backbone"],
-            "defence": system.meta.get("defence") or "none",
-        }
+    for i, system in enumerate(systems):
+        worst = []
         for eps in budgets:
-            worst = worst_case(
+            found = worst_case(
                 system,
                 eps,
                 queries=queries,
                 only_cached=only_cached,
                 should_stop=should_stop,
-                progress=lambda d, t, text, i=i, spec=spec: progress(i, len(specs), f"{spec}: {text}"),
+                progress=lambda d, t, text, i=i, system=system: progress(i, len(systems), f"{system.label}: {text}"),
             )
-            if worst is None:
+            if found is None:
                 return None
-            row[f"worst_map_{eps:g}"] = worst.map
-            row[f"wins_{eps:g}"] = worst.wins
-        clean = run_attack(system, resolve("pgd", "noise", {"queries": queries}), only_cached=only_cached)
-        if clean is None:
-            return None
-        row["clean_map"] = clean.report["map_clean"]
+            worst.append(found)
+        clean = run_attack(system, member_settings(system, queries, ())[0], only_cached=only_cached)
         eps_values = breaking_eps(system, queries=queries, only_cached=only_cached, should_stop=should_stop)
-        if eps_values is None:
+        if clean is None or eps_values is None:
             return None
-        row["median_breaking_eps"] = median_eps(eps_values)
-        rows.append(row)
-        progress(i + 1, len(specs), spec)
-    return sorted(rows, key=lambda r: -r[f"worst_map_{budgets[0]:g}"])
+        card = system.card
+        rows.append(
+            LeaderboardRow(
+                system.spec.source,
+                system.label,
+                card.method,
+                system.bits,
+                card.backbone,
+                card.defence or "none",
+                clean.report.map_clean,
+                tuple(worst),
+                median_eps(eps_values),
+            )
+        )
+        progress(i + 1, len(systems), system.label)
+    return sorted(rows, key=lambda r: -r.worst_at(budgets[0]).map)

@@ -4,6 +4,7 @@ or more attacks. Iterations come from snapshots of one run per attack (HAG Table
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any
 
 from . import attacks
@@ -12,9 +13,10 @@ from .errors import InvalidInputError
 from .evaluation import run_attack
 from .params import Param
 from .progress import Progress, silent
-from .protocols import RunSettings, resolve
+from .results import AttackReport, SweepRow
+from .settings import RunSettings, resolve
 from .system import HashingSystem, load_system
-from .zoo import list_models, variant
+from .zoo import all_entries
 
 BITS = Param(
     "bits", 32, "code length K (zoo models that differ only in bits)", 1, None, integer=True, label="bit length"
@@ -45,14 +47,10 @@ class NotCached(Exception):
 
 
 def sibling_models(system: HashingSystem) -> dict[int, str]:
-    """Zoo models that differ from `system` only in bit length: {bits: zoo spec}."""
-    m = system.meta
-    return {
-        e["bits"]: f"zoo:{e['name']}"
-        for e in list_models()
-        if (e["dataset"], e["backbone"], e["method"], e.get("width"), variant(e))
-        == (m["dataset"], m["backbone"], m["method"], m.get("width"), variant(m))
-    }
+    """Models (zoo or the user's) that differ from `system` only in bit length: {bits: source}."""
+    card = system.card
+    mine = (card.dataset, card.backbone, card.method, card.width, card.variant)
+    return {e.bits: e.source for e in all_entries() if (*e.family(), e.variant) == mine}
 
 
 def sweepable(attack_names: list[str]) -> dict[str, Param]:
@@ -99,6 +97,15 @@ def split_overrides(overrides: dict[str, Any], name: str) -> dict[str, Any]:
     return {k: v for k, v in overrides.items() if k in own or k not in every}
 
 
+@dataclass(frozen=True)
+class Point:
+    """One run a sweep needs: the swept value, the system it runs on, its settings."""
+
+    value: Any
+    system: HashingSystem
+    settings: RunSettings
+
+
 def points(
     system: HashingSystem,
     param: str,
@@ -107,10 +114,10 @@ def points(
     *,
     protocol: str,
     overrides: dict[str, Any] | None = None,
-) -> list[tuple[Any, str, str, RunSettings]]:
-    """The runs a sweep needs: (value, model spec, attack, settings); a steps sweep is one run per attack, with
-    snapshots at every value. Every override applies (loop options included); a key no chosen attack knows is an
-    error."""
+) -> list[Point]:
+    """The runs a sweep needs; a steps sweep is one run per attack, with snapshots at every value. Every override
+    applies (loop options included); a key no chosen attack knows is an error. A bit-length sweep loads each
+    sibling with the system's own device and data root."""
     values = check(system, param, values, attack_names)
     overrides = dict(overrides or {})
     known = {p.name for n in attack_names for p in attacks.attack_class(n).parameters}
@@ -121,14 +128,16 @@ def points(
         )
     out = []
     for value in [max(values)] if param == "steps" else values:
-        spec = sibling_models(system)[value] if param == "bits" else system.spec
+        target = system
+        if param == "bits" and value != system.bits:
+            target = load_system(replace(system.spec, source=sibling_models(system)[value]))
         for name in attack_names:
             given = split_overrides(overrides, name)
             if param == "steps":
                 given.update(steps=value, record_at=values)
             elif param != "bits":
                 given[param] = value
-            out.append((value, spec, name, resolve(protocol, name, given)))
+            out.append(Point(value, target, resolve(protocol, name, given, model=target.spec)))
     return out
 
 
@@ -143,24 +152,38 @@ def run_sweep(
     progress: Progress = silent,
     should_stop: Callable[[], bool] = lambda: False,
     only_cached: bool = False,
-) -> list[dict]:
+) -> list[SweepRow]:
     """One row per (value, attack): the attack's report at that value (same queries at every point)."""
     values = check(system, param, values, attack_names)
     planned = points(system, param, values, attack_names, protocol=protocol, overrides=overrides)
     rows = []
-    for done, (value, spec, name, settings) in enumerate(planned, start=1):
-        target = system if spec == system.spec else load_system(spec, str(system.device))
-        run = run_attack(target, settings, should_stop=should_stop, only_cached=only_cached)
+    for done, point in enumerate(planned, start=1):
+        run = run_attack(point.system, point.settings, should_stop=should_stop, only_cached=only_cached)
         if run is None:
-            raise NotCached(f"{name} at {param} = {value:g}")
-        rows += (
-            snapshot_rows(run.report, values) if param == "steps" else [{"param": param, "value": value, **run.report}]
-        )
-        progress(done, len(planned), f"{param}={value} {name}")
-    return sorted(rows, key=lambda r: (r["value"], attack_names.index(r["attack"])))
+            raise NotCached(f"{point.settings.attack_class.title} at {param} = {point.value:g}")
+        if param == "steps":
+            rows += snapshot_rows(run.report, values)
+        else:
+            rows.append(SweepRow(param, point.value, run.report))
+        progress(done, len(planned), f"{param}={point.value} {point.settings.attack}")
+    return sorted(rows, key=lambda r: (r.value, attack_names.index(r.report.attack)))
 
 
-def snapshot_rows(report: dict, values: list[int]) -> list[dict]:
+def snapshot_rows(report: AttackReport, values: list[int]) -> list[SweepRow]:
     """Rows of a steps sweep: the run's report with the numbers of the iterate at each requested iteration."""
-    by_iteration = {entry["iteration"]: entry for entry in report["by_iteration"]}
-    return [{**report, "param": "steps", "value": n, "steps": n, **by_iteration[n]} for n in values]
+    by_iteration = {row.iteration: row for row in report.by_iteration}
+    return [
+        SweepRow(
+            "steps",
+            n,
+            replace(
+                report,
+                steps=n,
+                map_adv=by_iteration[n].map_adv,
+                t_map_adv=by_iteration[n].t_map_adv,
+                perceptibility_rmse=by_iteration[n].perceptibility_rmse,
+                linf_max=by_iteration[n].linf_max,
+            ),
+        )
+        for n in values
+    ]

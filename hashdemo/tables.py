@@ -1,4 +1,5 @@
-"""The comparison table (PgA Table 3 / ProS-GAN Table 2 style) from attack reports, as md, csv, json or LaTeX."""
+"""The comparison table (PgA Table 3 / ProS-GAN Table 2 style) and the other tables, from result objects, as
+Markdown, CSV, JSON or booktabs LaTeX; every export carries the settings and what was attacked."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import __version__
+from .results import AttackReport, LeaderboardRow, SweepRow, TransferResult
 
 # (key, header, better: "low" | "high" | None, format)
 COLUMNS = [
@@ -22,39 +24,39 @@ COLUMNS = [
 ]
 
 
-def table_rows(reports: list[dict]) -> list[dict]:
+def table_rows(reports: list[AttackReport]) -> list[dict]:
     """The clean row first (the queries' own codes), one row per attack, then each target code as a query
     of its own (ProS-GAN Tables 1 and 4: "Anchor code", "Prototype code"; PgA's pharos code)."""
     if not reports:
         return []
     first = reports[0]
-    common = {"protocol": first.get("protocol"), "topk": first["topk"], "t_topk": first.get("t_topk", first["topk"])}
+    common = {"protocol": first.protocol, "topk": first.topk, "t_topk": first.t_topk}
     clean = {
         "row": "clean",
         "title": "Clean",
-        "map_adv": first["map_clean"],
+        "map_adv": first.map_clean,
         "perceptibility_rmse": 0.0,
         "linf_max": 0.0,
         "steps": 0,
         "seconds_per_image": 0.0,
         **common,
     }
-    targeted = [r for r in reports if r.get("targeted")]
+    targeted = [r for r in reports if r.targeted]
     if targeted:
-        clean["t_map_adv"] = targeted[0]["t_map_clean"]
+        clean["t_map_adv"] = targeted[0].t_map_clean
     codes = {}
     for r in reports:
-        row = r.get("target_code")
-        if row and row["kind"] not in codes:
-            codes[row["kind"]] = {
+        row = r.target_code
+        if row and row.kind not in codes:
+            codes[row.kind] = {
                 "row": "code",
-                "title": row["title"],
-                "map_adv": row["map"],
-                "t_map_adv": row.get("t_map"),
-                "source": r["attack"],
+                "title": row.title,
+                "map_adv": row.map,
+                "t_map_adv": row.t_map,
+                "source": r.attack,
                 **common,
             }
-    return [clean] + [{"row": "attack", **r} for r in reports] + list(codes.values())
+    return [clean] + [{"row": "attack", **r.to_json()} for r in reports] + list(codes.values())
 
 
 def best_values(rows: list[dict]) -> dict[str, float]:
@@ -84,6 +86,7 @@ class Table:
     bold: set[tuple[int, int]] = field(default_factory=set)
     settings: dict[str, str] = field(default_factory=dict)
     title: str = ""
+    label: str = "tab:hashdemo"  # the LaTeX \\label
 
     def text(self, blank: str) -> list[list[str]]:
         return [
@@ -92,37 +95,58 @@ class Table:
         ]
 
     def records(self) -> list[dict[str, Any]]:
-        """Rows as {header: raw value} (for a dataframe)."""
+        """Rows as {header: raw value}."""
         return [dict(zip(self.headers, row, strict=True)) for row in self.rows]
+
+    def display_records(self) -> list[dict[str, str]]:
+        """Rows as {header: formatted text}, a blank cell as "-" (for a dataframe on screen)."""
+        return [dict(zip(self.headers, row, strict=True)) for row in self.text("-")]
 
     def settings_line(self) -> str:
         return "; ".join(f"{k} {v}" for k, v in self.settings.items())
 
 
-def settings_of(reports: list[dict]) -> dict[str, str]:
-    """What a table of runs was made with, in the papers' units (T per attack when they differ)."""
-    first = reports[0]
-    steps = {r["title"]: r["steps"] for r in reports if r["steps"] > 1} or {r["title"]: r["steps"] for r in reports}
-    iterations = (
-        str(first["steps"])
-        if len(set(steps.values())) == 1
-        else ", ".join(f"{t} ({title})" for title, t in steps.items())
-    )
+def system_settings(system: dict) -> dict[str, str]:
+    """What was attacked, for an export: dataset and split, backbone, method, bits, weights digest, device, torch."""
     return {
-        "model": first["model"],
-        "protocol": first.get("protocol", ""),
-        "queries": str(first["queries"]),
-        "eps": f"{first['eps']:g}/255",
-        "step": f"{first['step']:g}/255",
-        "T": iterations,
-        "MAP@K": k_text(first["topk"]),
-        "t-MAP@K": k_text(first.get("t_topk", first["topk"])),
-        "seed": str(first["seed"]),
-        "hashdemo": f"{__version__} (code {first.get('code_version', '')})",
+        "model": system["model"],
+        "dataset": f"{system['dataset']} ({system['split']})",
+        "backbone": system["backbone"],
+        "method": system["method"],
+        "bits": str(system["bits"]),
+        "weights": system["weights"],
+        "device": system["device"],
+        "torch": system["torch"],
     }
 
 
-def comparison(reports: list[dict]) -> Table:
+def settings_of(reports: list[AttackReport]) -> dict[str, str]:
+    """What a table of runs was made with, in the papers' units (T per attack when they differ)."""
+    first = reports[0]
+    steps = {r.title: r.steps for r in reports if r.steps > 1} or {r.title: r.steps for r in reports if r.steps}
+    values = set(steps.values())
+    if not values:
+        iterations = "none (no gradient step)"
+    elif len(values) == 1:
+        iterations = str(values.pop())
+    else:
+        iterations = ", ".join(f"{t} ({title})" for title, t in steps.items())
+    budget = [r for r in reports if r.steps > 0] or reports  # the budget of the iterative rows (ProS-GAN has none)
+    return {
+        **system_settings(first.system),
+        "protocol": first.protocol,
+        "queries": str(first.queries),
+        "eps": f"{budget[0].eps:g}/255",
+        "step": f"{budget[0].step:g}/255",
+        "T": iterations,
+        "MAP@K": k_text(first.topk),
+        "t-MAP@K": k_text(first.t_topk),
+        "seed": str(first.seed),
+        "hashdemo": f"{__version__} (code {first.code_version})",
+    }
+
+
+def comparison(reports: list[AttackReport]) -> Table:
     """The papers' comparison table: clean row, attacks, target-code rows; the best attack per column bold."""
     rows = table_rows(reports)
     best = best_values(rows)
@@ -136,18 +160,6 @@ def comparison(reports: list[dict]) -> Table:
     }
     title = "MAP (lower: stronger non-targeted attack) and t-MAP (higher: stronger targeted attack)"
     return Table(headers, body, [fmt for _, _, _, fmt in COLUMNS], bold, settings_of(reports), title)
-
-
-def to_markdown(reports: list[dict]) -> str:
-    return markdown(comparison(reports))
-
-
-def to_latex(reports: list[dict]) -> str:
-    return latex(comparison(reports))
-
-
-def to_csv(reports: list[dict]) -> str:
-    return csv_text(comparison(reports))
 
 
 def markdown(table: Table) -> str:
@@ -177,7 +189,7 @@ def latex(table: Table) -> str:
         "\\begin{table}[t]",
         "\\centering",
         f"\\caption{{{caption}}}",
-        "\\label{tab:hashdemo}",
+        f"\\label{{{table.label}}}",
         "\\begin{tabular}{l" + "r" * (len(table.headers) - 1) + "}",
         "\\toprule",
         " & ".join(esc(h) for h in table.headers) + " \\\\",
@@ -201,20 +213,29 @@ def csv_text(table: Table) -> str:
     return out.getvalue()
 
 
-def render(reports: list[dict], fmt: str) -> str:
+def render(reports: list[AttackReport], fmt: str, label: str = "tab:hashdemo") -> str:
     if fmt == "json":
         return json.dumps(table_rows(reports), indent=2)
-    return {"md": to_markdown, "csv": to_csv, "latex": to_latex}[fmt](reports)
+    table = comparison(reports)
+    table.label = label
+    return render_table(table, fmt)
 
 
-def sweep_table(rows: list[dict], param: str) -> Table:
+def sweep_table(rows: list[SweepRow], param: str) -> Table:
     """One row per sweep point: the value, the attack, MAP, t-MAP, perceptibility, time."""
     headers = [param, "Attack", "MAP", "t-MAP", "Perc. (RMSE)", "s / image"]
     body = [
-        [r["value"], r["title"], r["map_adv"], r.get("t_map_adv"), r["perceptibility_rmse"], r["seconds_per_image"]]
+        [
+            r.value,
+            r.title,
+            r.report.map_adv,
+            r.report.t_map_adv,
+            r.report.perceptibility_rmse,
+            r.report.seconds_per_image,
+        ]
         for r in rows
     ]
-    settings = settings_of(rows) if rows else {}
+    settings = settings_of([r.report for r in rows]) if rows else {}
     settings.pop(param if param != "steps" else "T", None)
     return Table(
         headers,
@@ -226,18 +247,17 @@ def sweep_table(rows: list[dict], param: str) -> Table:
     )
 
 
-def render_sweep(rows: list[dict], param: str, fmt: str) -> str:
+def render_sweep(rows: list[SweepRow], param: str, fmt: str) -> str:
     if fmt == "json":
-        return json.dumps(rows, indent=2)
+        return json.dumps([r.to_json() for r in rows], indent=2)
     return render_table(sweep_table(rows, param), fmt)
 
 
-def leaderboard_table(rows: list[dict], budgets: tuple[float, ...] = (8, 16)) -> Table:
+def leaderboard_table(rows: list[LeaderboardRow], budgets: tuple[float, ...] = (8, 16), ensemble: str = "") -> Table:
     """The robustness leaderboard: one row per model, most robust first."""
     headers = ["Model", "Defence", "Clean MAP", *(f"Worst-case MAP @{b:g}/255" for b in budgets), "Median breaking eps"]
     body = [
-        [r["model"], r["defence"], r["clean_map"], *(r[f"worst_map_{b:g}"] for b in budgets), r["median_breaking_eps"]]
-        for r in rows
+        [r.label, r.defence, r.clean_map, *(r.worst_at(b).map for b in budgets), r.median_breaking_eps] for r in rows
     ]
     formats = ["{}", "{}", "{:.4f}", *("{:.4f}" for _ in budgets), "{:g}"]
     return Table(
@@ -245,12 +265,8 @@ def leaderboard_table(rows: list[dict], budgets: tuple[float, ...] = (8, 16)) ->
         body,
         formats,
         set(),
-        {
-            "ensemble": "HAG, PgA, PgA†, PgA† (APGD)",
-            "protocol": "pgd",
-            "breaking": "PgA from x, P@10 <= 0.2, grid of 1/255",
-        },
-        "Robustness of the zoo: worst case over an ensemble of attacks per query",
+        {"ensemble": ensemble, "protocol": "pgd", "breaking": "PgA from x, P@10 <= 0.2, grid of 1/255"},
+        "Robustness: worst case over an ensemble of attacks per query (a tie is shared among the members)",
     )
 
 
@@ -258,34 +274,27 @@ def render_table(table: Table, fmt: str) -> str:
     return {"md": markdown, "csv": csv_text, "latex": latex}[fmt](table)
 
 
-def transfer_table(result: dict) -> Table:
+def transfer_table(result: TransferResult) -> Table:
     """Sources (and combined perturbations) by targets: each cell the value on the target and, in brackets, the
     change from its clean value (HAG Tables IV-VI, ProS-GAN Table 3)."""
-    targets = result["targets"]
-    metric = "t-MAP" if result["targeted"] else "MAP"
-    short = lambda spec: spec.removeprefix("zoo:")
+    targets = result.targets
+    metric = "t-MAP" if result.targeted else "MAP"
 
     def cells(row: dict) -> list[str]:
-        return [f"{row[t]:.4f} ({row[t] - result['clean'][t]:+.4f})" for t in targets]
+        return [f"{row[t]:.4f} ({row[t] - result.clean[t]:+.4f})" for t in targets]
 
-    body = [["clean queries", *(f"{result['clean'][t]:.4f}" for t in targets)]]
-    body += [[f"from {short(s)}", *cells(result["values"][s])] for s in result["sources"]]
+    body = [["clean queries", *(f"{result.clean[t]:.4f}" for t in targets)]]
+    body += [[f"from {result.labels[s]}", *cells(result.values[s])] for s in result.sources]
     body += [
-        [f"{name} (L-inf {result['combined_linf'][name]:g}/255)", *cells(row)]
-        for name, row in result["combined"].items()
+        [f"{name} (L-inf {result.combined_linf[name]:g}/255)", *cells(row)] for name, row in result.combined.items()
     ]
-    bold = {
-        (i, j + 1)
-        for i in range(1, 1 + len(result["sources"]))
-        for j, t in enumerate(targets)
-        if short(result["sources"][i - 1]) == short(t)
-    }
+    bold = {(i + 1, j + 1) for i, s in enumerate(result.sources) for j, t in enumerate(targets) if s == t}
     return Table(
-        ["perturbation \\ model attacked", *map(short, targets)],
+        ["perturbation \\ model attacked", *(result.labels[t] for t in targets)],
         body,
         ["{}"] * (1 + len(targets)),
         bold,
-        {"attack": result["attack"], "eps": f"{result['eps']:g}/255", "metric": metric},
+        {"attack": result.attack, "eps": f"{result.eps:g}/255", "metric": metric},
         f"Transfer: {metric} of adversarial queries made on one model and used on another "
         "(bold: white box, the model that made them)",
     )

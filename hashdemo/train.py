@@ -7,54 +7,95 @@ import json
 import platform
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import torch
 from safetensors.torch import load_file, save_file
 
 from . import __version__, checkpoint
-from .budget import Budget
+from .budget import EPS, STEP, STEPS, Budget
 from .cache import Stopped
-from .data import load_dataset
-from .defences import get_defence
+from .card import ModelCard
+from .data import DATASETS, load_dataset, resolve_root
+from .defences import DEFENCES, get_defence
 from .devices import pick_device
 from .encoding import encode
 from .errors import InvalidInputError
-from .hashing import get_method
+from .hashing import METHODS, get_method
 from .metrics import mean_average_precision
-from .models import build_model
+from .models import BACKBONES, MAX_BITS, build_model, normalisation
+from .params import Param, setting
 from .paths import write_atomic
 from .progress import Progress, silent
+from .settings import DEVICE, TOPK
+from .zoo import resolve_folder
 
 STATE, STATE_JSON = "train-state.safetensors", "train-state.json"
 
 
 @dataclass
 class TrainConfig:
-    """Everything that determines a trained model (same config and machine -> same numbers)."""
+    """Everything that determines a trained model (same config and machine -> same numbers); each field declares
+    its Param, from which the `train` command's flags are generated."""
 
-    dataset: str = "fashion"
-    backbone: str = "smallcnn"
-    method: str = "dpsh"
-    bits: int = 32
-    epochs: int = 40
-    batch_size: int = 64
-    lr: float = 1e-3
-    weight_decay: float = 1e-5
-    seed: int = 0
-    split_seed: int = 0
-    width: int | None = None
-    method_params: dict = field(default_factory=dict)
-    data_root: str | None = None
-    topk: int = 1000
-    device: str = "auto"
-    download: bool = False
-    defence: str | None = None  # adversarial training: "atrdh" or "pharos-at" (hashdemo.defences)
-    defence_eps: float = 8.0  # the inner attack's budget, 1/255 units (ATRDH: 8/255, step 2/255, 7 steps)
-    defence_step: float = 2.0
-    defence_steps: int = 7
-    init: str | None = None  # start from a trained model's weights (zoo:<name> or a folder), e.g. to harden it
+    dataset: str = setting(Param("dataset", "fashion", "the data to train on", choices=tuple(DATASETS.names())))
+    backbone: str = setting(
+        Param("backbone", "smallcnn", "the network before the hash layer", choices=tuple(BACKBONES.names()))
+    )
+    method: str = setting(Param("method", "dpsh", "the hashing loss", choices=tuple(METHODS.names())))
+    bits: int = setting(Param("bits", 32, "code length K", 1, MAX_BITS, integer=True))
+    epochs: int = setting(Param("epochs", 40, "training epochs", 1, 10_000, integer=True))
+    batch_size: int = setting(Param("batch_size", 64, "training batch size", 1, 100_000, integer=True))
+    lr: float = setting(Param("lr", 1e-3, "Adam's learning rate (cosine schedule)", 0.0, None, open_low=True))
+    weight_decay: float = setting(Param("weight_decay", 1e-5, "Adam's weight decay", 0.0, None))
+    seed: int = setting(Param("seed", 0, "seeds the weights and the batch order", 0, 2**63 - 1, integer=True))
+    split_seed: int = setting(Param("split_seed", 0, "seeds the data split", 0, 2**63 - 1, integer=True))
+    width: int | None = setting(
+        Param(
+            "width",
+            None,
+            "stage width of resnet18-cifar (64 = standard) or vgg-small",
+            1,
+            4096,
+            integer=True,
+            optional=True,
+        )
+    )
+    method_params: dict = field(default_factory=dict)  # the loss's own parameters (--set name=value)
+    data_root: str | None = setting(
+        Param("data_root", None, "your copy of the dataset (not needed for fashion*)", optional=True)
+    )
+    image_size: int | None = setting(
+        Param(
+            "image_size",
+            None,
+            "pixels of file-based data (folder, list files; default 224)",
+            8,
+            4096,
+            integer=True,
+            optional=True,
+        )
+    )
+    topk: int = setting(replace(TOPK, help="the clean MAP@K recorded with the model"))
+    device: str = setting(DEVICE)
+    download: bool = setting(Param("download", False, "allow downloading data or ImageNet weights"))
+    defence: str | None = setting(
+        Param(
+            "defence",
+            None,
+            "adversarial training (ATRDH; PgA Eq. 16)",
+            choices=(None, *DEFENCES.names()),
+            optional=True,
+        )
+    )
+    defence_eps: float = setting(replace(EPS, name="defence_eps", help="the inner attack's eps (ATRDH: 8)"))
+    defence_step: float = setting(replace(STEP, name="defence_step", default=2.0, help="its PGD step (ATRDH: 2)"))
+    defence_steps: int = setting(replace(STEPS, name="defence_steps", default=7, help="its PGD iterations (ATRDH: 7)"))
+    defence_params: dict = field(default_factory=dict)  # the defence's own parameters (--defence-set name=value)
+    init: str | None = setting(
+        Param("init", None, "start from a trained model's weights, e.g. zoo:fashion-dph-smallcnn-32", optional=True)
+    )
     held_out_classes: tuple[int, ...] = ()  # classes kept out of the training split (an open-set model)
 
     def recorded(self) -> dict:
@@ -73,17 +114,14 @@ def starting_weights(config: TrainConfig, data) -> tuple[dict[str, torch.Tensor]
     """The weights and normalisation to start from: `config.init`'s (checked to fit), else none and the data's."""
     if config.init is None:
         probe = data.train.images(torch.arange(min(len(data.train), 5000)))
-        mean, std = channel_stats(probe)
-        return None, mean, std
-    from .system import resolve
-
-    folder = resolve(config.init)
-    meta = checkpoint.read_meta(folder)
+        return None, *normalisation(config.backbone, *channel_stats(probe))
+    folder = resolve_folder(config.init)
+    card = checkpoint.read_card(folder)
     mine = (config.dataset, config.backbone, config.bits, config.width)
-    theirs = (meta["dataset"], meta["backbone"], meta["bits"], meta.get("width"))
+    theirs = (card.dataset, card.backbone, card.bits, card.width)
     if mine != theirs:
         raise InvalidInputError(f"--init {config.init} is a {theirs} model; this run trains a {mine} one")
-    return checkpoint.read_tensors(folder / checkpoint.MODEL_FILE), tuple(meta["mean"]), tuple(meta["std"])
+    return checkpoint.read_tensors(folder / checkpoint.MODEL_FILE), card.mean, card.std
 
 
 def train(
@@ -96,7 +134,8 @@ def train(
     A stopped run raises Stopped; `folder` then holds the state of the last complete epoch."""
     torch.manual_seed(config.seed)
     device = pick_device(config.device)
-    data = load_dataset(config.dataset, config.data_root, config.split_seed).without_classes(config.held_out_classes)
+    data = load_dataset(config.dataset, config.data_root, config.split_seed, config.image_size, config.download)
+    data = data.without_classes(config.held_out_classes)
     init, mean, std = starting_weights(config, data)
     model = build_model(
         config.backbone, config.bits, data.image_shape[0], mean, std, width=config.width, download=config.download
@@ -109,7 +148,9 @@ def train(
     defence = None
     if config.defence:
         budget = Budget.from_255(config.defence_eps, config.defence_step, config.defence_steps, True, config.seed)
-        defence = get_defence(config.defence, budget, data.num_classes, config.bits, config.seed)
+        defence = get_defence(
+            config.defence, budget, data.num_classes, config.bits, config.seed, **config.defence_params
+        )
     optimiser = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     steps_per_epoch = -(-len(data.train) // config.batch_size)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, config.epochs * steps_per_epoch)
@@ -134,8 +175,8 @@ def train(
             u = model(x)
             loss = loss_fn(u, y, index.to(device))
             if defence is not None:
-                x_adv, target = defence.adversarial(model, x, y)
-                loss = loss + defence.loss(u, model(x_adv), y, target)
+                inner = defence.adversarial(model, x, y, step)
+                loss = loss + defence.loss(u, model(inner.adversarial), y, inner, index)
             optimiser.zero_grad(set_to_none=True)
             loss.backward()
             optimiser.step()
@@ -154,8 +195,11 @@ def train(
         database_labels=data.database.labels,
         topk=config.topk,
     )
+    recorded = config.recorded()
     meta = {
-        **config.recorded(),
+        "format": "hashdemo-checkpoint-1",
+        **recorded,
+        "data_root": resolve_root(config.data_root),
         "in_channels": data.image_shape[0],
         "image_size": data.image_shape[1],
         "mean": list(mean),
@@ -169,7 +213,7 @@ def train(
         "torch": torch.__version__,
         "hashdemo": __version__,
     }
-    return model.cpu(), meta, codes
+    return model.cpu(), ModelCard.from_json(meta, "the trained model"), codes
 
 
 def save_state(folder: Path, config, epochs, seconds, model, loss_fn, optimiser, schedule, shuffle, defence) -> None:
@@ -179,6 +223,8 @@ def save_state(folder: Path, config, epochs, seconds, model, loss_fn, optimiser,
     tensors |= {f"method.{k}": v for k, v in loss_fn.state_dict().items()}
     tensors |= checkpoint.optimiser_tensors("optimiser", optimiser)
     tensors |= {"rng.shuffle": shuffle.get_state(), "rng.torch": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        tensors |= {f"rng.cuda.{i}": state for i, state in enumerate(torch.cuda.get_rng_state_all())}
     if defence is not None:
         tensors |= {f"defence.{k}": v for k, v in defence.state().items()}
     write_atomic(
@@ -208,19 +254,22 @@ def resume(folder: Path, config, model, loss_fn, optimiser, schedule, shuffle, d
     schedule.load_state_dict(state["schedule"])
     shuffle.set_state(tensors["rng.shuffle"])
     torch.set_rng_state(tensors["rng.torch"])
+    cuda = [tensors[k] for k in sorted((k for k in tensors if k.startswith("rng.cuda.")), key=lambda k: int(k[9:]))]
+    if cuda and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(cuda)
     if defence is not None:
         defence.load_state({k[8:]: v for k, v in tensors.items() if k.startswith("defence.")})
     return state["epochs"], state["seconds"]
 
 
-def train_and_save(config: TrainConfig, out: Path, progress: Progress = silent, resume_run: bool = True) -> dict:
+def train_and_save(config: TrainConfig, out: Path, progress: Progress = silent, resume_run: bool = True) -> ModelCard:
     """Train (resuming a stopped run in `out`), then write the checkpoint; the per-epoch state goes once done."""
     out = Path(out)
     if not resume_run:
         for name in (STATE, STATE_JSON):
             (out / name).unlink(missing_ok=True)
-    model, meta, codes = train(config, progress, out)
-    checkpoint.save(out, model, meta, codes)
+    model, card, codes = train(config, progress, out)
+    checkpoint.save(out, model, card, codes)
     for name in (STATE, STATE_JSON):
         (out / name).unlink(missing_ok=True)
-    return meta
+    return card

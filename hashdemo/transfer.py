@@ -5,53 +5,17 @@ HAG IV-G.3), and that sum on a held-out model of another method and network (bla
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 import torch
 
-from .budget import UNIT
+from .budget import to_255
 from .errors import InvalidInputError
 from .evaluation import run_attack
 from .progress import Progress, silent
-from .protocols import resolve
 from .report import map_at
-from .system import HashingSystem, load_system
-
-
-@dataclass
-class TransferResult:
-    """values[source][target]: MAP (t-MAP for targeted attacks) of the source's adversarial queries on the target;
-    clean[target]: the same queries unperturbed; combined rows: the summed perturbations, raw and projected."""
-
-    attack: str
-    targeted: bool
-    sources: list[str]
-    targets: list[str]
-    eps: float
-    values: dict[str, dict[str, float]]
-    clean: dict[str, float]
-    combined: dict[str, dict[str, float]] = field(default_factory=dict)  # row name -> target -> value
-    combined_linf: dict[str, float] = field(default_factory=dict)  # row name -> L-inf in 1/255
-
-    def to_json(self) -> dict:
-        return {
-            "attack": self.attack,
-            "targeted": self.targeted,
-            "eps": self.eps,
-            "sources": self.sources,
-            "targets": self.targets,
-            "values": self.values,
-            "clean": self.clean,
-            "combined": self.combined,
-            "combined_linf": self.combined_linf,
-            "drop": {
-                s: {
-                    t: round(self.clean[t] - v, 4) if not self.targeted else round(v - self.clean[t], 4)
-                    for t, v in row.items()
-                }
-                for s, row in self.values.items()
-            },
-        }
+from .results import TransferResult
+from .settings import resolve
+from .system import HashingSystem
 
 
 def evaluate(system: HashingSystem, images: torch.Tensor, labels: torch.Tensor, topk: int) -> float:
@@ -64,8 +28,8 @@ def evaluate(system: HashingSystem, images: torch.Tensor, labels: torch.Tensor, 
 
 
 def transfer(
-    sources: list[str],
-    targets: list[str],
+    sources: list[HashingSystem],
+    targets: list[HashingSystem],
     attack: str,
     *,
     overrides: dict | None = None,
@@ -79,16 +43,18 @@ def transfer(
     the sum of the sources' perturbations on every target, once as is and once projected back to eps.
     Sources and targets must share their data (the same queries and database). None when only_cached and a
     source has not run."""
+    if not sources or not targets:
+        raise InvalidInputError("a transfer needs at least one source and one target model")
     overrides = dict(overrides or {})
-    source_systems = [load_system(s) for s in sources]
-    target_systems = [load_system(t) for t in targets]
-    data = source_systems[0].dataset
-    for system in source_systems + target_systems:
+    data = sources[0].dataset
+    for system in sources + targets:
         if (system.dataset.name, system.dataset.split_seed) != (data.name, data.split_seed):
-            raise InvalidInputError(f"{system.spec} uses other data than {sources[0]}: transfer needs the same queries")
+            raise InvalidInputError(
+                f"{system.spec.source} uses other data than {sources[0].spec.source}: transfer needs the same queries"
+            )
     runs = []
-    for i, system in enumerate(source_systems):
-        settings = resolve(protocol, attack, overrides)
+    for i, system in enumerate(sources):
+        settings = resolve(protocol, attack, overrides, model=system.spec)
         run = run_attack(
             system,
             settings,
@@ -110,23 +76,27 @@ def transfer(
     labels = first.target_labels if targeted else data.query.labels[first.query_index]
     clean_images = data.query.images(first.query_index)
     topk = settings.t_topk if targeted else settings.topk
-    result = TransferResult(
-        attack,
-        targeted,
-        sources,
-        targets,
-        settings.budget.eps_255,
-        {
-            s: {t.spec: evaluate(t, run.adversarial_images, labels, topk) for t in target_systems}
-            for s, run in zip(sources, runs, strict=True)
-        },
-        {t.spec: evaluate(t, clean_images, labels, topk) for t in target_systems},
-    )
+    values = {
+        s.spec.source: {t.spec.source: evaluate(t, run.adversarial_images, labels, topk) for t in targets}
+        for s, run in zip(sources, runs, strict=True)
+    }
+    combined, combined_linf = {}, {}
     if combine and len(runs) > 1:
         summed = sum(run.adversarial_images - clean_images for run in runs)
         eps = settings.budget.eps
         for name, delta in (("combined", summed), ("combined, projected to eps", summed.clamp(-eps, eps))):
             images = (clean_images + delta).clamp(0, 1)
-            result.combined_linf[name] = round(float((images - clean_images).abs().amax()) / UNIT, 3)
-            result.combined[name] = {t.spec: evaluate(t, images, labels, topk) for t in target_systems}
-    return result
+            combined_linf[name] = round(to_255(float((images - clean_images).abs().amax()), None), 3)
+            combined[name] = {t.spec.source: evaluate(t, images, labels, topk) for t in targets}
+    return TransferResult(
+        attack=attack,
+        targeted=targeted,
+        sources=tuple(s.spec.source for s in sources),
+        targets=tuple(t.spec.source for t in targets),
+        labels={m.spec.source: m.label for m in sources + targets},
+        eps=settings.budget.eps_255,
+        values=values,
+        clean={t.spec.source: evaluate(t, clean_images, labels, topk) for t in targets},
+        combined=combined,
+        combined_linf=combined_linf,
+    )

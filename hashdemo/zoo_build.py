@@ -1,4 +1,5 @@
-"""Rebuilding the zoo from scratch (`make zoo`): the recipe of every shipped model, trained two at a time."""
+"""Rebuilding the zoo from scratch (`make zoo`): the recipe of every shipped model, trained two at a time, with
+THA's prototype codes and the ProS-GAN generators beside them."""
 
 from __future__ import annotations
 
@@ -10,15 +11,17 @@ from dataclasses import replace
 import torch
 
 from .errors import DataNotFoundError
+from .naming import model_name
 from .paths import ZOO_DIR, cache_dir
 from .progress import StderrBar
 from .prosgan.training import LOG, TrainSettings
 from .prosgan.training import train as train_prosgan
+from .prototype import TABLE_FILE, PrototypeTable, cached_prototype_net
 from .train import TrainConfig, train_and_save
-from .zoo import INDEX_FILE, INDEX_KEYS
+from .zoo import INDEX_FILE, ModelEntry, entry_of
 
 RESNET_WIDTH = 16  # keeps the shipped ResNet-18 at 0.7 M parameters (2.8 MB)
-HELD_OUT_WIDTH = 8  # the black-box target: CSQ on a ResNet-18 narrower than any source
+HELD_OUT_WIDTH = 8  # the first black-box target: CSQ on a ResNet-18 narrower than any source
 OPEN_SET_CLASSES = (1, 8)
 DEFENDED_EPOCHS = 10  # adversarial fine-tuning: about 10 minutes a model on one CPU thread (README)
 # ProS-GAN epochs: 15 minutes or less per generator on one thread of this 2-core CPU (t-MAP per epoch in the README)
@@ -32,6 +35,8 @@ SPECS: list[TrainConfig] = [
     # transfer: a second bit length on the second network, a held-out model of another method on a third width
     TrainConfig("fashion", "resnet18-cifar", "dpsh", 16, width=RESNET_WIDTH),
     TrainConfig("fashion", "resnet18-cifar", "csq", 32, width=HELD_OUT_WIDTH),
+    # the black box that shares neither loss nor topology with any source: DCH on a small VGG-style net
+    TrainConfig("fashion", "vgg-small", "dch", 32),
     # open set: Trouser (1) and Bag (8) never seen in training; the database holds them (DHTA appendix)
     TrainConfig("fashion", "smallcnn", "dpsh", 32, held_out_classes=OPEN_SET_CLASSES),
     # adversarially trained: fine-tuned from the undefended model above (its weights and normalisation)
@@ -59,29 +64,36 @@ GENERATORS: dict[str, TrainSettings] = {
 
 
 def spec_name(config: TrainConfig) -> str:
-    variant = f"-{config.defence}" if config.defence else "-open" if config.held_out_classes else ""
-    return f"{config.dataset}-{config.method}-{config.backbone}-{config.bits}{variant}"
+    return model_name(
+        config.dataset, config.method, config.backbone, config.bits, config.defence, bool(config.held_out_classes)
+    )
 
 
-def write_index() -> list[dict]:
+def write_index() -> list[ModelEntry]:
     """Rebuild index.json from the meta.json of every model folder present."""
-    entries = []
-    for config in SPECS:
-        meta_path = ZOO_DIR / spec_name(config) / "meta.json"
-        if meta_path.is_file():
-            meta = json.loads(meta_path.read_text())
-            attacks = [a for a in ("prosgan",) if (meta_path.parent / f"{a}.safetensors").is_file()]
-            recorded = {k: meta.get(k) for k in INDEX_KEYS}
-            entries.append({"name": spec_name(config), **recorded, "attacks": attacks})
-    (ZOO_DIR / INDEX_FILE).write_text(json.dumps({"models": entries}, indent=2) + "\n")
+    entries = [entry_of(ZOO_DIR / spec_name(c)) for c in SPECS if (ZOO_DIR / spec_name(c) / "meta.json").is_file()]
+    rows = [{"name": e.name, **{k: v for k, v in e.to_index().items() if k != "name"}} for e in entries]
+    (ZOO_DIR / INDEX_FILE).write_text(json.dumps({"models": rows}, indent=2) + "\n")
     return entries
+
+
+def write_prototypes(name: str) -> None:
+    """THA's prototype codes of every training label vector, beside the model (so no page trains a PrototypeNet)."""
+    from .attacks.tha import THA
+    from .system import load_system
+
+    system = load_system(f"zoo:{name}")
+    settings = {p.name.removeprefix("proto_"): p.default for p in THA.parameters}
+    net = cached_prototype_net(system.train_codes, system.dataset.train.labels, **settings)
+    PrototypeTable.of(net, system.dataset.train.labels, settings).save(ZOO_DIR / name / TABLE_FILE)
 
 
 def _build_one(config: TrainConfig) -> str:
     torch.set_num_threads(1)  # one thread per model: the shipped numbers were made this way
     name = spec_name(config)
-    meta = train_and_save(replace(config, device="cpu"), ZOO_DIR / name, StderrBar())
-    return f"{name}: clean MAP@{meta['topk']} {meta['clean_map']:.4f} in {meta['train_seconds']:.0f} s"
+    card = train_and_save(replace(config, device="cpu"), ZOO_DIR / name, StderrBar())
+    write_prototypes(name)
+    return f"{name}: clean MAP@{card.topk} {card.clean_map:.4f} in {card.record['train_seconds']:.0f} s"
 
 
 def _build_generator(name: str) -> str:

@@ -1,13 +1,16 @@
-"""Shared fixtures: a private cache directory, and the shipped default model loaded once per session."""
+"""Shared fixtures: a private cache directory, the shipped default model loaded once per session, and the CLI run
+in this process (the systems it loads are shared with the tests; one test runs it as a subprocess too)."""
 
 import os
 import tempfile
+from dataclasses import dataclass
 
 import pytest
 import torch
 
 os.environ.setdefault("HASHDEMO_CACHE", tempfile.mkdtemp(prefix="hashdemo-test-cache-"))
-torch.set_num_threads(int(os.environ.get("HASHDEMO_TEST_THREADS", "2")))
+# two xdist workers share the 2 cores: one thread each (HASHDEMO_TEST_THREADS overrides)
+torch.set_num_threads(int(os.environ.get("HASHDEMO_TEST_THREADS", "1" if "PYTEST_XDIST_WORKER" in os.environ else "2")))
 
 DEFAULT_MODEL = "zoo:fashion-dpsh-smallcnn-32"
 
@@ -21,3 +24,27 @@ def system():
 
 def random_codes(n: int, bits: int, generator: torch.Generator) -> torch.Tensor:
     return torch.where(torch.rand(n, bits, generator=generator) < 0.5, -1, 1).to(torch.int8)
+
+
+@dataclass
+class Finished:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def cli(capsys):
+    """`python -m hashdemo ...` in this process: (returncode, stdout, stderr)."""
+    from hashdemo.cli import main
+
+    def run(*args: str) -> Finished:
+        capsys.readouterr()
+        try:
+            code = main(list(args))
+        except SystemExit as exc:  # argparse's usage errors
+            code = exc.code
+        out = capsys.readouterr()
+        return Finished(code, out.out, out.err)
+
+    return run

@@ -195,17 +195,20 @@ def test_results_appear_on_the_first_screen_after_run(server, browser):
     context.close()
 
 
-def test_presentation_mode_hides_the_header_and_enlarges_text(server, browser):
+def test_presentation_mode_enlarges_text_and_can_be_left(server, browser):
     context = browser.new_context(viewport={"width": 683, "height": 512}, device_scale_factor=1.5)
     page = context.new_page()
     page.goto(f"{server}/Attack_Lab?present=true&attack=pga&run=1")
     page.wait_for_selector('[data-testid="stMetric"]', timeout=120_000)
     settle(page)
     assert page.evaluate("() => getComputedStyle(document.documentElement).fontSize") == "22px"
-    assert not page.locator('[data-testid="stHeader"]').is_visible()
+    assert page.locator('[data-testid="stHeader"]').is_visible()  # the page list and the sidebar's arrow stay
     clipped = page.evaluate(CLIPPED)
     screenshot(page, "attack_lab_presentation_1024x768_150")
     assert clipped == []
+    page.get_by_role("button", name="Leave presentation mode").click()
+    settle(page)
+    assert page.evaluate("() => getComputedStyle(document.documentElement).fontSize") != "22px"
     context.close()
 
 
@@ -229,7 +232,7 @@ def test_attack_lab_runs_one_attack_and_exports(server, page, tmp_path):
     with page.expect_download() as download:
         page.get_by_role("button", name="Settings and numbers (JSON)").click()
     exported = json.loads(Path(download.value.path()).read_text())
-    assert exported["settings"]["model"] == "zoo:fashion-dpsh-smallcnn-32"
+    assert exported["system"]["model"] == "zoo:fashion-dpsh-smallcnn-32"
     with page.expect_download(timeout=60_000) as download:
         page.get_by_role("button", name="Chart as SVG").click()
     assert b"<svg" in Path(download.value.path()).read_bytes()[:2000]
@@ -245,7 +248,7 @@ def test_compare_and_sweep_show_results(server, page):
     assert page.locator('[data-testid="stException"]').count() == 0
     assert page.locator("table").count() >= 1 and page.locator(".js-plotly-plot").count() == 4
     screenshot(page, "compare_run")
-    page.goto(f"{server}/Sweep?queries=10&steps=5")
+    page.goto(f"{server}/Sweep?queries=10&steps=5&values_eps=4,8")
     settle(page)
     page.get_by_role("button", name="Run sweep").click()
     page.wait_for_selector(".js-plotly-plot", timeout=180_000)

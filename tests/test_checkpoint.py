@@ -1,24 +1,19 @@
+"""Model folders: safetensors round trip, packed codes, refused pickles, and the meta.json schema."""
+
+import json
 import pickle
+import re
 import shutil
 
 import pytest
 import torch
 
 from hashdemo import checkpoint
-from hashdemo.errors import InvalidInputError, UnsafeFileError
+from hashdemo.card import FORMAT, ModelCard
+from hashdemo.errors import DataNotFoundError, InvalidInputError, UnsafeFileError
 from hashdemo.models import build_model
 
-META = {
-    "dataset": "fashion",
-    "split_seed": 0,
-    "backbone": "smallcnn",
-    "width": None,
-    "bits": 16,
-    "in_channels": 1,
-    "mean": [0.3],
-    "std": [0.4],
-    "alpha": 1.5,
-}
+META = ModelCard(dataset="fashion", backbone="smallcnn", bits=16, in_channels=1, mean=(0.3,), std=(0.4,), alpha=1.5)
 
 
 @pytest.fixture
@@ -35,10 +30,10 @@ def saved(tmp_path):
 
 def test_round_trip(saved):
     folder, model, codes = saved
-    loaded, meta, loaded_codes = checkpoint.load(folder)
+    loaded, card, loaded_codes = checkpoint.load(folder)
     x = torch.rand(4, 1, 28, 28)
     assert torch.allclose(loaded(x), model(x), atol=1e-5)  # loading folds BatchNorm (inference form)
-    assert meta["bits"] == 16 and meta["format"] == checkpoint.FORMAT
+    assert card.bits == 16 and card.to_json()["format"] == FORMAT
     assert all(torch.equal(loaded_codes[k], codes[k]) for k in codes)
     assert not any(p.requires_grad for p in loaded.parameters()) and not loaded.training
 
@@ -76,5 +71,45 @@ def test_wrong_bit_length_in_metadata(saved, tmp_path):
     shutil.copytree(folder, copy)
     text = (copy / "meta.json").read_text().replace('"bits": 16', '"bits": 32')
     (copy / "meta.json").write_text(text)
-    with pytest.raises(InvalidInputError, match="metadata says 32 bits but the weights have 16"):
+    with pytest.raises(InvalidInputError, match="meta.json says 32 bits but the weights have 16"):
         checkpoint.load(copy)
+
+
+def test_a_frozen_model_saves_and_loads(saved, tmp_path):
+    """freeze() folds BatchNorm into the convolutions; the folder records it and load rebuilds that form."""
+    _, model, codes = saved
+    frozen = model.freeze()
+    checkpoint.save(tmp_path / "frozen", frozen, META, codes)
+    loaded, card, _ = checkpoint.load(tmp_path / "frozen")
+    x = torch.rand(3, 1, 28, 28)
+    assert card.folded and torch.equal(loaded(x), frozen(x))
+
+
+@pytest.mark.parametrize(
+    "drop, message",
+    [
+        ("bits", "meta.json lacks bits (the code length K)"),
+        ("backbone", "meta.json lacks backbone"),
+        ("mean", "lacks mean (per-channel normalisation mean"),
+    ],
+)
+def test_missing_meta_fields_are_named_one_by_one(saved, tmp_path, drop, message):
+    folder, _, _ = saved
+    copy = tmp_path / "copy"
+    shutil.copytree(folder, copy)
+    meta = json.loads((copy / "meta.json").read_text())
+    del meta[drop]
+    (copy / "meta.json").write_text(json.dumps(meta))
+    with pytest.raises(InvalidInputError, match=re.escape(message)):
+        checkpoint.load(copy)
+
+
+def test_meta_field_types_and_a_missing_meta(saved, tmp_path):
+    folder, _, _ = saved
+    meta = json.loads((folder / "meta.json").read_text())
+    (folder / "meta.json").write_text(json.dumps({**meta, "bits": "sixteen"}))
+    with pytest.raises(InvalidInputError, match="bits must be the code length K, got 'sixteen'"):
+        checkpoint.load(folder)
+    (folder / "meta.json").unlink()
+    with pytest.raises(DataNotFoundError, match="the schema is in the README"):
+        checkpoint.load(folder)

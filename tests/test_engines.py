@@ -5,19 +5,19 @@ import pytest
 
 from hashdemo.engines import InProcess, RayEngine
 from hashdemo.evaluation import cached_run, run_attack
-from hashdemo.protocols import resolve
+from hashdemo.settings import resolve
 
 TIMING = ("seconds_per_image", "setup_seconds")
 
 
-def without_timing(report: dict) -> dict:
-    return {k: v for k, v in report.items() if k not in TIMING}
+def without_timing(report) -> dict:
+    return {k: v for k, v in report.to_json().items() if k not in TIMING}
 
 
 def test_ray_bench_equals_the_in_process_one(system, tmp_path, monkeypatch):
     ray = pytest.importorskip("ray")
     jobs = [
-        (system.spec, resolve("pgd", name, {"queries": 12, "steps": 5, "batch_size": 4}))
+        (system, resolve("pgd", name, {"queries": 12, "steps": 5, "batch_size": 4}, model=system.spec))
         for name in ("pga", "dhta", "noise")
     ]
     monkeypatch.setenv("HASHDEMO_CACHE", str(tmp_path / "ray"))
@@ -30,11 +30,9 @@ def test_ray_bench_equals_the_in_process_one(system, tmp_path, monkeypatch):
     InProcess().prefetch(jobs)
     here = [run_attack(system, settings).report for _, settings in jobs]
     assert [without_timing(r) for r in on_ray] == [without_timing(r) for r in here]
-    assert on_ray[1]["t_map_adv"] > on_ray[1]["t_map_clean"]
+    assert on_ray[1].t_map_adv > on_ray[1].t_map_clean
 
 
-def test_missing_ray_or_engine_is_one_clear_line():
-    from test_evaluation import cli
-
+def test_missing_ray_or_engine_is_one_clear_line(cli):
     out = cli("bench", "--engine", "spark", "--queries", "4")
     assert out.returncode == 2 and "invalid choice" in out.stderr

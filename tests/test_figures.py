@@ -12,7 +12,8 @@ from PIL import Image
 from hashdemo import lab, tables
 from hashdemo.figures import charts, panels
 from hashdemo.figures.paper import paper_figure
-from hashdemo.protocols import resolve
+from hashdemo.results import AttackReport
+from hashdemo.settings import resolve
 
 # Machado, Oliveira & Fernandes (2009), deuteranopia at severity 1.0, on linear RGB
 DEUTERANOPIA = np.array(
@@ -48,18 +49,20 @@ def test_frames_also_differ_by_line_and_mark():
     assert tuple(image[9, 9]) == panels.RELEVANT and tuple(image[9, tile + 9]) == panels.IRRELEVANT
 
 
-def test_every_series_has_its_own_marker_or_dash():
+def test_every_series_has_its_own_marker_or_dash_fixed_per_attack():
     from hashdemo.attacks import ATTACKS
 
-    looks = [charts.style_for(cls.title) for cls in ATTACKS.values()] + [charts.style_for("Clean")]
+    looks = [charts.style_for(name) for name in ATTACKS] + [charts.style_for(None)]
     assert len({(s.symbol, s.dash, s.color) for s in looks}) == len(looks)
     assert len({(s.symbol, s.dash) for s in looks}) == len(looks)  # distinct even in grey
+    assert charts.style_for("pga").color == ATTACKS.get("pga").colour  # the attack's own, whatever the order
 
 
 @pytest.fixture(scope="module")
 def lab_run(system):
     data = system.dataset
-    return lab.run_lab(system, resolve("lab", "ifgsm"), data.query.images([3]), data.query.labels[[3]])
+    request = lab.LabRequest(resolve("lab", "ifgsm", model=system.spec), "query-3", None, 10)
+    return lab.run_lab(system, request, data.query.images([3]), data.query.labels[[3]])
 
 
 @pytest.mark.parametrize("width, pixels", [(3.5, 1050), (7.2, 2160)])
@@ -84,7 +87,7 @@ def test_paper_figure_uses_the_apps_names(system, lab_run):
 def test_chart_png_for_print_has_width_dpi_and_no_title():
     if not charts.static_export_available():
         pytest.skip("chart export needs a Chromium")
-    fig = charts.precision_at_n_figure([100, 200], {"Clean": [0.9, 0.8], "PgA": [0.2, 0.1]}, "A title")
+    fig = charts.precision_at_n_figure([100, 200], {None: ("Clean", [0.9, 0.8]), "pga": ("PgA", [0.2, 0.1])}, "A title")
     png = Image.open(io.BytesIO(charts.to_image(fig, "png", width_in=3.5)))
     assert png.width == 1050 and png.info["dpi"][0] == pytest.approx(300, abs=0.01)
     assert charts.for_print(fig, 3.5, title=False).layout.title.text is None
@@ -92,6 +95,27 @@ def test_chart_png_for_print_has_width_dpi_and_no_title():
     assert "A title" not in svg and "DejaVu Sans" in svg
 
 
+SYSTEM = {
+    "model": "zoo:m",
+    "dataset": "fashion",
+    "split": "seed 0",
+    "backbone": "smallcnn",
+    "method": "dpsh",
+    "bits": 32,
+    "weights": "0123abcd",
+    "device": "cpu",
+    "torch": "2.14.1",
+}
+COMMON = {
+    "group": "x",
+    "system": SYSTEM,
+    "random_start": False,
+    "optimiser": "pgd",
+    "query_seed": 0,
+    "setup_seconds": 0.0,
+    "hamming_mean": 10.0,
+    "settings": {},
+}
 REPORTS = [
     {
         "attack": "hag",
@@ -137,19 +161,23 @@ REPORTS = [
         "target_code": {"kind": "anchor", "title": "Anchor code", "map": 0.01, "t_map": 0.94},
     },
 ]
+REPORTS = [AttackReport.from_json({**COMMON, **r}) for r in REPORTS]
 
 
 def test_exports_carry_readable_headers_settings_and_consistent_blanks():
-    csv = tables.to_csv(REPORTS)
+    csv = tables.render(REPORTS, "csv")
     lines = csv.splitlines()
     assert "# model: zoo:m" in lines and "# protocol: pgd" in lines and "# eps: 8/255" in lines
+    assert "# weights: 0123abcd" in lines and "# dataset: fashion (seed 0)" in lines and "# device: cpu" in lines
     assert any(line.startswith("# hashdemo: ") for line in lines) and "# MAP@K: 1000" in lines
     header = next(line for line in lines if not line.startswith("#"))
     assert header == "Attack,MAP@1000,t-MAP@1000,Perc. (RMSE),L-inf (/255),Iterations,s / image"
     assert "HAG,0.4100,,0.0240" in csv  # a blank is empty in CSV
-    md = tables.to_markdown(REPORTS)
-    assert md.startswith("*model zoo:m; protocol pgd; queries 100; eps 8/255") and "| HAG | **0.4100** | - |" in md
-    tex = tables.to_latex(REPORTS)
+    md = tables.render(REPORTS, "md")
+    assert md.startswith("*model zoo:m; dataset fashion (seed 0)") and "| HAG | **0.4100** | - |" in md
+    assert "protocol pgd; queries 100; eps 8/255" in md
+    tex = tables.render(REPORTS, "latex", label="tab:mine")
+    assert "\\label{tab:mine}" in tex
     for piece in (
         "\\begin{table}",
         "\\caption{",

@@ -1,5 +1,6 @@
 import math
 
+import numpy as np
 import pytest
 import torch
 from conftest import random_codes
@@ -118,3 +119,37 @@ def test_perceptibility_definitions():
     x_adv = torch.tensor([[[[0.1, 0.0], [0.0, 0.3]]]])
     assert metrics.perceptibility_rmse(x, x_adv).item() == pytest.approx(math.sqrt(0.1 / 4))
     assert metrics.linf(x, x_adv).item() == pytest.approx(0.3)
+
+
+def calc_top_map(database_codes, query_codes, database_labels, query_labels, topk):
+    """DeepHash-pytorch's CalcTopMap as its code reads, written out here: float codes, Hamming distances
+    0.5 (K - q . b), NumPy's default argsort, the first `topk` ranks sliced as [0:topk], AP over the hits found,
+    divided by every query."""
+    total = 0.0
+    for q in range(query_codes.shape[0]):
+        relevant = (query_labels[q] @ database_labels.T > 0).astype(np.float32)
+        distance = 0.5 * (database_codes.shape[1] - query_codes[q] @ database_codes.T)
+        hits = relevant[np.argsort(distance)][0:topk]
+        ranks = [i + 1 for i, hit in enumerate(hits) if hit == 1]
+        if ranks:
+            total += sum((n + 1) / rank for n, rank in enumerate(ranks)) / len(ranks)
+    return total / query_codes.shape[0]
+
+
+@pytest.mark.parametrize("seed, bits, topk", [(0, 8, 50), (1, 16, -1), (2, 12, 200)])
+def test_deephash_ties_equal_an_independent_calc_top_map(seed, bits, topk):
+    g = torch.Generator().manual_seed(seed)
+    db = random_codes(600, bits, g)
+    queries = torch.cat([db[:20], random_codes(20, bits, g)])  # many exact ties: copies of database codes
+    db_labels = torch.rand(600, 5, generator=g) < 0.3
+    q_labels = torch.rand(40, 5, generator=g) < 0.3
+    reference = calc_top_map(
+        db.numpy().astype(np.float32),
+        queries.numpy().astype(np.float32),
+        db_labels.numpy().astype(np.float32),
+        q_labels.numpy().astype(np.float32),
+        topk,
+    )
+    common = dict(query_codes=queries, database_codes=db, query_labels=q_labels, database_labels=db_labels, topk=topk)
+    assert metrics.mean_average_precision(**common, ties="deephash") == pytest.approx(reference, abs=1e-12)
+    assert metrics.mean_average_precision(**common) != pytest.approx(reference, abs=1e-12)  # ties matter here

@@ -14,7 +14,7 @@ from hashdemo.prosgan import losses
 from hashdemo.prosgan import model as prosgan_model
 from hashdemo.prosgan.networks import Discriminator, Generator, SemanticDecoder
 from hashdemo.prosgan.training import TrainSettings, train
-from hashdemo.protocols import resolve
+from hashdemo.settings import resolve
 
 TINY = TrainSettings(epochs=2, batch_size=16, held_out=8, ngf=8, blocks=1, decoder_width=8, ndf=8)
 
@@ -50,8 +50,6 @@ def test_generator_losses_hand_worked():
     # Eq. 13: 1/2 (0.1^2 + 0.3^2 + 0.4^2) + 1/2 (0.1^2 + 0.2^2 + 0.7^2)
     expected = 0.5 * (0.01 + 0.09 + 0.16) + 0.5 * (0.01 + 0.04 + 0.49)
     assert losses.discriminator_loss(d_real, labels, d_fake, target).item() == pytest.approx(expected)
-    total = losses.generator_loss(out, code, x, x_adv, d_fake, target, alpha=1, beta=50, gamma=1)
-    assert total.item() == pytest.approx(0.75 + 50 * 0.035 + 0.14)  # Eq. 5
 
 
 @pytest.mark.parametrize("shape", [(1, 28, 28), (1, 56, 56), (3, 32, 32), (3, 224, 224)])
@@ -73,28 +71,6 @@ def small(system):
     return replace(
         system, dataset=replace(data, train=data.train.subset(torch.arange(48))), train_codes=system.train_codes[:48]
     )
-
-
-def test_one_training_step_lowers_the_generator_loss(small):
-    arch = prosgan_model.Architecture(10, 32, (1, 28, 28), ngf=8, blocks=1, decoder_width=8)
-    torch.manual_seed(0)
-    net = prosgan_model.ProsganModel(arch)
-    disc = Discriminator(1, 28, 10, ndf=8)
-    x, y = small.dataset.train.images(range(16)), small.dataset.train.labels[:16]
-    targets = torch.roll(y, 1, dims=1)
-    code = net.prototype_codes(targets)
-    optimiser = torch.optim.Adam(list(net.decoder.parameters()) + list(net.generator.parameters()), lr=1e-3)
-
-    def loss():
-        x_adv, _ = net(x, targets)
-        return losses.generator_loss(small.model(x_adv), code, x, x_adv, disc(x_adv), targets)
-
-    before = loss()
-    optimiser.zero_grad()
-    before.backward()
-    optimiser.step()
-    with torch.no_grad():
-        assert loss().item() < before.item()
 
 
 def test_resuming_equals_an_uninterrupted_run(small, tmp_path):
@@ -148,9 +124,9 @@ def test_the_shipped_generator_beats_noise_on_t_map(system):
     assert torch.equal(run.query_index, noise.query_index)
     noise_t_map = map_at(system, noise.adversarial_codes, run.target_labels, -1)  # noise aimed at the same targets
     prosgan = run.report
-    assert prosgan["t_map_adv"] > noise_t_map + 0.3, (prosgan["t_map_adv"], noise_t_map)
-    assert prosgan["steps"] == 0 and prosgan["settings"]["params"]["projection"] is False
-    assert prosgan["target_code"]["title"] == "Prototype code (ProS-GAN)"
+    assert prosgan.t_map_adv > noise_t_map + 0.3, (prosgan.t_map_adv, noise_t_map)
+    assert prosgan.steps == 0 and prosgan.settings["params"]["projection"] is False
+    assert prosgan.target_code.title == "Prototype code (ProS-GAN)"
 
 
 def test_projection_keeps_the_budget(system):
@@ -166,22 +142,10 @@ def test_projection_keeps_the_budget(system):
     assert free.plan.semantic_map.shape == x.shape
 
 
-def test_prosgan_page_shows_curves_and_the_grid():
-    from test_app import open_page
-
-    at = open_page("4_ProS-GAN.py")
-    assert not at.exception and not at.error
-    assert at.selectbox(key="generator").value.startswith("shipped (beta 50")
-    assert len(at.get("plotly_chart")) == 2  # losses, held-out t-MAP and RMSE
-    assert any(img for img in at.image)  # the queries x targets grid
-    at.multiselect(key="grid_targets").set_value(["Bag"]).run()
-    assert not at.exception and not at.error
-
-
 def test_prosgan_in_the_attack_lab_shows_its_semantic_map():
-    from test_app import click, lab
+    from apptools import lab
 
-    at = click(lab({"attack": "prosgan"}), "Run attack")
+    at = lab({"attack": "prosgan", "run": "1"})
     assert not at.exception and not at.error
-    run = at.session_state["lab"]["run"]
-    assert run.result.plan.semantic_map is not None and run.numbers["t_p_adv"] >= 0.5
+    run = at.session_state["lab"]
+    assert run.result.plan.semantic_map is not None and run.numbers.t_p_adv >= 0.5

@@ -2,46 +2,45 @@
 are the sum of the stored ones, open-set targets are classes the model never trained on, the CLI prints the
 library's numbers, and the Transfer page runs."""
 
-import json
-
 import pytest
-from test_evaluation import cli
 
 from hashdemo.errors import InvalidInputError
 from hashdemo.evaluation import run_attack
-from hashdemo.protocols import resolve
+from hashdemo.settings import resolve
 from hashdemo.system import load_system
-from hashdemo.transfer import transfer
+from hashdemo.transfer import evaluate, transfer
 
 SMALL = {"queries": 20, "steps": 10}
 DEFAULT, RESNET = "zoo:fashion-dpsh-smallcnn-32", "zoo:fashion-dpsh-resnet18-cifar-32"
 OPEN = "zoo:fashion-dpsh-smallcnn-32-open"
 
 
+def systems(*specs):
+    return [load_system(s) for s in specs]
+
+
 def test_transfer_onto_the_source_is_the_white_box_attack():
-    result = transfer([DEFAULT], [DEFAULT], "pga", overrides=SMALL)
+    result = transfer(systems(DEFAULT), systems(DEFAULT), "pga", overrides=SMALL)
     white_box = run_attack(load_system(DEFAULT), resolve("pgd", "pga", SMALL)).report
-    assert result.values[DEFAULT][DEFAULT] == white_box["map_adv"]
-    assert result.clean[DEFAULT] == white_box["map_clean"]
+    assert result.values[DEFAULT][DEFAULT] == white_box.map_adv
+    assert result.clean[DEFAULT] == white_box.map_clean
 
 
 def test_targeted_transfer_keeps_the_targets_and_reports_t_map():
-    result = transfer([DEFAULT, RESNET], [DEFAULT], "dhta", overrides=SMALL, combine=False)
+    result = transfer(systems(DEFAULT, RESNET), systems(DEFAULT), "dhta", overrides=SMALL, combine=False)
     white_box = run_attack(load_system(DEFAULT), resolve("pgd", "dhta", SMALL)).report
-    assert result.targeted and result.values[DEFAULT][DEFAULT] == white_box["t_map_adv"]
-    assert result.clean[DEFAULT] == white_box["t_map_clean"]
+    assert result.targeted and result.values[DEFAULT][DEFAULT] == white_box.t_map_adv
+    assert result.clean[DEFAULT] == white_box.t_map_clean
 
 
 def test_combined_perturbations_are_the_clipped_sum_of_the_stored_ones():
-    result = transfer([DEFAULT, RESNET], [DEFAULT], "pga", overrides=SMALL)
+    result = transfer(systems(DEFAULT, RESNET), systems(DEFAULT), "pga", overrides=SMALL)
     runs = [run_attack(load_system(s), resolve("pgd", "pga", SMALL), keep_images=True) for s in (DEFAULT, RESNET)]
     system = load_system(DEFAULT)
     clean = system.dataset.query.images(runs[0].query_index)
     summed = (clean + sum(r.adversarial_images - clean for r in runs)).clamp(0, 1)
     eps = 8 / 255
     projected = (clean + sum(r.adversarial_images - clean for r in runs).clamp(-eps, eps)).clamp(0, 1)
-    from hashdemo.transfer import evaluate
-
     labels = system.dataset.query.labels[runs[0].query_index]
     assert result.combined["combined"][DEFAULT] == evaluate(system, summed, labels, 1000)
     assert result.combined["combined, projected to eps"][DEFAULT] == evaluate(system, projected, labels, 1000)
@@ -51,12 +50,12 @@ def test_combined_perturbations_are_the_clipped_sum_of_the_stored_ones():
 
 def test_transfer_needs_the_same_data():
     with pytest.raises(InvalidInputError, match="other data"):
-        transfer([DEFAULT], ["zoo:fashion-mosaic-dpsh-smallcnn-32"], "pga", overrides=SMALL)
+        transfer(systems(DEFAULT), systems("zoo:fashion-mosaic-dpsh-smallcnn-32"), "pga", overrides=SMALL)
 
 
 def test_open_set_targets_are_classes_the_model_never_trained_on():
     system = load_system(OPEN)
-    held_out = system.meta["held_out_classes"]
+    held_out = list(system.card.held_out_classes)
     assert held_out and not system.dataset.train.labels[:, held_out].any()  # never in its training split
     assert system.dataset.database.labels[:, held_out].any()  # but the database holds them
     run = run_attack(system, resolve("pgd", "dhta", {**SMALL, "target_set": "open"}))
@@ -70,37 +69,13 @@ def test_open_set_targets_are_classes_the_model_never_trained_on():
         run_attack(load_system(DEFAULT), resolve("pgd", "dhta", {**SMALL, "target_set": "open"}))
 
 
-def test_transfer_cli_json_equals_the_library():
-    out = cli(
-        "transfer",
-        "--sources",
-        f"{DEFAULT},{RESNET}",
-        "--targets",
-        DEFAULT,
-        "--attack",
-        "pga",
-        "--queries",
-        "20",
-        "--steps",
-        "10",
-        "--format",
-        "json",
-    )
-    assert out.returncode == 0, out.stderr
-    assert json.loads(out.stdout) == transfer([DEFAULT, RESNET], [DEFAULT], "pga", overrides=SMALL).to_json()
-    latex = cli(
-        "transfer", "--sources", DEFAULT, "--targets", DEFAULT, "--queries", "20", "--steps", "10", "--format", "latex"
-    )
-    assert "\\toprule" in latex.stdout and "\\textbf{" in latex.stdout  # the white-box cell in bold
-
-
 def test_transfer_page_runs_and_shows_the_matrix_and_an_example():
-    from test_app import click, open_page
+    from apptools import click, open_page
 
     params = {"sources": [DEFAULT, RESNET], "targets": [DEFAULT], "queries": "10", "steps": "5"}
-    at = open_page("6_Transfer.py", params, timeout=300)
+    at = open_page("transfer.py", params, timeout=300)
     assert not at.exception and not at.error
     at = click(at, "Run the transfer")
     assert not at.exception and not at.error
-    assert any("| from fashion-dpsh-smallcnn-32 |" in m.value for m in at.markdown)
+    assert any("| from dpsh-smallcnn-32 |" in m.value for m in at.markdown)
     assert len(at.get("plotly_chart")) == 1 and len(at.image) >= 6  # the clean query and each source's, top-5 each

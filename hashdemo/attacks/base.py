@@ -7,38 +7,49 @@ the budget (eps, step, T, random start, seed) and the loop come with each call.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, fields, replace
 from typing import Any, ClassVar
 
 import torch
 
 from .. import metrics
-from ..budget import UNIT, Budget
+from ..budget import Budget, to_255
 from ..data import ImageSet
 from ..errors import InvalidInputError
-from ..models import HashingModel, binarize
+from ..models import HashModel, binarize
 from ..params import Param, check_all
 from ..progress import Progress, silent
+from ..registry import Registry
 from ..targets import draw_target_labels
-from .loop import LOOP_PARAMS, Loop, optimise
+from .loop import LOOP_PARAMS, Loop, optimise, random_start
 from .result import AttackResult, Snapshot, Trace
 
 
 @dataclass
 class Knowledge:
-    """What the attacker may use besides the model: training codes/labels, database codes/labels/images."""
+    """What the attacker may use besides the model: training codes/labels, database codes/labels/images, and
+    trained prototypes (THA's PrototypeNet, shipped or fitted by a defence)."""
 
     train_codes: torch.Tensor | None = None
     train_labels: torch.Tensor | None = None
     database_codes: torch.Tensor | None = None
     database_labels: torch.Tensor | None = None
     database_images: ImageSet | None = None
+    prototypes: Any = None  # a prototype.PrototypeSource: label vectors -> prototype codes
 
     @classmethod
     def of(cls, system) -> Knowledge:
         data = system.dataset
-        return cls(system.train_codes, data.train.labels, system.database_codes, data.database.labels, data.database)
+        return cls(
+            system.train_codes,
+            data.train.labels,
+            system.database_codes,
+            data.database.labels,
+            data.database,
+            system.prototypes,
+        )
 
 
 @dataclass
@@ -68,16 +79,38 @@ class PaperSetting:
     source: str
 
 
+@contextmanager
+def evaluating(model: torch.nn.Module) -> Iterator[None]:
+    """The model in eval mode for the attack (running BatchNorm statistics, none updated), as it was afterwards:
+    a frozen model stays frozen, a model in training (a defence's inner attack) goes back to training."""
+    was_training = model.training
+    model.eval()
+    try:
+        yield
+    finally:
+        model.train(was_training)
+
+
 class Attack:
-    """Base class. Subclasses set the class attributes and override prepare() and loss()."""
+    """Base class. Subclasses set the class attributes and override prepare() and loss().
+
+    `attack = hashdemo.attacks.get("pga", system)`; `attack(images, labels, budget=Budget.from_255(8, 1, 100))`
+    takes images (B, C, H, W) in [0,1] and multi-hot labels (B, C) and returns an AttackResult on the images'
+    device. `system` is a HashingSystem (its training and database codes are the attacker's knowledge), or a
+    hash model (hashdemo.wrap(module)) with knowledge=Knowledge(...).
+    """
 
     name: ClassVar[str]
     title: ClassVar[str]
     group: ClassVar[str]  # "non-targeted" | "targeted" | "baseline"
     paper: ClassVar[str]
     equation: ClassVar[str]  # LaTeX of the loss, shown in the app
+    colour: ClassVar[str]  # its colour in every chart (Okabe-Ito), fixed per attack, never by order
+    marker: ClassVar[str] = "circle"
+    dash: ClassVar[str] = "solid"
     targeted: ClassVar[bool] = False
     target_kind: ClassVar[str | None] = None  # name of the target code: "pharos", "anchor", "prototype", ...
+    target_title: ClassVar[str | None] = None  # as a query row of its own (ProS-GAN Tables 1 and 4)
     needs_labels: ClassVar[bool] = False
     needs: ClassVar[tuple[str, ...]] = ()  # Knowledge fields required
     parameters: ClassVar[tuple[Param, ...]] = ()  # the method's own parameters, declared once
@@ -87,10 +120,20 @@ class Attack:
     fixed_steps: ClassVar[int | None] = None  # noise takes no step, FGSM exactly one
     open_set: ClassVar[bool] = True  # may aim at a class the model never saw in training
     open_set_reason: ClassVar[str] = ""
+    uses_budget: ClassVar[bool] = True  # False: eps, step and T do not apply (unbounded ProS-GAN)
 
     def __init__(self, model, knowledge: Knowledge | None = None, **params: Any):
-        self.model: HashingModel = model if isinstance(model, HashingModel) else model.model
-        self.knowledge = knowledge or (Knowledge() if isinstance(model, HashingModel) else Knowledge.of(model))
+        if isinstance(model, HashModel):
+            self.model, self.system = model, None
+            self.knowledge = knowledge or Knowledge()
+        elif isinstance(getattr(model, "model", None), HashModel):
+            self.model, self.system = model.model, model
+            self.knowledge = knowledge or Knowledge.of(model)
+        else:
+            raise InvalidInputError(
+                f"an attack takes a HashingSystem or a hash model, got {type(model).__name__}: wrap a plain "
+                "nn.Module first, hashdemo.wrap(module, output='pre-tanh', mean=..., std=...)"
+            )
         self.params = check_all(self.parameters, params, self.title)
         for field_name in self.needs:
             if getattr(self.knowledge, field_name) is None:
@@ -101,8 +144,8 @@ class Attack:
 
     # ----- the three choices --------------------------------------------------------------------------
     def setup(self, progress: Progress = silent) -> None:
-        """One-off work before the first batch (THA trains its PrototypeNet), timed apart from the attack;
-        it reports its stage through progress(done, total, "what it is doing")."""
+        """One-off work before the first batch (THA's PrototypeNet), timed apart from the attack; it reports
+        its stage through progress(done, total, "what it is doing")."""
 
     def prepare(self, x: torch.Tensor, clean_pre: torch.Tensor, labels, target_labels, draw: torch.Generator) -> Plan:
         """The target-code strategy, once per batch."""
@@ -135,16 +178,14 @@ class Attack:
 
     def start_point(self, x: torch.Tensor, plan: Plan, budget: Budget, generator: torch.Generator) -> torch.Tensor:
         """x_0: the clean image, or x + U(-eps, eps) with a random start (PgA Eq. 15)."""
-        if not self.random_start_for(budget):
-            return x
-        return x + torch.empty_like(x).uniform_(-budget.eps, budget.eps, generator=generator)
+        return random_start(x, budget.eps, generator) if self.random_start_for(budget) else x
 
-    def settings(self, budget: Budget, loop: Loop) -> dict:
-        """Every setting that determines the result (for tables, caches and exports), eps and step in 1/255."""
+    def effective(self, budget: Budget, loop: Loop) -> dict:
+        """What this attack really runs with (for reports and exports): eps and step in 1/255, its T, start, loop."""
         return {
             "attack": self.name,
-            "eps": round(self.eps_for(budget) / UNIT, 6),
-            "step": round(self.step_size_for(budget) / UNIT, 6),
+            "eps": to_255(self.eps_for(budget)),
+            "step": to_255(self.step_size_for(budget)),
             "steps": self.steps_for(budget),
             "random_start": self.random_start_for(budget),
             "seed": budget.seed,
@@ -193,74 +234,76 @@ class Attack:
         setup_seconds = time.perf_counter() - start
         start = time.perf_counter()
         if self.targeted and target_labels is None:
-            target_labels = draw_target_labels(labels, self.target_pool(), draw)
+            target_labels = draw_target_labels(labels.cpu(), self.target_pool(), draw)
         x = images.detach().to(device)
-        with torch.no_grad():
-            clean_pre = self.model.pre_tanh(x)
-        clean_codes = binarize(clean_pre)
-        plan = self.prepare(x, clean_pre, labels, target_labels, draw)
-        target_code = plan.target_code
-        rows: dict[str, list] = {"loss": [], "clean": [], "target": [], "scale": []}
-        snapshots: dict[int, Snapshot] = {}
+        with evaluating(self.model):
+            with torch.no_grad():
+                clean_pre = self.model.pre_tanh(x)
+            clean_codes = binarize(clean_pre)
+            plan = self.prepare(x, clean_pre, labels, target_labels, draw)
+            target_code = plan.target_code
+            rows: dict[str, list] = {"loss": [], "clean": [], "target": [], "scale": []}
+            snapshots: dict[int, Snapshot] = {}
 
-        def record(t: int, scale: float, x_t: torch.Tensor, loss: torch.Tensor, pre: torch.Tensor) -> None:
-            codes = binarize(pre)
-            rows["last"] = codes
-            rows["loss"].append(loss.float().cpu())
-            rows["clean"].append((codes != clean_codes).sum(1).cpu())
-            if target_code is not None:
-                rows["target"].append((codes != target_code).sum(1).cpu())
-            rows["scale"].append(scale)
-            if t in wanted:
-                shot = Snapshot(
-                    codes.cpu(),
-                    metrics.perceptibility_rmse(x, x_t).cpu(),
-                    metrics.linf(x, x_t).cpu(),
-                    x_t.cpu().clone() if keep_images else None,
-                )
-                snapshots.update({n: shot for n in wanted[t]})
-            progress(t, steps, self.name)
+            def record(t: int, scale: float, x_t: torch.Tensor, loss: torch.Tensor, pre: torch.Tensor) -> None:
+                codes = binarize(pre)  # everything stays on the device: no synchronisation per iteration
+                rows["last"] = codes
+                rows["loss"].append(loss.float())
+                rows["clean"].append((codes != clean_codes).sum(1))
+                if target_code is not None:
+                    rows["target"].append((codes != target_code).sum(1))
+                rows["scale"].append(scale)
+                if t in wanted:
+                    shot = Snapshot(
+                        codes,
+                        metrics.perceptibility_rmse(x, x_t),
+                        metrics.linf(x, x_t),
+                        x_t.clone() if keep_images else None,
+                    )
+                    snapshots.update({n: shot for n in wanted[t]})
+                progress(t, steps, self.name)
 
-        selected: dict = {}  # the plan of the last subset of rows (early exit changes it rarely)
+            selected: dict = {}  # the plan of the last subset of rows (early exit changes it rarely)
 
-        def objective(xa: torch.Tensor, scale: float, rows: torch.Tensor | None):
-            if rows is None:
-                return self.objective(xa, x, scale, plan)
-            if selected.get("rows") is None or not torch.equal(selected["rows"], rows):
-                selected.update(rows=rows, x=x[rows], plan=plan.select(rows))
-            return self.objective(xa, selected["x"], scale, selected["plan"])
+            def objective(xa: torch.Tensor, scale: float, rows: torch.Tensor | None):
+                if rows is None:
+                    return self.objective(xa, x, scale, plan)
+                if selected.get("rows") is None or not torch.equal(selected["rows"], rows):
+                    selected.update(rows=rows, x=x[rows], plan=plan.select(rows))
+                return self.objective(xa, selected["x"], scale, selected["plan"])
 
-        x_adv = optimise(
-            x,
-            self.start_point(x, plan, budget, generator),
-            objective,
-            record,
-            eps=self.eps_for(budget),
-            step_size=self.step_size_for(budget),
-            steps=steps,
-            loop=loop,
-            early_exit=early_exit,
-        )
-        seconds = time.perf_counter() - start
+            x_adv = optimise(
+                x,
+                self.start_point(x, plan, budget, generator),
+                objective,
+                record,
+                eps=self.eps_for(budget),
+                step_size=self.step_size_for(budget),
+                steps=steps,
+                loop=loop,
+                early_exit=early_exit,
+            )
+        out = images.device
         trace = Trace(
-            torch.stack(rows["loss"]),
-            torch.stack(rows["clean"]),
-            torch.stack(rows["target"]) if rows["target"] else None,
+            torch.stack(rows["loss"]).to(out),
+            torch.stack(rows["clean"]).to(out),
+            torch.stack(rows["target"]).to(out) if rows["target"] else None,
             torch.tensor(rows["scale"]),
         )
+        seconds = time.perf_counter() - start
         return AttackResult(
             attack=self.name,
-            images=images.detach().cpu(),
-            adversarial=x_adv.cpu(),
-            clean_codes=clean_codes.cpu(),
-            adversarial_codes=rows["last"].cpu(),
-            target_codes=None if target_code is None else target_code.cpu(),
-            target_labels=None if target_labels is None else target_labels.bool().cpu(),
+            images=images.detach(),
+            adversarial=x_adv.to(out),
+            clean_codes=clean_codes.to(out),
+            adversarial_codes=rows["last"].to(out),
+            target_codes=None if target_code is None else target_code.to(out),
+            target_labels=None if target_labels is None else target_labels.bool().to(out),
             trace=trace,
             seconds=seconds,
             setup_seconds=setup_seconds,
-            settings=self.settings(budget, loop),
-            snapshots=dict(sorted(snapshots.items())),
+            settings=self.effective(budget, loop),
+            snapshots={n: shot.to(out) for n, shot in sorted(snapshots.items())},
             plan=plan,
         )
 
@@ -284,7 +327,7 @@ class Attack:
         if target_labels is not None:
             if not target_labels.bool().any(1).all():
                 raise InvalidInputError("every target label vector needs at least one class")
-            if labels is not None and (target_labels.bool() & labels.bool()).any(1).any():
+            if labels is not None and (target_labels.bool().cpu() & labels.bool().cpu()).any(1).any():
                 raise InvalidInputError("a target label must differ from the query's labels (no shared class)")
 
     @property
@@ -293,6 +336,9 @@ class Attack:
             if labels is not None:
                 return labels.shape[1]
         return None
+
+
+ATTACKS: Registry[type[Attack]] = Registry("attack")
 
 
 def check_loop(loop: Loop) -> None:

@@ -4,20 +4,23 @@ import torch
 
 from ..params import Param
 from ..targets import anchor_code
-from .base import Attack, PaperSetting, Plan
+from .base import ATTACKS, Attack, PaperSetting, Plan
 from .loop import Loop
 from .losses import inner_product_loss
 
 
+@ATTACKS.register()
 class DHTA(Attack):
     """Anchor code = bitwise vote of n_t target-label database codes (drawn without replacement), inner-product loss.
 
     Starts from x with HAG's tanh schedule; the papers that compare with it run 2000 iterations (ProS-GAN
-    Table 2). The seeds do not state DHTA's step rule: hashdemo takes PGD's sign step (implementations.md:
-    the official code uses an L2-normalised step in ImageNet-normalised units).
+    Table 2). Under PGD it takes PGD's sign step; the DHTA code's own rule (an L2-normalised step) is the
+    protocols' "dhta" optimiser (Bai et al. 2020, Sec. 4.1; the public code's ImageNet-normalised units).
     """
 
     name, title, group = "dhta", "DHTA", "targeted"
+    colour, marker, dash = "#56B4E9", "star", "solid"
+    target_title = "Anchor code"
     paper = "Bai et al., Targeted Attack for Deep Hashing based Retrieval, ECCV 2020"
     equation = r"\min_{x'}\ -\tfrac{1}{K}\,h_a^\top f(x'),\; h_a=\mathrm{sign}\Big(\sum_{i=1}^{n_t} h_i\Big)"
     targeted = True

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 import torch
 
 from ..models import binarize
-from .base import Attack, PaperSetting, Plan
+from .base import ATTACKS, Attack, PaperSetting, Plan
 from .loop import Loop
 from .losses import feature_loss
 
@@ -16,12 +16,14 @@ class FeaturePlan(Plan):
     target_index: torch.Tensor | None = None  # (B,) its database index
 
 
+@ATTACKS.register()
 class FeatureAttack(Attack):
     """Move the features before the hash layer towards those of one database image of the target label.
 
     Compared under DHTA's settings (appendix E): 2000 iterations from x; no tanh, so no schedule."""
 
     name, title, group = "feature", "Feature-space", "baseline"
+    colour, marker, dash = "#56B4E9", "triangle-up", "dash"
     paper = "Inkawhich et al., CVPR 2019, as compared in DHTA appendix E (Table 3)"
     equation = (
         r"\min_{x'}\ \tfrac{1}{d}\,\lVert \phi(x') - \phi(x_t)\rVert_2^2,\; x_t\ \text{an image of the target label}"

@@ -1,15 +1,17 @@
 """Baseline: FGSM on the DHTA loss (ProS-GAN Table 2): one signed step of size eps towards the anchor code."""
 
 from ..budget import Budget
-from .base import PaperSetting
+from .base import ATTACKS, PaperSetting
 from .dhta import DHTA
 from .loop import Loop
 
 
+@ATTACKS.register()
 class FGSM(DHTA):
     """x' = clip(x - eps * sign(grad of -(1/K) h_a . f(x))), from x (no random start, no schedule)."""
 
     name, title, group = "fgsm", "DHTA + FGSM", "baseline"
+    colour, marker, dash = "#E69F00", "square", "dash"
     paper = "Goodfellow et al., ICLR 2015, on the DHTA loss as in ProS-GAN (Table 2)"
     default_loop = Loop()
     fixed_steps = 1

@@ -3,13 +3,15 @@
 import torch
 
 from ..budget import Budget
-from .base import Attack
+from .base import ATTACKS, Attack
 
 
+@ATTACKS.register()
 class Noise(Attack):
     """x' = clip(x + U(-eps, eps)): no gradient, one forward pass (DHTA / ProS-GAN Table 1, "Noise")."""
 
     name, title, group = "noise", "Noise", "baseline"
+    colour, marker, dash = "#009E73", "circle", "dash"
     paper = "baseline of DHTA and ProS-GAN (Table 1)"
     equation = r"x' = \mathrm{clip}_{[0,1]}\big(x + r\big),\; r\sim U(-\epsilon,\epsilon)"
     fixed_steps = 0

@@ -4,11 +4,12 @@ import torch
 
 from ..params import Param
 from ..targets import pharos_code
-from .base import Attack, PaperSetting, Plan
+from .base import ATTACKS, Attack, PaperSetting, Plan
 from .loop import Loop
 from .losses import pga_loss
 
 
+@ATTACKS.register()
 class PgA(Attack):
     """Pharos code from training codes with Dice weights (Eq. 7-8), weighted masked loss (Eq. 11-14), PGD (Eq. 15).
 
@@ -16,6 +17,8 @@ class PgA(Attack):
     """
 
     name, title, group = "pga", "PgA", "non-targeted"
+    colour, marker, dash = "#009E73", "diamond", "solid"
+    target_title = "Pharos code"
     paper = "Efficient Evaluation of Adversarial Robustness for Deep Hashing based Retrieval (PgA)"
     equation = (
         r"\max_{x'}\ \mathcal{L}_a=-\tfrac{1}{\pi}[m\circ\omega]^\top u,\;u=b^\star\circ f(x'),\;"
@@ -34,6 +37,7 @@ class PgA(Attack):
             open_low=True,
             open_high=True,
             label="margin t (PgA)",
+            increment=0.01,
         ),
         Param(
             "omega",

@@ -2,15 +2,17 @@
 
 import torch
 
-from .base import Plan
+from .base import ATTACKS, Plan
 from .losses import pga_dagger_loss
 from .pga import PgA
 
 
+@ATTACKS.register()
 class PgADagger(PgA):
     """Pharos code (Eq. 7), loss max -(1/K) b*^T f(x') (Eq. 10), PGD with random start (Eq. 15)."""
 
     name, title = "pga-dagger", "PgA†"
+    colour, marker, dash = "#E69F00", "triangle-up", "solid"
     equation = r"\max_{x'}\ \mathcal{L}_a=-\tfrac{1}{K}\,(b^\star)^\top f(x')"
     parameters = ()
 

@@ -14,18 +14,26 @@ from ..params import Param
 from ..progress import Progress, silent
 from ..prosgan import model as prosgan_model
 from ..prosgan.training import TrainSettings, cached_run, train
-from .base import Attack, Plan
+from .base import ATTACKS, Attack, Plan
 
-_LOADED: dict[tuple[str, float], prosgan_model.ProsganModel] = {}
+_LOADED: dict[tuple[str, float, str], prosgan_model.ProsganModel] = {}
 UNSHIPPED_EPOCHS = 10
+
+
+def shipped_generator(system) -> Path | None:
+    """The generator file beside the model's folder, if the model has a folder and the folder has one."""
+    from ..zoo import resolve_folder
+
+    if system.spec.source.startswith("python:"):
+        return None
+    path = resolve_folder(system.spec.source) / prosgan_model.FILE
+    return path if path.is_file() else None
 
 
 def generator_for(system, beta: float, epochs: int, progress: Progress = silent) -> Path:
     """The generator file for these settings: shipped beside the model, or trained into the cache once."""
-    from ..system import resolve
-
-    shipped = resolve(system.spec) / prosgan_model.FILE
-    if shipped.is_file():
+    shipped = shipped_generator(system)
+    if shipped is not None:
         trained = prosgan_model.training_settings(shipped)
         if trained["beta"] == beta and epochs in (0, trained["epochs"]):
             return shipped
@@ -45,6 +53,7 @@ class ProsganPlan(Plan):
     semantic_map: torch.Tensor | None = None  # D_t(r_t), (B, C, H, W) in [-1,1]
 
 
+@ATTACKS.register()
 class ProSGAN(Attack):
     """Generator G(x, D_t(P(y_t))) trained with the Hamming, reconstruction and adversarial losses (Eq. 5-13);
     the prototype code sign(h_t) is its target. No gradient step at attack time.
@@ -55,6 +64,8 @@ class ProSGAN(Attack):
     """
 
     name, title, group = "prosgan", "ProS-GAN", "targeted"
+    colour, marker, dash = "#D55E00", "cross", "dash"
+    target_title = "Prototype code (ProS-GAN)"
     paper = "Wang et al., Prototype-supervised Adversarial Network for Targeted Attack of Deep Hashing, CVPR 2021"
     equation = (
         r"x' = G\big(x,\ D_t(r_t)\big),\ r_t = P(y_t);\quad \min\ \alpha J_{ham} + \beta J_{re} + \gamma J_{adv},\ "
@@ -87,10 +98,7 @@ class ProSGAN(Attack):
         ),
     )
     fixed_steps = 0
-
-    def __init__(self, model, knowledge=None, **params):
-        super().__init__(model, knowledge, **params)
-        self.system = None if model is self.model else model
+    uses_budget = False  # unbounded in its paper: eps applies only with projection=true, step and T never
 
     def setup(self, progress: Progress = silent) -> None:
         """The generator: a given file, the one shipped beside the model when beta and epochs match it, or one
@@ -101,10 +109,11 @@ class ProSGAN(Attack):
             raise InvalidInputError("ProS-GAN on a bare model needs generator=<path of a prosgan.safetensors>")
         else:
             path = generator_for(self.system, self.params["beta"], self.params["epochs"], progress)
-        key = (str(path.resolve()), path.stat().st_mtime)
+        device = next(self.model.parameters()).device
+        key = (str(path.resolve()), path.stat().st_mtime, str(device))
         if key not in _LOADED:
             net, _meta = prosgan_model.load(path, self.system)
-            _LOADED[key] = net.to(next(self.model.parameters()).device)
+            _LOADED[key] = net.to(device)
         self.net = _LOADED[key]
 
     def prepare(self, x, clean_pre, labels, target_labels, draw) -> ProsganPlan:

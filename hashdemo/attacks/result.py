@@ -29,11 +29,19 @@ class Snapshot:
     linf: torch.Tensor  # (B,)
     images: torch.Tensor | None = None  # (B, C, H, W) when asked for (the Attack Lab's iteration scrubber)
 
+    def to(self, device) -> Snapshot:
+        move = lambda t: None if t is None else t.to(device)
+        return Snapshot(
+            self.codes.to(device), self.perceptibility_rmse.to(device), self.linf.to(device), move(self.images)
+        )
+
 
 @dataclass
 class AttackResult:
+    """One attacked batch; every tensor on the device the images came from (as torchattacks returns them)."""
+
     attack: str
-    images: torch.Tensor  # clean, (B, C, H, W) in [0,1], CPU
+    images: torch.Tensor  # clean, (B, C, H, W) in [0,1]
     adversarial: torch.Tensor  # (B, C, H, W) in [0,1], CPU
     clean_codes: torch.Tensor  # int8 (B, K)
     adversarial_codes: torch.Tensor  # int8 (B, K)

@@ -7,7 +7,7 @@ import torch
 from ..models import binarize
 from ..params import Param
 from ..targets import relevant_code_sets
-from .base import Attack, PaperSetting, Plan
+from .base import ATTACKS, Attack, PaperSetting, Plan
 from .loop import Loop
 from .losses import sdha_loss
 
@@ -18,14 +18,16 @@ class SDHAPlan(Plan):
     counts: torch.Tensor | None = None  # (B, U) how often each occurs (0 = padding)
 
 
+@ATTACKS.register()
 class SDHA(Attack):
     """Relevant training codes (own code if none), SDHA's surrogate-Hamming, AP-weighted loss plus MSE.
 
-    Not among the seeds: follows shared/reference/implementations.md (public code: Adam lr 0.01, 1500
-    iterations, HAG's schedule, start at x).
+    Follows the authors' public code (Lu et al., ICMR 2021): Adam lr 0.01, 1500 iterations, HAG's schedule,
+    start at x.
     """
 
     name, title, group = "sdha", "SDHA", "non-targeted"
+    colour, marker, dash = "#D55E00", "square", "solid"
     paper = "Lu et al., A Smart Adversarial Attack on Deep Hashing Based Image Retrieval, ICMR 2021"
     equation = (
         r"\min_{x'}\ \mathrm{MSE}(x',x)-\tfrac{25}{K}\,\mathrm{mean}_{r\in R(x)}\,"
@@ -40,7 +42,7 @@ class SDHA(Attack):
         Param("weight", 25.0, "weight of the Hamming term (times 1/K) against the MSE", 0.0, None),
     )
     default_loop = Loop(schedule="hag")
-    paper_setting = PaperSetting(1500, Loop("adam", lr=0.01, schedule="hag"), "SDHA public code (implementations.md)")
+    paper_setting = PaperSetting(1500, Loop("adam", lr=0.01, schedule="hag"), "SDHA's public code (Lu et al. 2021)")
 
     def prepare(self, x, clean_pre, labels, target_labels, draw) -> SDHAPlan:
         k = self.knowledge

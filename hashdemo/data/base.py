@@ -46,6 +46,20 @@ class TensorImageSet(ImageSet):
         return self.pixels[torch.as_tensor(index, dtype=torch.long)].float().div_(255)
 
 
+class FloatImageSet(ImageSet):
+    """Images given as a float tensor in [0,1] (N, C, H, W), e.g. a researcher's own preprocessed images."""
+
+    def __init__(self, images: torch.Tensor, labels: torch.Tensor):
+        if not images.is_floating_point() or images.ndim != 4:
+            raise ValueError("images must be a float tensor (N, C, H, W) in [0,1]")
+        self.pixels = images.detach().cpu()
+        self.labels = labels.bool().cpu()
+        self.image_shape = tuple(images.shape[1:])
+
+    def images(self, index: Index) -> torch.Tensor:
+        return self.pixels[torch.as_tensor(index, dtype=torch.long)].clone()
+
+
 class SubsetImageSet(ImageSet):
     """A view on some items of another image set."""
 
@@ -91,6 +105,16 @@ class RetrievalDataset:
             train=self.train.subset(torch.nonzero(keep).flatten()),
             extra={**self.extra, "held_out_classes": tuple(classes)},
         )
+
+    def identity(self) -> dict:
+        """What identifies these splits (cache keys, exports): name, split seed, sizes and image shape."""
+        return {
+            "dataset": self.name,
+            "split_seed": self.split_seed,
+            "sizes": [len(self.train), len(self.query), len(self.database)],
+            "image_shape": list(self.image_shape),
+            "held_out_classes": list(self.extra.get("held_out_classes", ())),
+        }
 
     def label_names(self, labels: torch.Tensor) -> str:
         """'T-shirt/top + Bag' for a multi-hot label vector."""

@@ -10,6 +10,7 @@ import torch
 from ..errors import DataNotFoundError
 from ..paths import FASHION_DIR
 from .base import RetrievalDataset, TensorImageSet, one_hot, per_class_sample, seeded
+from .catalog import DataRequest, dataset
 from .idx import read_idx
 
 CLASS_NAMES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
@@ -41,9 +42,11 @@ def load_raw(root: str | None = None) -> dict[str, torch.Tensor]:
     return out
 
 
-def load(root: str | None = None, split_seed: int = 0) -> RetrievalDataset:
+@dataset("fashion", "Fashion-MNIST: 28x28 grey clothing photos, 10 classes (shipped)", embedded=True)
+def load(request: DataRequest = DataRequest()) -> RetrievalDataset:
     """Query: 100 test images per class; database: the 60,000 training images; train: 10,000 of the database."""
-    raw = load_raw(root)
+    raw = load_raw(request.root)
+    split_seed = request.split_seed
     gen = seeded(split_seed)
     query_idx = per_class_sample(raw["test_labels"], QUERY_PER_CLASS, gen)
     train_idx = torch.sort(torch.randperm(len(raw["train_labels"]), generator=gen)[:TRAIN_SIZE]).values

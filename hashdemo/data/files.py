@@ -11,6 +11,7 @@ from PIL import Image, UnidentifiedImageError
 from ..errors import DataNotFoundError, InvalidInputError
 from .base import ImageSet, Index
 
+DEFAULT_SIZE = 224  # the literature's crop for ImageNet backbones (Resize 256, CenterCrop 224)
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
 
 
@@ -28,7 +29,7 @@ def resize_center_crop(image: Image.Image, size: int) -> Image.Image:
 class FileImageSet(ImageSet):
     """Images loaded from files on each request, converted to RGB and resized/cropped to `size`."""
 
-    def __init__(self, paths: list[Path], labels: torch.Tensor, size: int = 224):
+    def __init__(self, paths: list[Path], labels: torch.Tensor, size: int = DEFAULT_SIZE):
         self.paths = paths
         self.labels = labels.bool()
         self.size = size

@@ -8,14 +8,17 @@ import torch
 
 from ..errors import DataNotFoundError
 from .base import RetrievalDataset, one_hot, seeded
-from .files import IMAGE_SUFFIXES, FileImageSet
+from .catalog import DataRequest, dataset
+from .files import DEFAULT_SIZE, IMAGE_SUFFIXES, FileImageSet
 
 MAX_QUERY_PER_CLASS = 100
 MAX_TRAIN_PER_CLASS = 500
 
 
-def load(root: str | None, split_seed: int = 0, image_size: int = 224) -> RetrievalDataset:
+@dataset("folder", "your images, one sub-folder per class (--data-root; --image-size, default 224)")
+def load(request: DataRequest) -> RetrievalDataset:
     """Per class: 10% (1 to 100) of the images are queries, the rest the database; train = up to 500 of those."""
+    root, split_seed, image_size = request.root, request.split_seed, request.image_size or DEFAULT_SIZE
     if not root or not Path(root).is_dir():
         raise DataNotFoundError(f"image folder not found: {root!r} (expected root/<class name>/<images>)")
     classes = sorted(p.name for p in Path(root).iterdir() if p.is_dir())

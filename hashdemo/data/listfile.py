@@ -12,7 +12,8 @@ import torch
 
 from ..errors import DataNotFoundError, InvalidInputError
 from .base import RetrievalDataset
-from .files import FileImageSet
+from .catalog import DataRequest, dataset
+from .files import DEFAULT_SIZE, FileImageSet
 
 SPLIT_FILES = {"train": "train.txt", "query": "test.txt", "database": "database.txt"}
 
@@ -37,8 +38,9 @@ def read_list(path: Path, root: Path) -> tuple[list[Path], torch.Tensor]:
     return paths, torch.tensor(labels, dtype=torch.bool)
 
 
-def load(name: str, root: str | None, image_size: int = 224) -> RetrievalDataset:
+def load(name: str, request: DataRequest) -> RetrievalDataset:
     """Read the three list files under `root`; images are loaded lazily, resized and centre-cropped."""
+    root, image_size = request.root, request.image_size or DEFAULT_SIZE
     if not root:
         raise DataNotFoundError(
             f"{name}: give the folder that holds train.txt, test.txt and database.txt (--data-root)"
@@ -71,3 +73,23 @@ def load(name: str, root: str | None, image_size: int = 224) -> RetrievalDataset
         split_seed=-1,
         protocol=f"splits as given by the list files in {folder}",
     )
+
+
+# the literature's multi-label and ImageNet subsets in their list-file format; "list": any other data in it
+LIST_FILE_SETS = {
+    "nus-wide": "NUS-WIDE",
+    "flickr25k": "FLICKR-25K (MIRFLICKR)",
+    "ms-coco": "MS-COCO",
+    "imagenet100": "ImageNet-100",
+    "list": "any data",
+}
+
+
+def register(name: str) -> None:
+    @dataset(name, f"{LIST_FILE_SETS[name]} as list files train.txt, test.txt, database.txt (--data-root)")
+    def load_named(request: DataRequest) -> RetrievalDataset:
+        return load(name, request)
+
+
+for each in LIST_FILE_SETS:
+    register(each)

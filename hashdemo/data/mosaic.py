@@ -9,6 +9,7 @@ from __future__ import annotations
 import torch
 
 from .base import ImageSet, Index, RetrievalDataset, seeded
+from .catalog import DataRequest, dataset
 from .fashion import CLASS_NAMES, TRAIN_SIZE, load_raw
 
 CELL = 28
@@ -51,9 +52,13 @@ class MosaicImageSet(ImageSet):
         return out
 
 
-def load(root: str | None = None, split_seed: int = 0) -> RetrievalDataset:
+@dataset(
+    "fashion-mosaic", "2x2 mosaics of 1-4 Fashion-MNIST items, multi-label like NUS-WIDE / MS-COCO (shipped)", True
+)
+def load(request: DataRequest = DataRequest()) -> RetrievalDataset:
     """Query: 1,000 of 10,000 test mosaics; database: 60,000 training mosaics; train: 10,000 of the database."""
-    raw = load_raw(root)
+    raw = load_raw(request.root)
+    split_seed = request.split_seed
     gen = seeded(split_seed)
     database = MosaicImageSet(
         raw["train_images"], raw["train_labels"], random_layouts(DATABASE_MOSAICS, len(raw["train_labels"]), gen)

@@ -1,20 +1,14 @@
-"""Defences by adversarial training; a new one is one file plus one line below."""
+"""Defences by adversarial training; a new one is one file that registers itself plus one import below."""
 
 from __future__ import annotations
 
 from ..budget import Budget
-from ..errors import InvalidInputError
-from .atrdh import ATRDH
-from .base import Defence
-from .pharos import PharosAT
-
-DEFENCES: dict[str, type[Defence]] = {cls.name: cls for cls in (ATRDH, PharosAT)}
+from . import atrdh, pharos  # noqa: F401  (each registers its defence)
+from .base import DEFENCES, Defence
 
 
-def get_defence(name: str, budget: Budget, num_classes: int, bits: int, seed: int = 0) -> Defence:
-    if name not in DEFENCES:
-        raise InvalidInputError(f"unknown defence {name!r}; choose one of {', '.join(DEFENCES)}")
-    return DEFENCES[name](budget, num_classes, bits, seed)
+def get_defence(name: str, budget: Budget, num_classes: int, bits: int, seed: int = 0, **params) -> Defence:
+    return DEFENCES.get(name)(budget, num_classes, bits, seed, **params)
 
 
 __all__ = ["DEFENCES", "Defence", "get_defence"]

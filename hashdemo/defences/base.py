@@ -1,32 +1,39 @@
-"""Adversarial training: a defence makes an adversarial copy of each training batch with an attack of the
-library and adds a term that pulls it back; the one training loop (hashdemo.train) calls it per batch."""
+"""Adversarial training: a defence holds an attack of the library, makes an adversarial copy of each training
+batch with it and adds a term that pulls it back; the one training loop (hashdemo.train) calls it per batch."""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from dataclasses import replace
+from typing import Any, ClassVar
 
 import torch
 
-from ..attacks.loop import Loop, optimise
+from ..attacks import ATTACKS, AttackResult, Knowledge, Loop
 from ..budget import Budget
 from ..data import RetrievalDataset
 from ..encoding import encode
 from ..models import HashingModel
+from ..params import Param, check_all
+from ..registry import Registry
 
 
 class Defence:
-    """Subclasses name the target of the inner attack (target_codes), its loss (attack_loss) and the training
-    term added to the method's own loss (loss). The inner attack runs on the model in eval mode (running
-    BatchNorm statistics, no update of them), from a random start, by PGD."""
+    """Subclasses name the inner attack (`attack`, `attack_params`), what it knows (`knowledge`) and the
+    training term added to the method's own loss (`loss`). The inner attack is the library's: it runs on the
+    model in eval mode (running BatchNorm statistics, none updated) by PGD within the defence's budget, from a
+    random start, each batch seeded by the run's seed and the batch's step."""
 
     name: ClassVar[str]
     title: ClassVar[str]
     paper: ClassVar[str]
+    attack: ClassVar[str]  # the inner attack's name in the attack registry
+    attack_params: ClassVar[dict[str, Any]] = {}
+    parameters: ClassVar[tuple[Param, ...]] = ()
 
-    def __init__(self, budget: Budget, num_classes: int, bits: int, seed: int = 0):
+    def __init__(self, budget: Budget, num_classes: int, bits: int, seed: int = 0, **params: Any):
         self.budget = budget
-        self.num_classes, self.bits = num_classes, bits
-        self.generator = torch.Generator().manual_seed(seed + 2)
+        self.num_classes, self.bits, self.seed = num_classes, bits, seed
+        self.params = check_all(self.parameters, params, self.title)
         self.train_codes: torch.Tensor | None = None
         self.train_labels: torch.Tensor | None = None
 
@@ -38,48 +45,26 @@ class Defence:
         self.train_labels = data.train.labels
         model.train(was_training)
 
+    def knowledge(self) -> Knowledge:
+        return Knowledge(train_codes=self.train_codes, train_labels=self.train_labels)
+
     def state(self) -> dict[str, torch.Tensor]:
-        """What resuming needs beyond the model (the random state of the inner attack's draws)."""
-        return {"rng": self.generator.get_state()}
+        """What resuming needs beyond the model (the draws are seeded per step: nothing)."""
+        return {}
 
     def load_state(self, tensors: dict[str, torch.Tensor]) -> None:
-        self.generator.set_state(tensors["rng"])
+        """Restore what state() saved."""
 
-    def target_codes(self, labels: torch.Tensor) -> torch.Tensor:
-        raise NotImplementedError
-
-    def attack_loss(self, out: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        raise NotImplementedError
+    def adversarial(self, model: HashingModel, x: torch.Tensor, labels: torch.Tensor, step: int) -> AttackResult:
+        """The inner attack on a training batch (x' and the target codes it was made with, on x's device)."""
+        attack = ATTACKS.get(self.attack)(model, self.knowledge(), **self.attack_params)
+        budget = replace(self.budget, seed=self.seed * 100_003 + step)
+        return attack(x, labels, budget=budget, loop=Loop())
 
     def loss(
-        self, u_clean: torch.Tensor, u_adv: torch.Tensor, labels: torch.Tensor, target: torch.Tensor
+        self, u_clean: torch.Tensor, u_adv: torch.Tensor, labels: torch.Tensor, result: AttackResult, index
     ) -> torch.Tensor:
         raise NotImplementedError
 
-    def objective(
-        self, model: HashingModel, x_adv: torch.Tensor, target: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """(per-image attack loss on tanh(H), H) for the PGD loop."""
-        pre = model.pre_tanh(x_adv)
-        return self.attack_loss(torch.tanh(pre), target), pre
 
-    def adversarial(
-        self, model: HashingModel, x: torch.Tensor, labels: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """(x', the target codes it was made with): PGD within the budget from x + U(-eps, eps)."""
-        target = self.target_codes(labels.cpu()).to(x.device).float()
-        was_training = model.training
-        model.eval()
-        start = x + torch.empty_like(x).uniform_(-self.budget.eps, self.budget.eps, generator=self.generator)
-        x_adv = optimise(
-            x,
-            start,
-            lambda xa, _scale, rows: self.objective(model, xa, target if rows is None else target[rows]),
-            lambda *_: None,
-            eps=self.budget.eps,
-            step_size=self.budget.step,
-            steps=self.budget.steps,
-            loop=Loop(),
-        )
-        model.train(was_training)
-        return x_adv, target
+DEFENCES: Registry[type[Defence]] = Registry("defence")

@@ -35,20 +35,19 @@ class Style:
     dash: str
 
 
-def style_for(label: str) -> Style:
-    """One look per attack everywhere (by registry order): colour, marker and dash; the clean queries black."""
+def style_for(attack: str | None) -> Style:
+    """One look per attack everywhere, as the attack declares it (colour, marker, dash: fixed per attack, so
+    adding one recolours nothing); None is the clean queries, in black."""
     from ..attacks import ATTACKS
 
-    if label.startswith(("Clean", "clean")):
+    if attack is None:
         return Style(CLEAN_COLOUR, "circle-open", "solid")
-    titles = [cls.title for cls in ATTACKS.values()]
-    match = [i for i, title in enumerate(titles) if label.startswith(title)]
-    i = max(match, key=lambda j: len(titles[j])) if match else len(titles) + sum(map(ord, label))
-    return Style(PALETTE[i % len(PALETTE)], MARKERS[i % len(MARKERS)], DASHES[(i // len(PALETTE)) % len(DASHES)])
+    cls = ATTACKS.get(attack)
+    return Style(cls.colour, cls.marker, cls.dash)
 
 
-def line(label: str, width: float = 2.5) -> dict:
-    s = style_for(label)
+def line(attack: str | None, width: float = 2.5) -> dict:
+    s = style_for(attack)
     return {"line": {"color": s.color, "dash": s.dash, "width": width}, "marker": {"symbol": s.symbol, "size": 7}}
 
 
@@ -101,11 +100,14 @@ def trace_figure(trace: Trace, bits: int, query: int = 0, title: str = "", targe
     return fig
 
 
-def pr_figure(curves: dict[str, tuple[Sequence[float], Sequence[float]]], title: str = "Precision-recall") -> go.Figure:
-    """One line per label: (precision, recall) over Hamming radius 0..K."""
+Series = dict[str | None, tuple[str, Sequence]]  # attack name (None: clean) -> (legend label, values)
+
+
+def pr_figure(curves: Series, title: str = "Precision-recall") -> go.Figure:
+    """One line per attack: (precision, recall) over Hamming radius 0..K."""
     fig = go.Figure()
-    for label, (precision, recall) in curves.items():
-        fig.add_trace(go.Scatter(x=list(recall), y=list(precision), name=label, mode="lines+markers", **line(label)))
+    for attack, (label, (precision, recall)) in curves.items():
+        fig.add_trace(go.Scatter(x=list(recall), y=list(precision), name=label, mode="lines+markers", **line(attack)))
     fig.update_layout(**layout(title, xaxis_title="recall", yaxis_title="precision", height=420))
     fig.update_xaxes(range=[0, 1])
     fig.update_yaxes(range=[0, 1.02])
@@ -113,39 +115,32 @@ def pr_figure(curves: dict[str, tuple[Sequence[float], Sequence[float]]], title:
 
 
 def precision_at_n_figure(
-    ns: Sequence[int], series: dict[str, Sequence[float]], title: str = "Precision@N", y_title: str = "precision"
+    ns: Sequence[int], series: Series, title: str = "Precision@N", y_title: str = "precision"
 ) -> go.Figure:
     fig = go.Figure()
-    for label, values in series.items():
-        fig.add_trace(go.Scatter(x=list(ns), y=list(values), name=label, mode="lines+markers", **line(label)))
+    for attack, (label, values) in series.items():
+        fig.add_trace(go.Scatter(x=list(ns), y=list(values), name=label, mode="lines+markers", **line(attack)))
     fig.update_layout(**layout(title, xaxis_title="N (top retrieved)", yaxis_title=y_title, height=420))
     fig.update_yaxes(range=[0, 1.02])
     return fig
 
 
-def sweep_figure(rows: list[dict], param: str, title: str = "") -> go.Figure:
-    """MAP (non-targeted) or t-MAP (targeted) against the swept parameter, one line per attack."""
-    labels = {
-        "eps": "epsilon (1/255)",
-        "step": "step size (1/255)",
-        "t": "margin t",
-        "steps": "iterations T",
-        "bits": "bit length",
-    }
+def sweep_figure(rows: list, axis: str, title: str = "") -> go.Figure:
+    """MAP (non-targeted) or t-MAP (targeted) against the swept setting (SweepRows), one line per attack."""
     fig = go.Figure()
-    for name in dict.fromkeys(r["attack"] for r in rows):
-        mine = [r for r in rows if r["attack"] == name]
-        metric = "t_map_adv" if mine[0]["targeted"] else "map_adv"
+    for name in dict.fromkeys(r.report.attack for r in rows):
+        mine = [r for r in rows if r.report.attack == name]
+        report = mine[0].report
         fig.add_trace(
             go.Scatter(
-                x=[r["value"] for r in mine],
-                y=[r[metric] for r in mine],
+                x=[r.value for r in mine],
+                y=[r.report.value for r in mine],
                 mode="lines+markers",
-                name=f"{mine[0]['title']} ({'t-MAP' if mine[0]['targeted'] else 'MAP'})",
-                **line(mine[0]["title"], 3),
+                name=f"{report.title} ({'t-MAP' if report.targeted else 'MAP'})",
+                **line(name, 3),
             )
         )
-    fig.update_layout(**layout(title, xaxis_title=labels.get(param, param), yaxis_title="MAP / t-MAP", height=420))
+    fig.update_layout(**layout(title, xaxis_title=axis, yaxis_title="MAP / t-MAP", height=420))
     fig.update_yaxes(range=[0, 1.02])
     return fig
 
@@ -294,20 +289,21 @@ def training_figure(epochs: list[dict], keys: dict[str, str], title: str, y_titl
     return fig
 
 
-def robustness_figure(rows: list[dict], title: str = "") -> go.Figure:
-    """MAP (t-MAP for targeted attacks) against eps: colour and marker by attack, dash by model (PgA Fig. 5 style)."""
+def robustness_figure(rows: list, title: str = "") -> go.Figure:
+    """MAP (t-MAP for targeted attacks) against eps (CurvePoints): colour and marker by attack, dash by model
+    (PgA Fig. 5 style)."""
     fig = go.Figure()
-    models = list(dict.fromkeys(r["model"] for r in rows))
+    models = list(dict.fromkeys(r.model for r in rows))
     for model in models:
-        for attack in dict.fromkeys(r["title"] for r in rows if r["model"] == model):
-            mine = [r for r in rows if r["model"] == model and r["title"] == attack]
+        for attack in dict.fromkeys(r.attack for r in rows if r.model == model):
+            mine = [r for r in rows if r.model == model and r.attack == attack]
             look = style_for(attack)
             fig.add_trace(
                 go.Scatter(
-                    x=[r["eps"] for r in mine],
-                    y=[r["value"] for r in mine],
+                    x=[r.eps for r in mine],
+                    y=[r.value for r in mine],
                     mode="lines+markers",
-                    name=f"{attack}, {model.removeprefix('zoo:')}",
+                    name=f"{mine[0].title}, {mine[0].label}",
                     line=dict(color=look.color, dash=DASHES[models.index(model) % len(DASHES)], width=2.5),
                     marker=dict(symbol=look.symbol, size=8),
                 )
@@ -327,17 +323,17 @@ def robustness_figure(rows: list[dict], title: str = "") -> go.Figure:
 
 
 def breaking_figure(values: dict[str, Sequence[float]], largest: int, title: str = "") -> go.Figure:
-    """How many queries each model loses at each budget: the distribution of the smallest breaking eps
+    """How many queries each model (by label) loses at each budget: the distribution of the smallest breaking eps
     (queries still standing at the largest budget in their own bar, "> largest")."""
     fig = go.Figure()
-    for i, (model, eps) in enumerate(values.items()):
+    for i, (label, eps) in enumerate(values.items()):
         finite = [e for e in eps if e != float("inf")]
         counts = [sum(1 for e in finite if e == b) for b in range(largest + 1)] + [len(eps) - len(finite)]
         fig.add_trace(
             go.Bar(
                 x=[str(b) for b in range(largest + 1)] + [f"> {largest}"],
                 y=counts,
-                name=model.removeprefix("zoo:"),
+                name=label,
                 marker_color=PALETTE[i % len(PALETTE)],
                 marker_pattern_shape=["", "/", ".", "x", "-", "|"][i % 6],
             )
@@ -354,28 +350,27 @@ def breaking_figure(values: dict[str, Sequence[float]], largest: int, title: str
     return fig
 
 
-def transfer_figure(result: dict, title: str = "") -> go.Figure:
-    """Sources by targets: colour = the change from the target's clean value (Cividis, readable in grey), text =
-    the value and that change; bold-framed diagonal = white box."""
-    rows = [*result["sources"], *result["combined"]]
-    targets = result["targets"]
-    values = [[(result["values"].get(r) or result["combined"][r])[t] for t in targets] for r in rows]
-    change = [[v - result["clean"][t] for v, t in zip(line, targets, strict=True)] for line in values]
+def transfer_figure(result, title: str = "") -> go.Figure:
+    """Sources by targets (a TransferResult): colour = the change from the target's clean value (Cividis, readable
+    in grey), text = the value and that change."""
+    rows = [*result.sources, *result.combined]
+    targets = result.targets
+    values = [[(result.values.get(r) or result.combined[r])[t] for t in targets] for r in rows]
+    change = [[v - result.clean[t] for v, t in zip(line, targets, strict=True)] for line in values]
     text = [[f"{v:.3f}<br>({c:+.3f})" for v, c in zip(a, b, strict=True)] for a, b in zip(values, change, strict=True)]
-    short = [r.removeprefix("zoo:") for r in rows]
     fig = go.Figure(
         go.Heatmap(
             z=change,
-            x=[t.removeprefix("zoo:") for t in targets],
-            y=short,
+            x=[result.labels[t] for t in targets],
+            y=[result.labels.get(r, r) for r in rows],
             text=text,
             texttemplate="%{text}",
             colorscale="Cividis",
-            reversescale=not result["targeted"],
+            reversescale=not result.targeted,
             colorbar=dict(title="change"),
         )
     )
-    metric = "t-MAP" if result["targeted"] else "MAP"
+    metric = "t-MAP" if result.targeted else "MAP"
     fig.update_layout(
         **layout(
             title or f"{metric} on the attacked model (rows: where the perturbation was made)",

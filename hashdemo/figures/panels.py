@@ -39,6 +39,12 @@ def upscale(image: Image.Image, size: int) -> Image.Image:
     return image.resize((image.width * factor, image.height * factor), Image.NEAREST)
 
 
+def perturbation_scale(eps: float, linf: float, bounded: bool) -> float:
+    """The perturbation's full scale (the value drawn at full colour): +-eps for a bounded attack; an unbounded
+    one (ProS-GAN) is scaled to its own largest change instead. Every view of a perturbation uses this rule."""
+    return eps if bounded and eps > 0 else (linf or 1.0)
+
+
 def perturbation_image(delta: torch.Tensor, eps: float) -> tuple[Image.Image, float]:
     """Perturbation amplified so +-eps spans the full range: grey images on a blue-white-red scale,
     colour images as 0.5 + delta * gain per channel. Returns (image, gain)."""

@@ -13,8 +13,6 @@ import textwrap
 
 import numpy as np
 
-from ..attacks import attack_class
-from ..budget import UNIT
 from ..lab import LabRun, Retrieval
 from ..system import HashingSystem
 from . import panels
@@ -72,23 +70,21 @@ def paper_figure(
         ax.set_yticks([])
         return ax
 
-    eps = s["eps"] * UNIT
-    delta = r.perturbation[0].numpy()
-    gain = 0.5 / eps if eps > 0 else 1.0
+    scale = panels.perturbation_scale(s.budget.eps, float(r.linf[0]), run.attack.uses_budget)
+    delta = r.perturbation[0].cpu().numpy()
+    gain = 0.5 / scale
     left = (width_in - 3 * panel - 0.3) / 2
     codes = [
         ("clean code", r.clean_codes[0], None),
         (
-            f"adversarial code ({n['hamming_clean_adv']} of {system.bits} bits flipped, framed)",
+            f"adversarial code ({n.hamming_clean_adv} of {system.bits} bits flipped, framed)",
             r.adversarial_codes[0],
             r.clean_codes[0],
         ),
     ]
     if r.target_codes is not None:
-        kind = attack_class(r.attack).target_kind or "target"
-        codes.append(
-            (f"{kind} code ({n['hamming_target_adv']} bits from the adversarial code)", r.target_codes[0], None)
-        )
+        kind = run.attack.target_kind or "target"
+        codes.append((f"{kind} code ({n.hamming_target_adv} bits from the adversarial code)", r.target_codes[0], None))
     grids = [(f"top-{k}, original query", run.clean), (f"top-{k}, adversarial query", run.adversarial)]
     for kind, h in rows:
         if kind == "images":
@@ -206,21 +202,21 @@ def draw_grid(system: HashingSystem, ret: Retrieval, k: int, per_row: int, tile:
 
 def caption_lines(system: HashingSystem, run: LabRun, width_in: float) -> list[str]:
     """The settings and the reading key, wrapped to the figure's width (7 pt DejaVu: about 19 characters/in)."""
-    s, n = run.settings, run.numbers
-    title = attack_class(s["attack"]).title
+    d, n = run.system, run.numbers
     parts = [
-        f"{s['model']}",
-        f"{title}, protocol {s['protocol']}",
-        f"eps {s['eps']:g}/255, step {s['step']:g}/255, T = {s['steps']}, seed {s['seed']}",
-        f"perceptibility (RMSE) {n['perceptibility_rmse']:.4f}",
+        f"{d['model']} ({d['dataset']}, {d['split']}; {d['backbone']} {d['method']} {d['bits']} bits; weights "
+        f"{d['weights']}; {d['device']}, torch {d['torch']})",
+        f"{run.attack.title}: {run.settings.describe()}",
+        f"perceptibility (RMSE) {n.perceptibility_rmse:.4f}, L-inf {n.linf_255:.2f}/255",
     ]
-    if "target_label" in s:
-        parts.append(f"target label: {s['target_label']}")
+    if run.target_caption:
+        parts.append(f"target label: {run.target_caption}")
+    full = "+-eps" if run.attack.uses_budget else "+-its largest change"
     key = (
-        "Perturbation: red brightened, blue darkened, +-eps = full scale. Frames: blue solid with a check = "
+        f"Perturbation: red brightened, blue darkened, {full} = full scale. Frames: blue solid with a check = "
         "shares a label with the query; orange dashed with a cross = does not"
         + ("; T = carries the target label" if run.result.target_labels is not None else "")
         + "; d = Hamming distance."
     )
     width = int(width_in * 19)
-    return textwrap.wrap(" | ".join(parts), width) + textwrap.wrap(key, width)
+    return [line for part in parts + [key] for line in textwrap.wrap(part, width)]

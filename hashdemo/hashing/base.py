@@ -7,6 +7,8 @@ from typing import ClassVar
 import torch
 from torch import nn
 
+from ..registry import Registry
+
 
 def label_similarity(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """S_ij = 1 if items i and j share at least one label, else 0 (float)."""
@@ -39,3 +41,6 @@ class HashingLoss(nn.Module):
 
     def forward(self, u: torch.Tensor, labels: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
+
+
+METHODS: Registry[type[HashingLoss]] = Registry("hashing method")

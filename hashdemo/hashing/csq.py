@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch.nn import functional as F
 
-from .base import HashingLoss
+from .base import METHODS, HashingLoss
 
 
 def hadamard(n: int) -> torch.Tensor:
@@ -25,6 +25,7 @@ def hash_centres(num_classes: int, bits: int, seed: int = 0) -> torch.Tensor:
     return torch.where(torch.rand(num_classes, bits, generator=gen) < 0.5, -1.0, 1.0)
 
 
+@METHODS.register()
 class CSQ(HashingLoss):
     """CSQ Eq. 5-8: BCE between (u+1)/2 and (c+1)/2 plus lambda * (|u| - 1)^2, lambda = 1e-4.
 

@@ -3,7 +3,7 @@
 import torch
 from torch.nn import functional as F
 
-from .base import HashingLoss, balance_weights, label_similarity
+from .base import METHODS, HashingLoss, balance_weights, label_similarity
 
 
 def cauchy_distance(u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
@@ -12,6 +12,7 @@ def cauchy_distance(u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
     return bits / 2 * (1 - F.normalize(u, dim=1) @ F.normalize(v, dim=1).T)
 
 
+@METHODS.register()
 class DCH(HashingLoss):
     """DCH Eq. 7-9: weighted s log(d/gamma) + log(1 + gamma/d), plus lambda log(1 + d(|h|, 1)/gamma).
 

@@ -2,9 +2,10 @@
 
 import torch
 
-from .base import HashingLoss, label_similarity
+from .base import METHODS, HashingLoss, label_similarity
 
 
+@METHODS.register()
 class DPH(HashingLoss):
     """HAG Eq. 11: mean over pairs of ((1/K) u_i.u_j - S_ij)^2 with S in {+1, -1}."""
 

@@ -3,7 +3,7 @@
 import torch
 from torch.nn import functional as F
 
-from .base import HashingLoss, label_similarity
+from .base import METHODS, HashingLoss, label_similarity
 
 
 def pairwise_nll(u: torch.Tensor, v: torch.Tensor, s: torch.Tensor, scale: float = 0.5) -> torch.Tensor:
@@ -12,6 +12,7 @@ def pairwise_nll(u: torch.Tensor, v: torch.Tensor, s: torch.Tensor, scale: float
     return F.softplus(theta) - s * theta
 
 
+@METHODS.register()
 class DPSH(HashingLoss):
     """DPSH Eq. 4: sum of (log(1 + e^theta) - S theta), theta = u_i.u_j / 2, plus eta ||b - u||^2 (both averaged)."""
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import torch
 
-from .base import HashingLoss, label_similarity
+from .base import METHODS, HashingLoss, label_similarity
 from .dpsh import pairwise_nll
 
 
+@METHODS.register()
 class DSDH(HashingLoss):
     """DSDH Eq. 6: -sum(s theta - log(1+e^theta)) + mu ||Y - W^T B||^2 + nu ||W||^2 + eta ||B - U||^2.
 

@@ -2,10 +2,11 @@
 
 import torch
 
-from .base import HashingLoss, balance_weights, label_similarity
+from .base import METHODS, HashingLoss, balance_weights, label_similarity
 from .dpsh import pairwise_nll
 
 
+@METHODS.register()
 class HashNet(HashingLoss):
     """HashNet Eq. 5: weighted (log(1 + e^{a<h_i,h_j>}) - a s_ij <h_i,h_j>) with a = 0.1.
 

@@ -1,30 +1,19 @@
-"""Backbones by name and the hashing model built on them."""
+"""Backbones by name (a registry each backbone file adds itself to) and the hashing model built on them."""
 
 from __future__ import annotations
 
-from torch import nn
-
 from ..errors import InvalidInputError
-from .hashing_model import HashingModel, InputAdapter, binarize
-from .resnet_cifar import ResNet18Cifar
-from .smallcnn import SmallCNN
-from .torchvision_nets import IMAGENET_MEAN, IMAGENET_STD, WEIGHTS, TorchvisionBackbone
+from . import resnet_cifar, smallcnn, torchvision_nets, vgg_small  # noqa: F401  (each registers its backbone)
+from .backbones import BACKBONES, Backbone
+from .hashing_model import HashingModel, HashModel, InputAdapter, binarize
+from .torchvision_nets import IMAGENET_MEAN, IMAGENET_STD
 
-SMALL_BACKBONES = ("smallcnn", "resnet18-cifar")
-BACKBONES = SMALL_BACKBONES + tuple(WEIGHTS)
 MAX_BITS = 1024
 
 
-def build_backbone(
-    name: str, in_channels: int, width: int | None = None, pretrained: bool = True, download: bool = False
-) -> nn.Module:
-    if name == "smallcnn":
-        return SmallCNN(in_channels)
-    if name == "resnet18-cifar":
-        return ResNet18Cifar(in_channels, width or 64)
-    if name in WEIGHTS:
-        return TorchvisionBackbone(name, pretrained=pretrained, download=download)
-    raise InvalidInputError(f"unknown backbone {name!r}; choose one of {', '.join(BACKBONES)}")
+def normalisation(backbone: str, data_mean: tuple[float, ...], data_std: tuple[float, ...]):
+    """The (mean, std) a new model normalises with: ImageNet's for the ImageNet backbones, the data's otherwise."""
+    return (IMAGENET_MEAN, IMAGENET_STD) if BACKBONES.get(backbone).imagenet else (data_mean, data_std)
 
 
 def build_model(
@@ -37,16 +26,28 @@ def build_model(
     alpha: float = 1.0,
     pretrained: bool = True,
     download: bool = False,
+    input_size: int | None = None,
 ) -> HashingModel:
-    """A HashingModel; 224-px backbones get ImageNet normalisation and resize their input to 224."""
+    """A HashingModel normalising its input by (mean, std) inside; the ImageNet backbones take 3 channels and
+    resize their input to theirs (their normalisation: models.normalisation)."""
     if not isinstance(bits, int) or not 1 <= bits <= MAX_BITS:
         raise InvalidInputError(f"bit length must be an integer from 1 to {MAX_BITS}, got {bits!r}")
-    net = build_backbone(backbone, in_channels, width, pretrained, download)
-    if backbone in WEIGHTS:
-        adapter = InputAdapter(in_channels, 3, IMAGENET_MEAN, IMAGENET_STD, size=224)
+    spec = BACKBONES.get(backbone)
+    net = spec.build(in_channels, width, pretrained, download)
+    if spec.imagenet:
+        adapter = InputAdapter(in_channels, 3, mean, std, size=input_size or spec.input_size)
     else:
         adapter = InputAdapter(in_channels, in_channels, mean, std)
     return HashingModel(adapter, net, bits, alpha)
 
 
-__all__ = ["BACKBONES", "HashingModel", "InputAdapter", "binarize", "build_model"]
+__all__ = [
+    "BACKBONES",
+    "Backbone",
+    "HashModel",
+    "HashingModel",
+    "InputAdapter",
+    "binarize",
+    "build_model",
+    "normalisation",
+]

@@ -1,4 +1,5 @@
-"""The hashing model: input adapter (normalisation inside the model), backbone, hash layer, tanh(alpha * y)."""
+"""Hash models: the interface every attack reads (HashModel), and hashdemo's own model: input adapter
+(normalisation inside the model), backbone, hash layer, tanh(alpha * y)."""
 
 from __future__ import annotations
 
@@ -53,8 +54,40 @@ class InputAdapter(nn.Module):
         return (x - self.mean) / self.std
 
 
-class HashingModel(nn.Module):
+class HashModel(nn.Module):
+    """What attacks, metrics and pages use of a hashing network: images in [0,1] (B, C, H, W) -> the pre-tanh
+    output H (B, K) (`pre_tanh`), tanh(H) (`forward`), sign(H) as int8 codes (`encode`). The feature-space attack
+    also needs `features` and `head` (H = head(features(x)))."""
+
+    bits: int
+    has_features: bool = False
+
+    def pre_tanh(self, x: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError(f"{type(self).__name__} exposes no features before its hash layer")
+
+    def head(self, features: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError(f"{type(self).__name__} exposes no hash layer")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.tanh(self.pre_tanh(x))
+
+    def freeze(self) -> HashModel:
+        """Inference form: eval mode, no parameter gradients."""
+        return self.eval().requires_grad_(False)
+
+    @torch.no_grad()
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """+-1 int8 codes of a batch."""
+        return binarize(self.pre_tanh(x))
+
+
+class HashingModel(HashModel):
     """images in [0,1] -> features -> y = Linear(features, K) -> H = alpha * y -> tanh(H); codes = sign(H)."""
+
+    has_features = True
 
     def __init__(self, adapter: InputAdapter, backbone: nn.Module, bits: int, alpha: float = 1.0):
         super().__init__()
@@ -63,6 +96,7 @@ class HashingModel(nn.Module):
         self.hash_layer = nn.Linear(backbone.out_features, bits)
         self.register_buffer("alpha", torch.tensor(float(alpha)))
         self.bits = bits
+        self.folded = False  # BatchNorm folded into the convolutions (freeze); a checkpoint records it
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """The representation before the hash layer (used by the feature-space attack)."""
@@ -76,17 +110,12 @@ class HashingModel(nn.Module):
         """H(x), the continuous output before the hash activation (HAG needs it)."""
         return self.head(self.features(x))
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.tanh(self.pre_tanh(x))
-
-    def freeze(self) -> HashingModel:
-        """Inference form: eval mode, no parameter gradients, BatchNorm folded into convolutions
-        (same codes on every zoo model's 60,000 database items; attacks run about 20% faster)."""
+    def freeze(self, fold: bool = True) -> HashingModel:
+        """Inference form: eval mode, no parameter gradients, and (fold=True) BatchNorm folded into convolutions
+        (same codes on every zoo model's 60,000 database items; attacks run about 20% faster). An imported model
+        is not folded, so that its codes stay bit for bit those of the code it came from."""
         self.eval().requires_grad_(False)
-        fold_batchnorm(self)
+        if fold and not self.folded:
+            fold_batchnorm(self)
+            self.folded = True
         return self
-
-    @torch.no_grad()
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
-        """+-1 int8 codes of a batch."""
-        return binarize(self.pre_tanh(x))

@@ -4,6 +4,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from .backbones import backbone
+
 
 class BasicBlock(nn.Module):
     def __init__(self, cin: int, cout: int, stride: int):
@@ -40,3 +42,8 @@ class ResNet18Cifar(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.flatten(F.adaptive_avg_pool2d(self.stages(self.stem(x)), 1), 1)
+
+
+@backbone("resnet18-cifar", "a CIFAR-style ResNet-18 (3x3 stem, no max-pool) for 32-64 px images; width a parameter")
+def resnet18_cifar(in_channels: int, width: int | None = None, pretrained: bool = True, download: bool = False):
+    return ResNet18Cifar(in_channels, width or 64)

@@ -3,6 +3,8 @@
 import torch
 from torch import nn
 
+from .backbones import backbone
+
 
 def conv_block(cin: int, cout: int, pool: bool) -> list[nn.Module]:
     layers: list[nn.Module] = [nn.Conv2d(cin, cout, 3, padding=1), nn.BatchNorm2d(cout), nn.ReLU(inplace=True)]
@@ -38,3 +40,8 @@ class SmallCNN(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.body(x)
+
+
+@backbone("smallcnn", "a small CNN (3 conv blocks + FC-256) for 28-56 px images")
+def smallcnn(in_channels: int, width: int | None = None, pretrained: bool = True, download: bool = False) -> SmallCNN:
+    return SmallCNN(in_channels)

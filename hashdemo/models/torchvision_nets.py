@@ -12,13 +12,17 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from .backbones import backbone
+
 # backbone name -> torchvision's weights enum (torchvision is imported only when one is built: it takes 1 s)
 WEIGHTS = {
     "alexnet": "AlexNet_Weights",
     "vgg11": "VGG11_Weights",
     "vgg16": "VGG16_Weights",
     "resnet18": "ResNet18_Weights",
+    "resnet34": "ResNet34_Weights",
     "resnet50": "ResNet50_Weights",
+    "resnet101": "ResNet101_Weights",
 }
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -62,3 +66,13 @@ class TorchvisionBackbone(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)
+
+
+def register(name: str) -> None:
+    @backbone(name, f"torchvision's {name} for 224 px images (ImageNet weights when in the torch cache)", 224, True)
+    def build(in_channels: int, width: int | None = None, pretrained: bool = True, download: bool = False):
+        return TorchvisionBackbone(name, pretrained=pretrained, download=download)
+
+
+for each in WEIGHTS:
+    register(each)

@@ -24,11 +24,11 @@ class GeneratorEntry:
 
 def available_generators(system) -> list[GeneratorEntry]:
     """The generator shipped beside the model, then every finished cached run trained for it."""
-    from ..system import resolve
+    from ..attacks.prosgan import shipped_generator
 
     out = []
-    shipped = resolve(system.spec) / prosgan_model.FILE
-    if shipped.is_file():
+    shipped = shipped_generator(system)
+    if shipped is not None:
         log_path = shipped.with_name("prosgan.json")
         log = json.loads(log_path.read_text()) if log_path.is_file() else {}
         out.append(GeneratorEntry(f"shipped ({describe(prosgan_model.training_settings(shipped))})", shipped, log))

@@ -76,24 +76,3 @@ def discriminator_loss(
     real = (d_real - fake_target(labels, 0.0)).pow(2).sum(1)
     fake = (d_fake - fake_target(target_labels, 1.0)).pow(2).sum(1)
     return (0.5 * real + 0.5 * fake).mean()
-
-
-def generator_loss(
-    out: torch.Tensor,
-    prototype_code: torch.Tensor,
-    x: torch.Tensor,
-    x_adv: torch.Tensor,
-    d_fake: torch.Tensor,
-    target_labels: torch.Tensor,
-    alpha: float = 1.0,
-    beta: float = 50.0,
-    gamma: float = 1.0,
-    reduction: str = "mean",
-) -> torch.Tensor:
-    """Eq. 5: alpha J_ham + beta J_re + gamma J_adv, averaged over the batch."""
-    terms = (
-        alpha * hamming_loss(out, prototype_code)
-        + beta * reconstruction_loss(x, x_adv, reduction)
-        + gamma * generator_adversarial_loss(d_fake, target_labels)
-    )
-    return terms.mean()

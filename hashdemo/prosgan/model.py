@@ -38,7 +38,7 @@ class Architecture:
 def identity_of(system) -> dict:
     """What a generator is tied to: the attacked model's name, bit length, data, and a digest of its training codes."""
     digest = hashlib.sha256(system.train_codes.numpy().tobytes()).hexdigest()[:16]
-    return {"model": system.spec, "bits": system.bits, "dataset": system.dataset.name, "train_codes_sha": digest}
+    return {"model": system.spec.source, "bits": system.bits, "dataset": system.dataset.name, "train_codes_sha": digest}
 
 
 class ProsganModel(nn.Module):

@@ -26,6 +26,7 @@ from ..checkpoint import load_optimiser, optimiser_tensors
 from ..errors import InvalidInputError
 from ..metrics import mean_average_precision, perceptibility_rmse
 from ..models import binarize
+from ..params import Param, setting
 from ..paths import cache_dir, write_atomic
 from ..progress import Progress, silent
 from ..targets import draw_target_labels
@@ -42,16 +43,20 @@ class TrainSettings:
     MS-COCO; 100 for FLICKR-25K), alpha_1..3 = 1, 1e-4, 1. The paper trains 100 epochs; the zoo trains fewer
     (see the README for t-MAP against epochs on this CPU)."""
 
-    epochs: int = 10
-    batch_size: int = 24
+    epochs: int = setting(Param("epochs", 10, "training epochs (the paper: 100)", 1, 10_000, integer=True))
+    batch_size: int = setting(Param("batch_size", 24, "images per batch (the paper: 24)", 1, 10_000, integer=True))
     lr: float = 1e-4
     alpha: float = 1.0
-    beta: float = 50.0
+    beta: float = setting(
+        Param("beta", 50.0, "weight of the reconstruction loss J_re (the paper: 50, or 100 on FLICKR-25K)", 0.0, None)
+    )
     gamma: float = 1.0
     prototype_alphas: tuple[float, float, float] = (1.0, 1e-4, 1.0)
     balanced: bool = False  # J1 as the paper writes it (see losses.prototype_loss)
     reconstruction: str = "mean"  # J_re over pixels: "mean" (the public code) or "sum" (Eq. 8 literally)
-    seed: int = 0
+    seed: int = setting(
+        Param("seed", 0, "seeds the networks, the batches and the target draws", 0, 2**63 - 1, integer=True)
+    )
     held_out: int = 200  # query images whose t-MAP is logged after each epoch (monitoring only)
     ngf: int = 16
     blocks: int = 3
@@ -225,4 +230,5 @@ def train(
 def prototype_codes(model: ProsganModel, num_classes: int) -> torch.Tensor:
     """The prototype code of every single class (C, K), as a quick check that they differ."""
     with torch.no_grad():
-        return binarize(model.prototype(torch.eye(num_classes, dtype=torch.bool)))
+        device = next(model.parameters()).device
+        return binarize(model.prototype(torch.eye(num_classes, dtype=torch.bool, device=device)))

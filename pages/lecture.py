@@ -2,10 +2,8 @@
 
 import streamlit as st
 
-from hashdemo import ui
 from hashdemo.lecture import LECTURE
 
-ui.page("Lecture")
 st.title("A guided lecture")
 st.caption(
     "Eight steps from clean retrieval to defences and the papers' tables. Each link opens a page with its "

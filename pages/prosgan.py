@@ -4,24 +4,24 @@ and training a new generator with a live loss chart (the same code as `hashdemo 
 import streamlit as st
 import torch
 
-from hashdemo import ui
 from hashdemo.cache import Stopped
 from hashdemo.figures import charts, panels
 from hashdemo.prosgan import gallery
 from hashdemo.prosgan import model as prosgan_model
 from hashdemo.prosgan.training import TrainSettings, cached_run, train
+from hashdemo.ui import controls, exports, frame, resources, views
+from hashdemo.ui.state import PageState, url_multiselect
 
-ui.page("ProS-GAN")
-ui.export_settings()
-link = ui.LinkCheck("prosgan")
+state = PageState.open("prosgan")
+exports.export_settings()
 st.title("ProS-GAN")
 st.caption(
     "A generator trained against the hashing model turns any query and any target label into an adversarial "
     "query in one forward pass (Wang et al., CVPR 2021): no iterations at attack time."
 )
 st.sidebar.header("Model")
-spec = ui.model_picker(st.sidebar)
-system = ui.load_or_explain(spec)
+spec = controls.model_picker(state, st.sidebar)
+system = resources.load_or_explain(spec)
 data = system.dataset
 names = list(data.class_names)
 generators = gallery.available_generators(system)
@@ -36,7 +36,7 @@ else:
     if epochs:
         left, right = st.columns(2)
         with left:
-            ui.chart(
+            exports.chart(
                 charts.training_figure(
                     epochs,
                     {
@@ -53,7 +53,7 @@ else:
                 "prosgan-losses",
             )
         with right:
-            ui.chart(
+            exports.chart(
                 charts.training_figure(
                     epochs,
                     {"held_out_t_map": "held-out t-MAP (all)", "held_out_rmse": "held-out RMSE"},
@@ -70,15 +70,14 @@ else:
 
     st.subheader("2. Any query, any target, no waiting")
     left, right = st.columns(2)
-    query_classes = left.multiselect("Queries (one of each class)", names, names[:3], key="grid_queries")
-    target_classes = right.multiselect("Target labels", names, names[5:9], key="grid_targets")
-    link.report()
+    query_classes = url_multiselect(state, left, "Queries (one of each class)", names, "queries", names[:3])
+    target_classes = url_multiselect(state, right, "Target labels", names, "targets", names[5:9])
     if query_classes and target_classes:
         net, _ = prosgan_model.load(chosen.path, system)
         positions = [int(torch.nonzero(data.query.labels[:, names.index(c)]).flatten()[0]) for c in query_classes]
         targets = [names.index(c) for c in target_classes]
         cells = gallery.generation_grid(system, net, positions, targets, k=5)
-        tile = ui.image_px(28)
+        tile = frame.image_px(28)
         grid = panels.queries_by_targets(
             [panels.upscale(panels.to_pil(data.query.images([p])[0]), 2 * tile) for p in positions],
             [f"#{p}: {data.label_names(data.query.labels[p])}" for p in positions],
@@ -101,7 +100,7 @@ else:
                 if (cell := cells.get((p, t))) is not None
             },
         )
-        st.image(grid, output_format="PNG")
+        views.show_png(grid)
         st.caption(
             "Each cell: the generated query, then its top 5 (blue solid with a check and T: carries the target "
             "label). One forward pass per cell, no gradient."
@@ -134,9 +133,12 @@ if go:
         )
 
     try:
-        train(system, settings, folder, progress=lambda i, n, text: bar.progress(i / n, text=text), on_epoch=show)
+        train(system, settings, folder, progress=resources.progress_bar(bar, "ProS-GAN"), on_epoch=show)
     except Stopped as exc:
         st.info(str(exc))
     else:
         st.success(f"Trained: it is now in the list of section 1 ({folder}).")
     bar.empty()
+
+state.report()
+state.finish()

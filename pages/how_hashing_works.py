@@ -3,34 +3,33 @@
 import streamlit as st
 import torch
 
-from hashdemo import ui
 from hashdemo.figures import charts, panels
 from hashdemo.retrieval import hamming_distance, rank
+from hashdemo.ui import controls, exports, frame, resources, views
+from hashdemo.ui.state import PageState
 
-ui.page("How hashing works")
-ui.export_settings()
-link = ui.LinkCheck("how")
+state = PageState.open("how")
+exports.export_settings()
 st.title("How hashing retrieval works")
 st.caption(
     "Everything the attack pages change is here first: the image, the network's K outputs, their signs (the "
     "code), the Hamming distance to every database item, the top-k, and where the code sits among all codes."
 )
 st.sidebar.header("Model")
-spec = ui.model_picker(st.sidebar)
-system = ui.load_or_explain(spec)
+spec = controls.model_picker(state, st.sidebar)
+system = resources.load_or_explain(spec)
 data = system.dataset
 left, right = st.columns([2, 3])
-position, caption = ui.query_from_set(left, data)
-link.report()
+position, caption = controls.query_from_set(state, left, data)
 image, labels = data.query.images([position]), data.query.labels[[position]]
 with torch.no_grad():
     outputs = system.model(image.to(system.device))[0].cpu()
 code = torch.where(outputs > 0, 1, -1).to(torch.int8)
-right.image(panels.upscale(panels.to_pil(image[0]), ui.image_px(168)), caption=caption, output_format="PNG")
+views.show_png(panels.upscale(panels.to_pil(image[0]), frame.image_px(168)), caption, where=right)
 
 st.subheader("1. The network's K outputs")
 st.latex(r"f(x) = \tanh(\alpha\,(W\,\phi(x) + b)) \in (-1, 1)^K")
-ui.chart(charts.output_bars_figure(outputs.tolist(), f"tanh outputs of {system.name} for {caption}"), "bars", "outputs")
+exports.chart(charts.output_bars_figure(outputs.tolist(), f"tanh outputs of {system.label}"), "bars", "outputs")
 st.write(
     f"The backbone turns the image into features phi(x); the hash layer maps them to K = {system.bits} numbers, "
     "squashed into (-1, 1) by tanh. Most sit near +1 or -1: training pushed them there (the quantisation term)."
@@ -38,15 +37,13 @@ st.write(
 
 st.subheader("2. Their signs are the code")
 st.latex(r"b = \mathrm{sign}(f(x)) \in \{-1, +1\}^K")
-st.image(
-    panels.titled(panels.code_strip(code), f"code of the query ({system.bits} bits; dark = +1)"), output_format="PNG"
-)
+views.show_png(panels.titled(panels.code_strip(code), f"code of the query ({system.bits} bits; dark = +1)"))
 
 st.subheader("3. Hamming distance to every database item")
 st.latex(r"D_H(b, b_j) = \tfrac12\,(K - b^\top b_j)")
 distances = hamming_distance(code[None], system.database_codes)[0]
 relevant = (data.database.labels.float() @ labels[0].float()) > 0
-ui.chart(
+exports.chart(
     charts.distance_histogram(
         distances.tolist(), relevant.tolist(), system.bits, f"{len(distances):,} database items by distance"
     ),
@@ -59,14 +56,12 @@ st.write(
 )
 
 st.subheader("4. The top-k")
-k = st.slider("k", 5, 50, 10, 1, key="k", bind="query-params")
-link.report()
+k = controls.param_control(state, st, views.K, 10)
 index, dist = rank(code[None], system.database_codes, topk=k)
-st.image(
+views.show_png(
     panels.retrieval_grid(
-        data.database.images(index[0]), relevant[index[0]].tolist(), dist[0].tolist(), tile=ui.image_px(72)
-    ),
-    output_format="PNG",
+        data.database.images(index[0]), relevant[index[0]].tolist(), dist[0].tolist(), tile=frame.image_px(72)
+    )
 )
 st.caption(
     "Ties in distance are broken by database index, so the list is reproducible. Blue solid frame with a "
@@ -74,9 +69,9 @@ st.caption(
 )
 
 st.subheader("5. The map of Hamming space")
-code_map = ui.cached_code_map(spec, "auto")
+code_map = resources.cached_code_map(spec)
 point = code_map.project(code[None])[0].tolist()
-ui.chart(
+exports.chart(
     charts.code_map_figure(
         code_map, data.class_names, {"query": point}, title="Database codes on their first two principal axes"
     ),
@@ -88,12 +83,11 @@ st.write(
     "form islands. The star is the query. In the Attack Lab the star moves: a non-targeted attack pushes it off "
     "its island, a targeted one onto another."
 )
+state.report()
+state.finish()
 st.page_link(
-    "pages/1_Attack_Lab.py",
+    "pages/attack_lab.py",
     label="Next: attack this query in the Attack Lab",
     icon=":material/biotech:",
-    query_params={
-        "qclass": data.class_names[int(labels[0].float().argmax())],
-        "qindex": str(st.session_state.get("qindex", 0)),
-    },
+    query_params={k: v for k, v in st.query_params.to_dict().items() if k != "k"},
 )

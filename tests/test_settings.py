@@ -1,16 +1,16 @@
-"""Each protocol holds exactly the values its paper states (the table below names the section), explicit settings
-override single values, and a CLI run under each protocol records every resolved setting in its JSON."""
-
-import json
+"""The settings: each protocol holds exactly the values its paper states (the table below names the section),
+explicit settings override single values, every setting is declared once, and RunSettings compare and describe
+themselves (the CLI run under each protocol is in test_cli.py)."""
 
 import pytest
-from test_evaluation import cli
 
+from hashdemo.attacks import ATTACKS, LOOP_PARAMS
 from hashdemo.budget import UNIT
 from hashdemo.errors import InvalidInputError
-from hashdemo.protocols import PROTOCOLS, resolve
+from hashdemo.protocols import PROTOCOLS
+from hashdemo.settings import RUN_PARAMS, ModelSpec, resolve
 
-# Written from the seeds, independently of hashdemo/protocols.py:
+# Written from the papers, independently of hashdemo/protocols.py:
 # protocol -> (eps in [0,1], MAP@K, t-MAP@K, queries, where the paper says so)
 STATED = {
     "pga": (8 / 255, 5000, 5000, None, "PgA Sec. 4.1: eps 8/255, MAP on the top 5,000"),
@@ -25,10 +25,10 @@ PER_ATTACK = {
     ("pga", "pga"): ("pgd", 0.0, 0.9, "none", 100, 1 / 255, True),  # PgA Sec. 4.1, Eq. 15
     ("pga", "pga-dagger"): ("pgd", 0.0, 0.9, "none", 100, 1 / 255, True),  # PgA Eq. 10 with Eq. 15
     ("pga", "hag"): ("sgd", 500 / 255**2, 0.9, "hag", 2000, 1 / 255, False),  # HAG Sec. IV-C, Algorithm 1
-    ("pga", "sdha"): ("adam", 0.01, 0.9, "hag", 1500, 1 / 255, False),  # SDHA public code (implementations.md)
+    ("pga", "sdha"): ("adam", 0.01, 0.9, "hag", 1500, 1 / 255, False),  # SDHA's public code
     ("pga", "dhta"): ("pgd", 0.0, 0.9, "hag", 2000, 1 / 255, False),  # ProS-GAN Table 2: DHTA 2000 iterations
     ("pga", "p2p"): ("pgd", 0.0, 0.9, "hag", 2000, 1 / 255, False),
-    ("pga", "tha"): ("pgd", 0.0, 0.9, "none", 100, 1 / 255, False),  # THA: PGD-100 (implementations.md)
+    ("pga", "tha"): ("pgd", 0.0, 0.9, "none", 100, 1 / 255, False),  # THA Sec. 4.1: PGD-100
     ("pga-t5", "hag"): ("pgd", 0.0, 0.9, "hag", 20, 1 / 255, True),  # PgA Table 5: PGD-20, eta 1/255
     ("pga-t5", "dhta"): ("pgd", 0.0, 0.9, "hag", 20, 1 / 255, True),
     ("prosgan", "dhta"): ("pgd", 0.0, 0.9, "hag", 2000, 1 / 255, False),  # ProS-GAN Table 2
@@ -81,7 +81,7 @@ def test_explicit_settings_override_single_values_and_are_named():
     [
         ({"gamma": 1}, "HAG has no setting gamma"),
         ({"eps": -1}, r"epsilon must be in \[0, 255\]"),
-        ({"topk": 0}, "topk must be a positive number of items or -1"),
+        ({"topk": 0}, "MAP@K must be a positive number of items or -1"),
         ({"optimiser": "rmsprop"}, "optimiser must be one of"),
         ({"queries": 0}, "queries must be"),
     ],
@@ -91,19 +91,24 @@ def test_bad_overrides_are_refused(overrides, message):
         resolve("pgd", "hag", overrides)
 
 
-@pytest.mark.parametrize("name", list(PROTOCOLS))
-def test_cli_run_under_each_protocol_records_it(name):
-    attack = PROTOCOLS[name].attacks[0]
-    out = cli("attack", "--protocol", name, "--attack", attack, "--queries", "3", "--json")
-    assert out.returncode == 0, out.stderr
-    report = json.loads(out.stdout)
-    expected = resolve(name, attack, {"queries": 3})
-    assert report["protocol"] == name and report["settings"]["overridden"] == ["queries"]
-    assert report["settings"] == {**expected.to_json(), "effective": report["settings"]["effective"]}
-    assert report["eps"] == pytest.approx(PROTOCOLS[name].eps, abs=1e-4)
-    assert (report["topk"], report["t_topk"]) == (PROTOCOLS[name].topk, PROTOCOLS[name].t_topk)
-    effective = report["settings"]["effective"]
-    optimiser, *_rest = PER_ATTACK.get((name, attack), (effective["optimiser"],))
-    assert effective["optimiser"] == optimiser
-    if PROTOCOLS[name].record_at:
-        assert [row["iteration"] for row in report["by_iteration"]] == list(PROTOCOLS[name].record_at)
+def test_every_setting_is_declared_once():
+    names = [p.name for p in RUN_PARAMS + LOOP_PARAMS]
+    assert len(names) == len(set(names))
+    for cls in ATTACKS.values():
+        own = [p.name for p in cls.parameters]
+        assert not set(own) & set(names), cls.name  # an attack's parameter never shadows a run setting
+
+
+def test_settings_compare_by_value_and_carry_the_model():
+    a = resolve("lab", "pga", {"eps": 12}, model=ModelSpec(device="cpu"))
+    assert a == resolve("lab", "pga", {"eps": 12.0}, model=ModelSpec(device="cpu"))
+    assert a != resolve("lab", "hag", {"eps": 12}, model=ModelSpec(device="cpu"))  # another attack
+    assert a != resolve("lab", "pga", {"eps": 12}, model=ModelSpec(device="cpu", data_root="/data"))
+    assert hash(a) == hash(resolve("lab", "pga", {"eps": 12}, model=ModelSpec(device="cpu")))
+
+
+def test_describe_says_what_applies_in_the_papers_units():
+    text = resolve("lab", "dhta", {"n_t": 5}).describe()
+    assert "eps 16/255" in text and "step 1/255" in text and "T = 100" in text and "HAG schedule" in text
+    assert "n_t = 5" in text and "changed from the protocol: n_t" in text
+    assert "eps" not in resolve("lab", "prosgan").describe()  # ProS-GAN takes no budget

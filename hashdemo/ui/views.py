@@ -1,0 +1,254 @@
+"""How pages show result objects: images (always as PNG: Streamlit's default JPEG would blur a perturbation),
+retrieval grids, code strips, metric rows, the iteration scrubber, and the query chooser with uploads."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+
+import streamlit as st
+import torch
+
+from ..attacks import ATTACKS
+from ..figures import charts, panels
+from ..lab import LabRun, Metric, Retrieval, at_iteration
+from ..params import Param
+from ..uploads import convert_upload
+from . import frame
+from .controls import query_from_set
+from .exports import chart
+from .resources import show_error
+from .state import PageState, url_selectbox
+
+K = Param("k", 10, "how many results are shown (and AP@k, P@k)", 5, 50, integer=True, label="results shown (k)")
+
+
+def show_png(image, caption: str | None = None, width: int | str = "content", where=st) -> None:
+    """Every image goes out as PNG."""
+    where.image(image, caption=caption, output_format="PNG", width=width)
+
+
+def note(entry: tuple[str, str]) -> None:
+    """The equation beside a view and what the view shows (explain.NOTES)."""
+    equation, text = entry
+    with st.expander("What this shows"):
+        st.latex(equation)
+        st.write(text)
+
+
+def metric_row(metrics: list[Metric]) -> None:
+    for column, m in zip(frame.metric_columns(len(metrics)), metrics, strict=True):
+        column.metric(
+            m.label,
+            m.value,
+            None if m.before is None else f"from {m.before}",
+            delta_color="off",
+            delta_arrow="off",
+            help=m.help or None,
+        )
+
+
+@dataclass(frozen=True)
+class Query:
+    id: str  # query-<position>, or the digest of an uploaded or photographed image
+    image: torch.Tensor  # (1, C, H, W) in [0,1]
+    labels: torch.Tensor  # (1, C) bool
+    caption: str
+
+
+SOURCES = ("From the query set", "Upload your own image", "Take a photo")
+
+
+def query_input(state: PageState, ask, shown, data) -> Query | None:
+    """A query from the query split, an uploaded image or a camera photo, each converted to the dataset's format
+    with every step shown; an unreadable file is an error in place and nothing else changes."""
+    key = state.start("source", SOURCES[0], lambda t: {s: s for s in SOURCES}[t[-1]], "query source")
+    source = ask.radio("Query", SOURCES, horizontal=True, key=key)
+    state.write("source", source, SOURCES[0])
+    names = list(data.class_names)
+    if source == SOURCES[0]:
+        position, caption = query_from_set(state, ask, data)
+        image = data.query.images([position])
+        show_png(panels.upscale(panels.to_pil(image[0]), frame.image_px(140)), caption, where=shown)
+        return Query(f"query-{position}", image, data.query.labels[[position]], caption)
+    if source == SOURCES[1]:
+        file = ask.file_uploader("Image file (PNG, JPEG, GIF, BMP, TIFF, WebP; at most 20 MB)", key="upload")
+    else:
+        file = ask.camera_input("Photograph an object in the room", key="camera")
+    invert = ask.selectbox(
+        "Invert",
+        ["auto", "yes", "no"],
+        key="invert",
+        help="Fashion-MNIST items are light on black; auto inverts photos with a light border.",
+    )
+    label = ask.selectbox("What is it? (for relevance and label-using attacks)", names, key="upload_label")
+    if file is None:
+        shown.info("Give an image to attack it; its conversion to the dataset's format is shown here.")
+        return None
+    raw = file.getvalue()
+    try:
+        converted = convert_upload(raw, data.image_shape, {"auto": None, "yes": True, "no": False}[invert])
+    except Exception as exc:
+        show_error(exc, shown)
+        return None
+    labels = torch.zeros(1, data.num_classes, dtype=torch.bool)
+    labels[0, names.index(label)] = True
+    show_png(panels.upscale(converted.converted, frame.image_px(140)), "what the model sees", where=shown)
+    shown.caption("Conversion: " + "; ".join(converted.steps) + ".")
+    digest = hashlib.sha256(raw).hexdigest()[:12]
+    return Query(f"upload-{digest}-{invert}-{label}", converted.tensor, labels, f"your image ({label})")
+
+
+def target_input(state: PageState, container, system, attack_cls, query: Query | None) -> tuple[bool, ...] | None:
+    """The target label of a targeted attack (None: drawn with the seed); labels the query carries are not offered."""
+    if not attack_cls.targeted or query is None:
+        return None
+    names = list(system.dataset.class_names)
+    allowed = [n for i, n in enumerate(names) if not bool(query.labels[0, i])]
+    unseen = {names[c] for c in system.card.held_out_classes}
+    target = url_selectbox(
+        state,
+        container,
+        "Target label",
+        ["random", *allowed],
+        "target",
+        "random",
+        format_func=lambda n: f"{n} (never seen in training)" if n in unseen else n,
+        help="Targeted attacks make the system return items of this label, which the query does not carry "
+        "(random: drawn with the seed). A label never seen in training is an open-set target (DHTA appendix).",
+    )
+    if target not in allowed:
+        return None
+    return tuple(i == names.index(target) for i in range(len(names)))
+
+
+def attack_images(run: LabRun, px: int) -> None:
+    """Original | adversarial | perturbation (full scale as panels.perturbation_scale says) | ProS-GAN's map."""
+    result = run.result
+    scale = panels.perturbation_scale(run.settings.budget.eps, float(result.linf[0]), run.attack.uses_budget)
+    perturbation, gain = panels.perturbation_image(result.perturbation[0], scale)
+    semantic_map = getattr(result.plan, "semantic_map", None)
+    columns = st.columns(4 if semantic_map is not None else 3)
+    show_png(panels.upscale(panels.to_pil(result.images[0]), px), "original", "stretch", columns[0])
+    show_png(panels.upscale(panels.to_pil(result.adversarial[0]), px), "adversarial", "stretch", columns[1])
+    show_png(
+        panels.upscale(perturbation, px),
+        f"perturbation x{gain:.1f} (red +, blue -; +-{scale * 255:.3g}/255 = full scale)",
+        "stretch",
+        columns[2],
+    )
+    if semantic_map is not None:
+        show_png(
+            panels.upscale(panels.to_pil((semantic_map[0].cpu() + 1) / 2), px),
+            "decoded semantic map D_t(r_t) of the target label",
+            "stretch",
+            columns[3],
+        )
+
+
+def grid(data, ret: Retrieval, tile: int, per_row: int = 10):
+    return panels.retrieval_grid(
+        data.database.images(ret.indices),
+        ret.relevant.tolist(),
+        ret.distances.tolist(),
+        None if ret.target_hit is None else ret.target_hit.tolist(),
+        tile=tile,
+        per_row=per_row,
+    )
+
+
+def retrieval_pair(data, run: LabRun, tile: int) -> None:
+    for title, ret in (("original query", run.clean), ("adversarial query", run.adversarial)):
+        st.markdown(f"**{title}**")
+        show_png(grid(data, ret, tile))
+
+
+def code_strips(run: LabRun, bits: int) -> None:
+    result, n = run.result, run.numbers
+    show_png(panels.titled(panels.code_strip(result.clean_codes[0]), "clean code"))
+    show_png(
+        panels.titled(
+            panels.code_strip(result.adversarial_codes[0], result.clean_codes[0]),
+            f"adversarial code: {n.hamming_clean_adv} of {bits} bits flipped (framed)",
+        )
+    )
+    if result.target_codes is not None:
+        kind = run.attack.target_kind or "target"
+        show_png(
+            panels.titled(
+                panels.code_strip(result.target_codes[0]),
+                f"{kind} code (Hamming to adversarial: {n.hamming_target_adv}, to clean: {n.hamming_target_clean})",
+            )
+        )
+
+
+def scrubber(system, run: LabRun, code_map) -> None:
+    """Step through the iterates x_t of a run: image, code, top-k, and the code's path on the 2-D map."""
+    result = run.result
+    steps = len(result.snapshots) - 1
+    if steps < 2:
+        return
+    st.subheader("Step through the iterations")
+    path = code_map.project(torch.stack([s.codes[0].cpu() for s in result.snapshots.values()])).tolist()
+    left, right = st.columns([2, 3])
+    t = left.slider("Iteration t", 0, steps, steps, key="scrub", help="the iterate x_t of this run")
+    play = left.button("Play", icon=":material/play_arrow:", help="run through the iterations from 0")
+    image_slot, chart_slot = left.empty(), right.empty()
+    names = list(system.dataset.class_names)
+
+    def draw(t: int) -> None:
+        image, code, ret = at_iteration(system, run, t)
+        with image_slot.container():
+            show_png(panels.upscale(panels.to_pil(image), frame.image_px(168)), f"x_{t}")
+            show_png(panels.titled(panels.code_strip(code, result.clean_codes[0], cell=10), f"code at t = {t}"))
+            show_png(grid(system.dataset, ret, 36, per_row=5))
+        marks = {"query": path[0], f"t = {t}": path[t]}
+        chart_slot.plotly_chart(
+            charts.code_map_figure(code_map, names, marks, path[: t + 1], "Map of the codes"),
+            theme=None,
+            key=f"map-{t}-{time.time_ns()}",
+        )
+
+    frames = sorted({round(i * steps / 24) for i in range(25)}) if play else [t]
+    for frame_t in frames:
+        draw(frame_t)
+        if play:
+            time.sleep(0.25)
+    st.caption(
+        "The map shows the database codes on their first two principal axes (jittered a little: many codes "
+        "coincide). The star moves from the query's clean code along the path its code takes during the attack."
+    )
+
+
+def curve_charts(curves: dict[str, dict], stem: str) -> None:
+    """The papers' curves of a comparison: precision-recall and precision@N, and for targeted attacks the same
+    against the target labels; one colour, marker and dash per attack, black for the clean queries."""
+    first = next(iter(curves.values()))
+    title = lambda name: ATTACKS.get(name).title
+    pr = {None: ("Clean", (first["pr_clean"]["precision"], first["pr_clean"]["recall"]))}
+    pr |= {n: (title(n), (c["pr_adv"]["precision"], c["pr_adv"]["recall"])) for n, c in curves.items()}
+    p_at = {None: ("Clean", first["p_at_n_clean"])} | {n: (title(n), c["p_at_n_adv"]) for n, c in curves.items()}
+    left, right = st.columns(2)
+    with left:
+        chart(charts.pr_figure(pr, "Precision-recall (Hamming radius 0..K)"), "pr", f"{stem}-pr")
+    with right:
+        chart(charts.precision_at_n_figure(first["ns"], p_at), "pn", f"{stem}-precision-at-n")
+    targeted = {n: c for n, c in curves.items() if "t_p_at_n_adv" in c}
+    if not targeted:
+        return
+    t_first = next(iter(targeted.values()))
+    t_pr = {None: ("Clean", (t_first["t_pr_clean"]["precision"], t_first["t_pr_clean"]["recall"]))}
+    t_pr |= {n: (title(n), (c["t_pr_adv"]["precision"], c["t_pr_adv"]["recall"])) for n, c in targeted.items()}
+    t_p = {None: ("Clean", t_first["t_p_at_n_clean"])} | {n: (title(n), c["t_p_at_n_adv"]) for n, c in targeted.items()}
+    left, right = st.columns(2)
+    with left:
+        chart(charts.pr_figure(t_pr, "Targeted precision-recall (relevance = target label)"), "tpr", f"{stem}-t-pr")
+    with right:
+        chart(
+            charts.precision_at_n_figure(
+                t_first["ns"], t_p, "Targeted precision@N (relevance = target label)", "t-precision"
+            ),
+            "tpn",
+            f"{stem}-t-precision-at-n",
+        )

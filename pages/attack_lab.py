@@ -1,0 +1,116 @@
+"""Attack Lab: one query under attack, with every view a lecture needs."""
+
+import streamlit as st
+
+from hashdemo import lab
+from hashdemo.explain import NOTES
+from hashdemo.figures import charts
+from hashdemo.figures.paper import FORMATS, WIDTHS, paper_figure
+from hashdemo.settings import resolve
+from hashdemo.ui import controls, exports, frame, resources, views
+from hashdemo.ui.state import PageState
+
+state = PageState.open("lab")
+exports.export_settings()
+st.title("Attack Lab")
+st.caption("Perturb one query within an L-inf budget and watch what the retrieval system returns before and after.")
+
+sb = st.sidebar
+sb.header("Model")
+spec = controls.model_picker(state, sb)
+sb.header("Attack")
+attack = controls.attack_picker(state, sb)
+attack_cls = controls.ATTACKS.get(attack)
+sb.caption(attack_cls.paper)
+protocol = controls.protocol_picker(state, sb, "lab")
+overrides = controls.budget_controls(state, sb, protocol, attack)
+overrides |= controls.method_controls(state, sb, attack)
+system = resources.load_or_explain(spec)
+data = system.dataset
+
+ask, shown, launch = st.columns([5, 3, 4], gap="medium")
+query = views.query_input(state, ask, shown, data)
+target = views.target_input(state, launch, system, attack_cls, query)
+k = controls.param_control(state, launch, views.K, 10)
+run_clicked = launch.button("Run attack", type="primary", disabled=query is None, use_container_width=True)
+progress_slot = launch.empty()
+link_ok = state.report()
+try:
+    settings = resolve(protocol, attack, overrides, model=spec)
+except Exception as exc:
+    resources.show_error(exc)
+    state.finish()
+    st.stop()
+
+request = None if query is None else lab.LabRequest(settings, query.id, target, k)
+stored = st.session_state.get("lab")
+auto = st.query_params.get("run") == "1" and link_ok and (stored is None or stored.request != request)
+if request is not None and (run_clicked or auto):
+    bar = progress_slot.progress(0.0, text=f"{attack_cls.title}: starting")
+    try:
+        stored = lab.run_lab(
+            system,
+            request,
+            query.image,
+            query.labels,
+            keep_images=True,
+            progress=resources.progress_bar(bar, attack_cls.title),
+        )
+        st.session_state["lab"] = stored
+    except Exception as exc:
+        resources.show_error(exc)
+    progress_slot.empty()
+state.finish({"run": "1" if stored is not None and stored.request == request else None})
+
+if request is None:
+    st.info("Choose a query (or upload a readable image) to run an attack.")
+    st.stop()
+if stored is None or stored.request != request:
+    st.info("Press **Run attack** to perturb this query with these settings.")
+    st.stop()
+run, result = stored, stored.result
+
+views.metric_row(lab.headline(run))
+advice = lab.advice(run)
+if advice:
+    st.warning(advice)
+views.attack_images(run, frame.image_px(200))
+views.note(NOTES["images"])
+st.subheader(f"Top-{k} retrieval")
+views.retrieval_pair(data, run, frame.image_px(72))
+views.note(NOTES["retrieval"])
+st.subheader("Hash codes")
+views.code_strips(run, system.bits)
+views.note(NOTES["codes"])
+
+st.subheader("Hamming distance over iterations")
+if result.trace.loss.shape[0] > 2:
+    fig = charts.trace_figure(result.trace, system.bits, title=attack_cls.title, target_name=attack_cls.target_kind)
+    exports.chart(fig, "trace", f"trace-{attack}")
+    views.note(NOTES["trace"])
+    views.scrubber(system, run, resources.cached_code_map(spec))
+else:
+    st.caption(f"{attack_cls.title} takes {result.trace.loss.shape[0] - 1} gradient step(s): no trajectory to draw.")
+
+st.subheader("Numbers")
+views.metric_row(lab.details(run))
+views.note(NOTES["numbers"])
+with st.expander(f"The attack: {attack_cls.title}"):
+    st.latex(attack_cls.equation)
+    st.write(f"{attack_cls.paper}.")
+    st.write(f"Settings of this run: {run.settings.describe()}.")
+
+st.subheader("Export")
+left, right = st.columns(2)
+width = left.selectbox("Figure width", list(WIDTHS), index=1, key="figure_width")
+fmt = right.selectbox("Format", list(FORMATS), key="figure_format", format_func=str.upper)
+left.download_button(
+    f"Figure for a paper ({fmt.upper()}, {WIDTHS[width]:g} in)",
+    lambda: paper_figure(system, run, WIDTHS[width], fmt),
+    f"hashdemo-{attack}.{fmt}",
+    FORMATS[fmt],
+    key="export-figure",
+    on_click="ignore",
+    use_container_width=True,
+)
+exports.json_download(right, "Settings and numbers (JSON)", run.to_json(), f"hashdemo-{attack}", "export-json")

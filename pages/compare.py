@@ -1,0 +1,74 @@
+"""Compare: several attacks on the same queries with the same budget; the papers' table and curves."""
+
+import streamlit as st
+
+from hashdemo import evaluation, tables
+from hashdemo.attacks import ATTACKS
+from hashdemo.report import curves as run_curves
+from hashdemo.settings import resolve
+from hashdemo.ui import controls, exports, resources, views
+from hashdemo.ui.state import PageState, url_multiselect
+
+state = PageState.open("compare")
+exports.export_settings()
+st.title("Compare attacks")
+st.caption(
+    "Every attack gets the same queries and the same budget. Results are cached on disk by every setting, "
+    "so reopening a finished comparison is instant."
+)
+spec = controls.model_picker(state, st.sidebar)
+system = resources.load_or_explain(spec)
+st.sidebar.header("Protocol and budget")
+protocol = controls.protocol_picker(state, st.sidebar, "pgd")
+overrides = controls.budget_controls(
+    state, st.sidebar, protocol, query_set=True, queries_available=len(system.dataset.query)
+)
+overrides |= controls.target_set_control(state, st.sidebar, system)
+chosen = url_multiselect(
+    state, st, "Attacks", ATTACKS.names(), "attacks", list(protocol.attacks), format_func=controls.attack_label
+)
+state.report()
+state.finish()
+try:
+    settings = {name: resolve(protocol, name, overrides, model=spec) for name in chosen}
+except Exception as exc:
+    resources.show_error(exc)
+    st.stop()
+
+if st.button("Run comparison", type="primary", disabled=not chosen):
+    st.caption("Any click (Stop, or a control) stops it; finished attacks stay cached, the one running leaves nothing.")
+    stop, status = st.empty(), st.empty()
+    stop.button("Stop")
+    for i, name in enumerate(chosen):
+        bar = st.progress(0.0, text=f"{controls.attack_label(name)}: starting")
+        try:
+            evaluation.run_attack(system, settings[name], progress=resources.progress_bar(bar, ATTACKS.get(name).title))
+        except Exception as exc:
+            resources.show_error(exc)
+        bar.empty()
+        status.caption(f"{i + 1} of {len(chosen)} attacks done")
+    status.empty()
+    stop.empty()
+
+runs = {name: evaluation.run_attack(system, settings[name], only_cached=True) for name in chosen}
+done = {name: run for name, run in runs.items() if run is not None}
+missing = [controls.attack_label(n) for n, r in runs.items() if r is None]
+if missing:
+    st.info(f"Not computed yet for these settings: {', '.join(missing)}. Press **Run comparison**.")
+if not done:
+    st.stop()
+
+reports = [run.report for run in done.values()]
+first = reports[0]
+table = tables.comparison(reports)
+st.subheader(f"MAP@{tables.k_text(first.topk)} and t-MAP@{tables.k_text(first.t_topk)} on {system.label}")
+st.markdown(tables.markdown(table))
+st.caption(
+    f"{table.settings_line()}. Bold: the strongest attack per column (lowest MAP, highest t-MAP) and the least "
+    "perceptible / fastest, among the attacks (the noise baseline, the clean row and the code rows are left out). "
+    "Perceptibility: RMSE over pixels in [0,1]. Code rows query with the target code itself (ProS-GAN Table 1)."
+)
+exports.table_downloads(table, "Table", "compare")
+
+curves = {name: run_curves(system, run) for name, run in done.items()}
+views.curve_charts(curves, "compare")

@@ -1,0 +1,133 @@
+"""Transfer: perturbations made on one model, used on others (HAG Tables IV-VI, ProS-GAN Table 3); the sum of
+several sources' perturbations, and that sum on a held-out model (a black-box attack)."""
+
+from dataclasses import replace
+
+import streamlit as st
+import torch
+
+from hashdemo import tables
+from hashdemo.cache import Stopped
+from hashdemo.evaluation import run_attack
+from hashdemo.figures import charts, panels
+from hashdemo.retrieval import rank
+from hashdemo.settings import DEVICE, resolve
+from hashdemo.spec import ModelSpec
+from hashdemo.transfer import transfer
+from hashdemo.ui import controls, exports, frame, resources, views
+from hashdemo.ui.state import PageState, url_selectbox
+from hashdemo.zoo import all_entries
+
+state = PageState.open("transfer")
+exports.export_settings()
+st.title("Transfer")
+st.caption(
+    "An attacker rarely sees the model it attacks: here the perturbations are computed on source models and the "
+    "same adversarial queries are sent to target models. The diagonal is the white-box attack; a target that no "
+    "source resembles (another method and network) makes it a black-box attack."
+)
+by_data: dict[str, list] = {}
+for e in all_entries():
+    if not e.held_out_classes:
+        by_data.setdefault(e.dataset, []).append(e)
+sb = st.sidebar
+dataset = url_selectbox(state, sb, "Dataset", list(by_data), "dataset", "fashion")
+entries = by_data[dataset]
+sources_default = [e.source for e in entries if (e.method, e.bits, e.defence) == ("dpsh", 32, None)][:2]
+sources = controls.models_multiselect(
+    state,
+    sb,
+    "Sources (make the perturbations)",
+    "sources",
+    entries,
+    sources_default or [e.source for e in entries[:2]],
+)
+black_box = [e.source for e in entries if e.backbone == "vgg-small"]
+targets_default = (
+    sources_default
+    + [
+        e.source
+        for e in entries
+        if e.method == "dpsh" and e.bits in (16, 64) and e.backbone == "smallcnn" and not e.defence
+    ]
+    + black_box
+)
+targets = controls.models_multiselect(
+    state, sb, "Targets (are attacked)", "targets", entries, targets_default or [e.source for e in entries[:3]]
+)
+device = controls.param_control(state, sb, replace(DEVICE, choices=tuple(controls.devices())), "auto")
+attack = controls.attack_picker(state, sb)
+sb.header("Protocol and budget")
+protocol = controls.protocol_picker(state, sb, "pgd")
+overrides = controls.budget_controls(state, sb, protocol, attack, query_set=True, queries_available=1000)
+state.report()
+state.finish()
+if not sources or not targets:
+    st.info("Choose at least one source and one target model in the sidebar.")
+    st.stop()
+source_systems = resources.load_many([ModelSpec(s, device) for s in sources])
+target_systems = resources.load_many([ModelSpec(t, device) for t in targets])
+if source_systems is None or target_systems is None:
+    st.stop()
+common = {"overrides": overrides, "protocol": protocol.name}
+
+if st.button("Run the transfer", type="primary"):
+    st.button("Stop", help="stops after the current batch; finished sources stay cached")
+    bar = st.progress(0.0, text="starting")
+    try:
+        transfer(source_systems, target_systems, attack, **common, progress=resources.progress_bar(bar, "transfer"))
+    except Stopped as exc:
+        st.info(str(exc))
+    except Exception as exc:
+        resources.show_error(exc)
+    bar.empty()
+try:
+    found = transfer(source_systems, target_systems, attack, **common, only_cached=True)
+except Exception as exc:
+    resources.show_error(exc)
+    st.stop()
+if found is None:
+    st.info("Not computed yet for these models and settings: press **Run the transfer**.")
+    st.stop()
+metric = "t-MAP" if found.targeted else "MAP"
+st.subheader(f"{metric} of {controls.ATTACKS.get(attack).title} at {found.eps:g}/255")
+exports.chart(charts.transfer_figure(found), "matrix", f"transfer-{attack}")
+table = tables.transfer_table(found)
+st.markdown(tables.markdown(table))
+exports.table_downloads(table, "Table", "transfer")
+st.caption(
+    "In brackets: the change from the target's clean value (lower MAP or higher t-MAP = the attack carried over). "
+    "Combined: the sum of every source's perturbation, as it is (its L-inf grows with the sources) and projected "
+    "back to eps."
+)
+
+st.subheader("One query, from each source, on one target")
+runs = {
+    s.spec.source: run_attack(s, resolve(protocol, attack, overrides, model=s.spec), keep_images=True, only_cached=True)
+    for s in source_systems
+}
+first = runs[sources[0]]
+a, b = st.columns(2)
+position = a.slider("Query (position in the sample)", 0, len(first.query_index) - 1, 0, key="example")
+labels = {t.spec.source: t.label for t in target_systems}
+target = b.selectbox("Target model", list(labels), key="example_target", format_func=labels.get)
+target_system = next(t for t in target_systems if t.spec.source == target)
+data = source_systems[0].dataset
+query = int(first.query_index[position])
+relevance = first.target_labels[[position]] if found.targeted else data.query.labels[[query]]
+shown = [("clean query", data.query.images([query])[0])]
+shown += [(f"from {s.label}", runs[s.spec.source].adversarial_images[position]) for s in source_systems]
+for column, (title, image) in zip(st.columns(len(shown)), shown, strict=True):
+    with torch.no_grad():
+        code = target_system.model.encode(image[None].to(target_system.device)).cpu()
+    index, distance = rank(code, target_system.database_codes, topk=5)
+    hits = (target_system.dataset.database.labels[index[0]].float() @ relevance[0].float()) > 0
+    views.show_png(panels.upscale(panels.to_pil(image), frame.image_px(112)), title, where=column)
+    views.show_png(
+        panels.retrieval_grid(data.database.images(index[0]), hits.tolist(), distance[0].tolist(), tile=28, per_row=5),
+        where=column,
+    )
+st.caption(
+    "Under each query: its top 5 on the target model (blue solid with a check: relevant"
+    + (" to the target label)." if found.targeted else " to the query).")
+)

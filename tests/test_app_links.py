@@ -1,0 +1,99 @@
+"""Settings in the URL: a link reproduces a run in a fresh session, a link's settings win over what the session
+held, malformed links name the control, its range and its unit, a page shows a result only for the settings it
+was computed with, and the lecture's steps work one after another in one session."""
+
+from apptools import ROOT, click, lab, metrics
+from streamlit.testing.v1 import AppTest
+
+from hashdemo.lecture import LECTURE
+
+
+def test_a_link_reproduces_the_numbers_in_a_fresh_session():
+    params = {"attack": "hag", "eps": "12", "steps": "30", "seed": "3", "qclass": "Coat", "qindex": "4", "step": "2"}
+    first = click(lab(params), "Run attack")
+    assert first.query_params["run"] == "1" and first.query_params["attack"] == "hag"
+    second = lab({**params, "run": "1"})  # a new session from the same link runs by itself
+    assert not second.exception
+    numbers = {k: v for k, v in metrics(first).items() if k != "Attack time"}
+    assert {k: v for k, v in metrics(second).items() if k != "Attack time"} == numbers
+    a, b = first.session_state["lab"].result, second.session_state["lab"].result
+    assert (a.adversarial == b.adversarial).all()
+
+
+def test_malformed_links_name_the_control_its_range_and_unit_and_nothing_runs():
+    bad = {"eps": "abc", "attack": "nope", "qclass": "Nope", "steps": "0", "qindex": "999", "alpha": "0", "run": "1"}
+    at = lab(bad)
+    assert not at.exception
+    text = " ".join(w.value for w in at.warning)
+    for piece in (
+        "Epsilon (1/255) (eps; in [0, 255] (1/255)",
+        "the link's abc is not allowed",
+        "Attack (attack): the link's nope",
+        "Class (qclass): the link's Nope",
+        "Iterations T (steps; a whole number in [1, 5000]",
+        "the link's 999 is not allowed",
+        "alpha=0 is not a setting of this page",
+        "Nothing runs by itself",
+    ):
+        assert piece in text, piece
+    assert "lab" not in at.session_state  # run=1 did not run the defaults
+
+
+def test_a_valid_link_runs_what_it_asks_k_included():
+    at = lab({"attack": "hag", "k": "7", "steps": "20", "run": "1"})
+    assert not at.warning
+    run = at.session_state["lab"]
+    assert len(run.clean.indices) == 7 and run.settings.budget.steps == 20
+
+
+def test_switching_the_attack_never_shows_another_runs_settings():
+    """Before any run the page waits; after one (run=1 in the URL) each new attack runs for itself."""
+    at = lab()
+    for name in ("pga", "tha"):
+        at.sidebar.selectbox(key="lab:attack").set_value(name).run()
+        assert not at.exception and not at.metric and any("Press **Run attack**" in i.value for i in at.info)
+    at = click(at, "Run attack")
+    for name in ("hag", "dhta", "prosgan", "pga"):
+        at.sidebar.selectbox(key="lab:attack").set_value(name).run()
+        assert not at.exception and at.session_state["lab"].settings.attack == name
+        title = controls_title(name)
+        assert any(m.value.startswith("Settings of this run") for m in at.markdown)
+        assert any(e.label == f"The attack: {title}" for e in at.expander)
+
+
+def controls_title(name: str) -> str:
+    from hashdemo.attacks import ATTACKS
+
+    return ATTACKS.get(name).title
+
+
+def test_a_links_settings_win_over_the_sessions():
+    """Lab at 16/255, then the papers' table by a link without eps: the link's protocol value (8/255), not 16."""
+    at = click(lab({"attack": "hag"}), "Run attack")
+    assert at.sidebar.number_input(key="lab:eps").value == 16.0
+    step = LECTURE[-1]
+    for key in list(at.query_params):
+        at.query_params.pop(key)
+    for key, value in step.params.items():
+        at.query_params[key] = value
+    at.switch_page(step.page).run()
+    assert at.sidebar.number_input(key="compare:eps").value == 8.0
+    assert "eps" not in at.query_params
+
+
+def test_the_lecture_steps_one_after_another_in_one_session():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300).run()
+    at.switch_page("pages/lecture.py").run()
+    for step in LECTURE:
+        for key in list(at.query_params):
+            at.query_params.pop(key)
+        for key, value in step.params.items():
+            at.query_params[key] = value
+        at.switch_page(step.page).run()
+        assert not at.exception, (step.title, [e.value for e in at.exception])
+        if step.page.endswith("attack_lab.py"):
+            run = at.session_state["lab"]
+            assert run.settings.attack == step.params["attack"], step.title
+            assert any(m.value.startswith("Settings of this run") for m in at.markdown)
+        at.switch_page("pages/lecture.py").run()
+        assert not at.exception

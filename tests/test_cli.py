@@ -1,0 +1,142 @@
+"""The command line: its JSON equals the library's objects, each protocol is recorded whole, flags and `--set` help
+come from the declarations, and bad input is one line with exit status 2. Run in this process (one subprocess
+check proves `python -m hashdemo` itself)."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from hashdemo import evaluation, robustness
+from hashdemo.attacks import ATTACKS, LOOP_PARAMS
+from hashdemo.protocols import PROTOCOLS
+from hashdemo.settings import RUN_PARAMS, resolve
+from hashdemo.system import load_system
+from hashdemo.transfer import transfer
+
+ROOT = Path(__file__).resolve().parent.parent
+SMALL = {"queries": 24, "steps": 8, "eps": 8}
+SMALL_ARGS = ["--queries", "24", "--steps", "8", "--eps", "8"]
+
+
+def test_python_dash_m_hashdemo_runs():
+    out = subprocess.run([sys.executable, "-m", "hashdemo", "protocols"], cwd=ROOT, capture_output=True, text=True)
+    assert out.returncode == 0 and "pga: PgA Table 1" in out.stdout, out.stderr
+
+
+def test_flags_and_set_help_are_generated_from_the_declarations(cli):
+    help_text = " ".join(cli("attack", "--help").stdout.split())
+    for param in RUN_PARAMS + LOOP_PARAMS:
+        assert param.flag in help_text
+    for name, cls in ATTACKS.items():
+        for param in cls.parameters:
+            assert f"{name}: {param.name}:" in help_text
+    assert "in [0, 255] (1/255)" in help_text  # the declared range, in the user's units
+
+
+def test_attack_json_matches_the_library(system, cli):
+    out = cli("attack", "--attack", "p2p", *SMALL_ARGS, "--json")
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    library = evaluation.run_attack(system, resolve("pgd", "p2p", SMALL, model=system.spec)).report
+    assert report == library.to_json()
+    assert "t_map_clean" in report and report["system"]["weights"] == system.digest
+
+
+def test_bench_formats(system, cli):
+    out = cli("bench", "--attacks", "noise,pga,dhta", *SMALL_ARGS, "--format", "json")
+    assert out.returncode == 0, out.stderr
+    rows = json.loads(out.stdout)
+    assert [r["title"] for r in rows] == ["Clean", "Noise", "PgA", "DHTA", "Pharos code", "Anchor code"]
+    assert [r["row"] for r in rows] == ["clean", "attack", "attack", "attack", "code", "code"]
+    library = evaluation.run_attack(system, resolve("pgd", "pga", SMALL, model=system.spec)).report
+    assert {k: v for k, v in rows[2].items() if k != "row"} == library.to_json()
+    assert rows[4]["map_adv"] == library.target_code.map and rows[5]["t_map_adv"] > rows[3]["t_map_adv"]
+    for fmt, marker in (("md", "| Anchor code |"), ("csv", "Attack,MAP@1000,t-MAP@1000"), ("latex", "\\label{tab:x}")):
+        out = cli("bench", "--attacks", "noise,pga,dhta", *SMALL_ARGS, "--format", fmt, "--label", "tab:x")
+        assert out.returncode == 0 and marker in out.stdout, out.stderr
+    assert "weights " + system.digest in out.stdout  # an export names what was attacked
+
+
+def test_sweep(cli):
+    out = cli("sweep", "--param", "eps", "--values", "2,8", "--attacks", "pga", *SMALL_ARGS[:4], "--format", "json")
+    assert out.returncode == 0, out.stderr
+    rows = json.loads(out.stdout)
+    assert [row["value"] for row in rows] == [2.0, 8.0] and rows[0]["map_adv"] >= rows[1]["map_adv"]
+
+
+@pytest.mark.parametrize("name", [p for p in PROTOCOLS if not PROTOCOLS[p].record_at])
+def test_a_run_under_each_protocol_records_it(cli, name):
+    attack = PROTOCOLS[name].attacks[0]
+    out = cli("attack", "--protocol", name, "--attack", attack, "--queries", "3", "--steps", "3", "--json")
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    expected = resolve(name, attack, {"queries": 3, "steps": 3})
+    assert report["protocol"] == name and report["settings"]["overridden"] == ["queries", "steps"]
+    assert report["settings"] == {**expected.to_json(), "effective": report["settings"]["effective"]}
+    assert (report["topk"], report["t_topk"]) == (PROTOCOLS[name].topk, PROTOCOLS[name].t_topk)
+
+
+def test_eval_and_encode(tmp_path, cli):
+    result = json.loads(cli("eval", "--topk", "1000", "--json").stdout)
+    assert result["queries"] == 1000 and result["database"] == 60000 and result["map"] > 0.8
+    meta = json.loads((ROOT / "assets" / "zoo" / "fashion-dpsh-smallcnn-32" / "meta.json").read_text())
+    assert result["map"] == pytest.approx(meta["clean_map"], abs=5e-5) and result["ties"] == "stable"
+    out = cli("encode", "--split", "query", "--out", str(tmp_path / "q.npz"))
+    assert out.returncode == 0, out.stderr
+    saved = np.load(tmp_path / "q.npz")
+    assert saved["codes"].shape == (1000, 32) and set(np.unique(saved["codes"])) == {-1, 1}
+    assert saved["labels"].shape == (1000, 10)
+
+
+def test_leaderboard_json_equals_the_library(cli):
+    models = "zoo:fashion-dph-smallcnn-16"
+    out = cli("leaderboard", "--models", models, "--queries", "6", "--format", "json")
+    assert out.returncode == 0, out.stderr
+    systems = [load_system(m) for m in models.split(",")]
+    rows = robustness.leaderboard(systems, queries=6, only_cached=True)
+    assert json.loads(out.stdout) == [r.to_json() for r in rows]
+    md = cli("leaderboard", "--models", models, "--queries", "6", "--format", "md")
+    assert "| Model | Defence | Clean MAP |" in md.stdout
+
+
+def test_transfer_json_equals_the_library(cli):
+    a, b = "zoo:fashion-dpsh-smallcnn-32", "zoo:fashion-dpsh-resnet18-cifar-32"
+    args = ["--attack", "pga", "--queries", "20", "--steps", "10"]
+    out = cli("transfer", "--sources", f"{a},{b}", "--targets", a, *args, "--format", "json")
+    assert out.returncode == 0, out.stderr
+    library = transfer(
+        [load_system(a), load_system(b)], [load_system(a)], "pga", overrides={"queries": 20, "steps": 10}
+    )
+    assert json.loads(out.stdout) == json.loads(json.dumps(library.to_json()))
+    latex = cli("transfer", "--sources", a, "--targets", a, *args, "--format", "latex")
+    assert "\\toprule" in latex.stdout and "\\textbf{" in latex.stdout  # the white-box cell in bold
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["eval", "--model", "zoo:nope"], "no zoo model 'nope'"),
+        (["eval", "--model", "/does/not/exist"], "not found"),
+        (["attack", "--eps", "-3"], r"epsilon must be in [0, 255] (1/255)"),
+        (["attack", "--steps", "0"], "iterations T must be a whole number in [1, 5000]"),
+        (["attack", "--attack", "nope"], "invalid choice"),
+        (["attack", "--protocol", "nope"], "invalid choice"),
+        (["attack", "--attack", "pga", "--set", "t=0.4", "--queries", "4"], "(-1, 0)"),
+        (["attack", "--attack", "pga", "--set", "gamma=2", "--queries", "4"], "PgA has no setting gamma"),
+        (["attack", "--queries", "5000"], "queries must be between 1 and 1000, got 5000"),
+        (["attack", "--device", "tpu"], "device must be auto, cpu or cuda"),
+        (["sweep", "--param", "t", "--values", "0.5", "--attacks", "dhta"], "cannot sweep 't' for dhta"),
+        (["sweep", "--param", "steps", "--values", "2.5", "--attacks", "pga"], "a whole number"),
+        (["sweep", "--param", "bits", "--values", "128", "--attacks", "pga"], "available: 16, 32, 64"),
+        (["train", "--bits", "0", "--epochs", "1"], "bits must be a whole number in [1, 1024]"),
+    ],
+)
+def test_bad_input_is_one_clear_line(cli, args, message):
+    out = cli(*args)
+    assert out.returncode == 2
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("hashdemo: error:") and message in lines[0], out.stderr
