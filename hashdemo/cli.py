@@ -96,6 +96,16 @@ def run_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-cache", action="store_true", help="recompute (and refresh the cache) even if cached")
 
 
+def seeds_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--seeds",
+        default=None,
+        metavar="0,1,2",
+        help="run once per attack seed (random start, target labels, anchor items; the queries stay) and report "
+        "mean ± sample std",
+    )
+
+
 def engine_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--engine",
@@ -222,26 +232,56 @@ def cmd_encode(args) -> None:
     )
 
 
+def seed_runs(args) -> list[dict]:
+    """The explicit settings once per --seeds value (the attack seed; the queries stay), or once."""
+    given = overrides(args)
+    if not args.seeds:
+        return [given]
+    if "seed" in given:
+        raise InvalidInputError("give either --seed or --seeds, not both")
+    return [given | {"seed": seed} for seed in parse_seeds(args.seeds)]
+
+
+def parse_seeds(text: str) -> list[int]:
+    try:
+        seeds = [int(v) for v in split_list(text)]
+    except ValueError:
+        raise InvalidInputError(f"--seeds takes whole numbers separated by commas, e.g. 0,1,2; got {text!r}") from None
+    if len(set(seeds)) != len(seeds) or any(v < 0 for v in seeds):
+        raise InvalidInputError(f"--seeds takes distinct seeds >= 0, got {text!r}")
+    return seeds
+
+
 def cmd_attack(args) -> None:
     from .evaluation import run_attack
     from .progress import StderrBar
     from .settings import resolve
+    from .tables import Spread
 
     system = system_of(args)
-    settings = resolve(args.protocol, args.attack, overrides(args), model=system.spec)
-    report = run_attack(system, settings, use_cache=not args.no_cache, progress=StderrBar()).report
+    runs = [resolve(args.protocol, args.attack, given, model=system.spec) for given in seed_runs(args)]
+    reports = [run_attack(system, s, use_cache=not args.no_cache, progress=StderrBar()).report for s in runs]
+    spread = {
+        key: Spread(tuple(getattr(r, key) for r in reports))
+        for key in ("map_adv", "t_map_adv", "perceptibility_rmse", "seconds_per_image")
+        if getattr(reports[0], key) is not None
+    }
+    first = reports[0]
     text = (
-        f"{report.title} on {report.model} ({report.protocol} protocol), eps {report.eps:g}/255, "
-        f"{report.steps} steps, {report.queries} queries: MAP@{report.topk} {report.map_clean:.4f} -> "
-        f"{report.map_adv:.4f}"
+        f"{first.title} on {first.model} ({first.protocol} protocol), eps {first.eps:g}/255, "
+        f"{first.steps} steps, {first.queries} queries"
+        + (f", seeds {args.seeds} (mean ± std)" if args.seeds else "")
+        + f": MAP@{first.topk} {first.map_clean:.4f} -> {spread['map_adv']:.4f}"
     )
-    if report.targeted:
-        text += f", t-MAP@{report.t_topk} {report.t_map_clean:.4f} -> {report.t_map_adv:.4f}"
-    emit(
-        report.to_json(),
-        args.json,
-        text + f", RMSE {report.perceptibility_rmse:.4f}, {report.seconds_per_image:.4f} s/image",
+    if first.targeted:
+        text += f", t-MAP@{first.t_topk} {first.t_map_clean:.4f} -> {spread['t_map_adv']:.4f}"
+    text += f", RMSE {spread['perceptibility_rmse']:.4f}, {spread['seconds_per_image']:.4f} s/image"
+    payload = (
+        {"seeds": [r.to_json() for r in reports], "mean_std": {k: v.to_json() for k, v in spread.items()}}
+        if args.seeds
+        else first.to_json()
     )
+    emit(payload, args.json, text)
 
 
 def cmd_bench(args) -> None:
@@ -251,12 +291,16 @@ def cmd_bench(args) -> None:
     from .tables import render
 
     system = system_of(args)
-    given = overrides(args)
-    settings = [resolve(args.protocol, name, given, model=system.spec) for name in attack_list(args)]
+    grid = [
+        [resolve(args.protocol, name, given, model=system.spec) for name in attack_list(args)]
+        for given in seed_runs(args)
+    ]
     if not args.no_cache:
-        grid_engine(args).prefetch([(system, s) for s in settings], progress=StderrBar())
-    reports = [run_attack(system, s, use_cache=not args.no_cache, progress=StderrBar()).report for s in settings]
-    print(render(reports, args.format, args.label))
+        grid_engine(args).prefetch([(system, s) for run in grid for s in run], progress=StderrBar())
+    runs = [
+        [run_attack(system, s, use_cache=not args.no_cache, progress=StderrBar()).report for s in run] for run in grid
+    ]
+    print(render(runs[0], args.format, args.label, seeds=runs if args.seeds else None))
 
 
 def cmd_sweep(args) -> None:
@@ -485,6 +529,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("attack", help="attack a query set and report MAP / t-MAP / perceptibility / time")
     p.add_argument("--attack", default="pga", choices=ATTACKS.names())
     run_flags(p)
+    seeds_flag(p)
     model_flags(p)
     p.set_defaults(run=cmd_attack)
 
@@ -492,6 +537,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--attacks", default=None, help="comma-separated (default: the protocol's table rows)")
     format_flag(p)
     run_flags(p)
+    seeds_flag(p)
     model_flags(p)
     engine_flags(p)
     p.set_defaults(run=cmd_bench)

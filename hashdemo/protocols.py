@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from .attacks.base import Attack, PaperSetting
+from .attacks.dhta import SIGN_STEPS
 from .budget import from_255, to_255
 from .errors import InvalidInputError
 
@@ -31,6 +33,13 @@ class Protocol:
     record_at: tuple[int, ...] = ()  # iterations at which MAP is also reported (HAG Table I)
     ours: bool = False  # hashdemo's own choice, not a paper's
     notes: tuple[str, ...] = field(default=())
+    own: tuple[tuple[str, PaperSetting], ...] = ()  # (attack, setting): replaces that attack's paper setting here
+
+    def paper_setting(self, cls: type[Attack]) -> PaperSetting | None:
+        """The optimiser and iterations `cls` runs with here when the protocol takes each paper's own."""
+        if self.optimiser != "paper":
+            return None
+        return dict(self.own).get(cls.name, cls.paper_setting)
 
     def lines(self) -> list[str]:
         """What the protocol sets, one line each, in the user's units (shown by the app and the CLI help)."""
@@ -72,6 +81,37 @@ PGD = Protocol(
     notes=("every attack by PGD, so that rows differ only in target code and loss",),
 )
 
+PROSGAN = Protocol(
+    "prosgan",
+    "ProS-GAN Tables 1-2",
+    "ProS-GAN Sec. 4.2 and Table 2 caption; DHTA/P2P 'same as [2]'",
+    eps=8,
+    step=1,
+    steps=100,
+    topk=-1,
+    t_topk=-1,
+    optimiser="paper",
+    attacks=("noise", "p2p", "dhta", "fgsm", "ifgsm", "prosgan"),
+    notes=(
+        "P2P/DHTA as the ProS-GAN authors' DHTA script runs them: from x, 2000 plain gradient steps (SGD, lr 1/32 "
+        "per query: step 1 on a loss averaged over 32 queries) with HAG's schedule; FGSM one step of 8/255; "
+        "I-FGSM 100 steps of 1/255; ProS-GAN one forward pass, no L-inf bound (bound=8 picks the bounded "
+        "generator, projection=true clips the unbounded one)",
+    ),
+)
+PROSGAN_SIGN = replace(
+    PROSGAN,
+    name="prosgan-sign",
+    title="ProS-GAN Tables 1-2, P2P/DHTA by sign steps",
+    source="ProS-GAN Sec. 4.2, with hashdemo's former P2P/DHTA optimiser",
+    own=(("p2p", SIGN_STEPS), ("dhta", SIGN_STEPS)),
+    ours=True,
+    notes=(
+        "P2P/DHTA 2000 PGD sign steps of 1/255 with HAG's schedule (a stronger, more visible attack than the "
+        "script's gradient steps); the other rows as `prosgan`",
+    ),
+)
+
 PROTOCOLS: dict[str, Protocol] = {
     p.name: p
     for p in (
@@ -89,9 +129,11 @@ PROTOCOLS: dict[str, Protocol] = {
             attacks=("p2p", "dhta", "prosgan", "tha", "hag", "sdha", "pga-dagger", "pga"),
             notes=(
                 "PgA and PgA† by PGD-100 with random start (Eq. 15); the others 'consistent with the original "
-                "literature' (Sec. 4.1): HAG SGD 2000 it., SDHA Adam 1500 it., P2P/DHTA 2000 it.",
+                "literature' (Sec. 4.1): HAG SGD 2000 it., SDHA Adam 1500 it., P2P/DHTA 2000 sign steps of 1/255 "
+                "with HAG's schedule (PgA does not say which step; hashdemo's choice)",
                 "t-MAP@5000 is hashdemo's choice (PgA reports MAP only)",
             ),
+            own=(("p2p", SIGN_STEPS), ("dhta", SIGN_STEPS)),
         ),
         Protocol(
             "pga-t5",
@@ -107,22 +149,8 @@ PROTOCOLS: dict[str, Protocol] = {
             attacks=("p2p", "dhta", "tha", "hag", "sdha", "pga"),
             notes=("'all adopt PGD ... T = 20 and eta = 1/255'; PGD as PgA Eq. 15 defines it, with random start",),
         ),
-        Protocol(
-            "prosgan",
-            "ProS-GAN Tables 1-2",
-            "ProS-GAN Sec. 4.2 and Table 2 caption; DHTA/P2P 'same as [2]'",
-            eps=8,
-            step=1,
-            steps=100,
-            topk=-1,
-            t_topk=-1,
-            optimiser="paper",
-            attacks=("noise", "p2p", "dhta", "fgsm", "ifgsm", "prosgan"),
-            notes=(
-                "P2P/DHTA 2000 iterations with HAG's schedule from x (Table 2); FGSM one step of 8/255; "
-                "I-FGSM 100 steps of 1/255; ProS-GAN one forward pass, no L-inf bound (projection=true bounds it)",
-            ),
-        ),
+        PROSGAN,
+        PROSGAN_SIGN,
         Protocol(
             "hag",
             "HAG Tables I-II",

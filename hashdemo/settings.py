@@ -125,7 +125,10 @@ class RunSettings:
                 f"eps {self.budget.eps_255:g}/255",
                 f"step {self.budget.step_255:g}/255"
                 if loop.optimiser == "pgd"
-                else f"{loop.optimiser.upper()}" + (f" (lr {loop.lr:g})" if loop.lr else ""),
+                else f"{loop.optimiser.upper()}"
+                + (f" (lr {loop.lr:g}" + (f", momentum {loop.momentum:g})" if loop.optimiser == "sgd" else ")"))
+                if loop.lr
+                else loop.optimiser.upper(),
                 f"T = {cls.steps_for(self.budget)}",
                 "random start" if cls.random_start_for(self.budget) else "start at x",
                 "HAG schedule" if loop.schedule == "hag" else "no tanh schedule",
@@ -159,7 +162,7 @@ def resolve(
             f"loop: {', '.join(q.name for q in LOOP_PARAMS)}; {cls.title}'s own: "
             f"{', '.join(q.name for q in cls.parameters) or 'none'}"
         )
-    paper = cls.paper_setting if p.optimiser == "paper" else None  # noise has none: it takes no step
+    paper = p.paper_setting(cls)  # None under PGD, and for noise (it takes no step)
     loop = paper.loop if paper else cls.default_loop
     loop_values = {q.name: q.check(given.get(q.name, getattr(loop, q.name)), "the loop") for q in LOOP_PARAMS}
     budget = Budget.from_255(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import statistics
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -146,9 +147,50 @@ def settings_of(reports: list[AttackReport]) -> dict[str, str]:
     }
 
 
-def comparison(reports: list[AttackReport]) -> Table:
-    """The papers' comparison table: clean row, attacks, target-code rows; the best attack per column bold."""
-    rows = table_rows(reports)
+@dataclass(frozen=True)
+class Spread:
+    """One cell over several seeds: formats as 'mean ± std' (sample std) with its column's format."""
+
+    values: tuple[float, ...]
+
+    @property
+    def mean(self) -> float:
+        return statistics.fmean(self.values)
+
+    @property
+    def std(self) -> float:
+        return statistics.stdev(self.values) if len(self.values) > 1 else 0.0
+
+    def __format__(self, spec: str) -> str:
+        if len({format(v, spec) for v in self.values}) == 1:  # the same in every seed (clean MAP, iterations)
+            return format(self.values[0], spec)
+        return f"{format(self.mean, spec)} ± {format(self.std, spec)}"
+
+    def __lt__(self, other: Spread) -> bool:  # the best of a column is the best mean
+        return self.mean < other.mean
+
+    def to_json(self) -> dict:
+        return {"mean": round(self.mean, 6), "std": round(self.std, 6), "values": list(self.values)}
+
+
+def rows_over_seeds(runs: list[list[AttackReport]]) -> list[dict]:
+    """table_rows of each seed's reports (same attacks, same order), each number a Spread over the seeds."""
+    per_seed = [table_rows(reports) for reports in runs]
+    merged = []
+    for rows in zip(*per_seed, strict=True):
+        row = dict(rows[0])
+        for key, value in rows[0].items():
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and key not in ("topk", "t_topk"):
+                values = [r.get(key) for r in rows]
+                row[key] = Spread(tuple(values)) if None not in values else None
+        merged.append(row)
+    return merged
+
+
+def comparison(reports: list[AttackReport], seeds: list[list[AttackReport]] | None = None) -> Table:
+    """The papers' comparison table: clean row, attacks, target-code rows; the best attack per column bold.
+    With `seeds` (the same reports under other seeds, `reports` among them) each cell is mean ± std."""
+    rows = rows_over_seeds(seeds) if seeds else table_rows(reports)
     best = best_values(rows)
     headers = [h.format(topk=k_text(rows[0]["topk"]), t_topk=k_text(rows[0]["t_topk"])) for _, h, _, _ in COLUMNS]
     body = [[row.get(key) for key, _, _, _ in COLUMNS] for row in rows]
@@ -159,7 +201,10 @@ def comparison(reports: list[AttackReport]) -> Table:
         if row["row"] == "attack" and key in best and row.get(key) == best[key]
     }
     title = "MAP (lower: stronger non-targeted attack) and t-MAP (higher: stronger targeted attack)"
-    return Table(headers, body, [fmt for _, _, _, fmt in COLUMNS], bold, settings_of(reports), title)
+    settings = settings_of(reports)
+    if seeds:
+        settings["seed"] = ", ".join(str(run[0].seed) for run in seeds) + " (mean ± sample std over the seeds)"
+    return Table(headers, body, [fmt for _, _, _, fmt in COLUMNS], bold, settings, title)
 
 
 def markdown(table: Table) -> str:
@@ -213,10 +258,13 @@ def csv_text(table: Table) -> str:
     return out.getvalue()
 
 
-def render(reports: list[AttackReport], fmt: str, label: str = "tab:hashdemo") -> str:
+def render(
+    reports: list[AttackReport], fmt: str, label: str = "tab:hashdemo", seeds: list[list[AttackReport]] | None = None
+) -> str:
     if fmt == "json":
-        return json.dumps(table_rows(reports), indent=2)
-    table = comparison(reports)
+        rows = rows_over_seeds(seeds) if seeds else table_rows(reports)
+        return json.dumps(rows, indent=2, default=Spread.to_json)
+    table = comparison(reports, seeds)
     table.label = label
     return render_table(table, fmt)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import shutil
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import torch
 
@@ -14,7 +14,8 @@ from .errors import DataNotFoundError
 from .naming import model_name
 from .paths import ZOO_DIR, cache_dir
 from .progress import StderrBar
-from .prosgan.training import LOG, TrainSettings
+from .prosgan.model import FILE
+from .prosgan.training import LOG, ZOO_RECIPE, TrainSettings
 from .prosgan.training import train as train_prosgan
 from .prototype import TABLE_FILE, PrototypeTable, cached_prototype_net
 from .train import TrainConfig, train_and_save
@@ -24,7 +25,6 @@ RESNET_WIDTH = 16  # keeps the shipped ResNet-18 at 0.7 M parameters (2.8 MB)
 HELD_OUT_WIDTH = 8  # the first black-box target: CSQ on a ResNet-18 narrower than any source
 OPEN_SET_CLASSES = (1, 8)
 DEFENDED_EPOCHS = 10  # adversarial fine-tuning: about 10 minutes a model on one CPU thread (README)
-# ProS-GAN epochs: 15 minutes or less per generator on one thread of this 2-core CPU (t-MAP per epoch in the README)
 SPECS: list[TrainConfig] = [
     TrainConfig("fashion", "smallcnn", method, bits)
     for method in ("dph", "dpsh", "hashnet", "csq")
@@ -56,11 +56,27 @@ SPECS: list[TrainConfig] = [
 ]
 
 
-# trained generative attacks shipped beside their model (ProS-GAN: the default and the multi-label model)
-GENERATORS: dict[str, TrainSettings] = {
-    "fashion-dpsh-smallcnn-32": TrainSettings(epochs=24),
-    "fashion-mosaic-dpsh-smallcnn-32": TrainSettings(epochs=6),
-}
+@dataclass(frozen=True)
+class GeneratorRecipe:
+    """A ProS-GAN generator shipped beside a zoo model: `file` (and its log, the same name .json) in its folder."""
+
+    model: str
+    settings: TrainSettings
+    file: str = FILE
+
+    @property
+    def name(self) -> str:
+        return f"{self.model}/{self.file.removesuffix('.safetensors')}"
+
+
+# ProS-GAN's recipe with a narrower generator (training.ZOO_RECIPE); epochs: what one thread of this 2-core CPU
+# trains in about an hour (the unbounded and bounded default, the ResNet-18 model, the 56-px mosaic model)
+GENERATORS: list[GeneratorRecipe] = [
+    GeneratorRecipe("fashion-dpsh-smallcnn-32", ZOO_RECIPE),
+    GeneratorRecipe("fashion-dpsh-smallcnn-32", replace(ZOO_RECIPE, epochs=20, bound=8), "prosgan-bound8.safetensors"),
+    GeneratorRecipe("fashion-dpsh-resnet18-cifar-32", replace(ZOO_RECIPE, epochs=20)),
+    GeneratorRecipe("fashion-mosaic-dpsh-smallcnn-32", replace(ZOO_RECIPE, epochs=10)),
+]
 
 
 def spec_name(config: TrainConfig) -> str:
@@ -96,29 +112,32 @@ def _build_one(config: TrainConfig) -> str:
     return f"{name}: clean MAP@{card.topk} {card.clean_map:.4f} in {card.record['train_seconds']:.0f} s"
 
 
-def _build_generator(name: str) -> str:
+def _build_generator(recipe: GeneratorRecipe) -> str:
     """Train ProS-GAN against a zoo model in a scratch folder, then ship its generator and log beside the model."""
     from .system import load_system
 
     torch.set_num_threads(1)
-    scratch = cache_dir() / "zoo-build" / f"prosgan-{name}"
-    log = train_prosgan(load_system(f"zoo:{name}"), GENERATORS[name], scratch, resume=True, progress=StderrBar())
-    shutil.copyfile(scratch / "prosgan.safetensors", ZOO_DIR / name / "prosgan.safetensors")
-    shutil.copyfile(scratch / LOG, ZOO_DIR / name / "prosgan.json")
+    scratch = cache_dir() / "zoo-build" / recipe.name.replace("/", "-")
+    log = train_prosgan(load_system(f"zoo:{recipe.model}"), recipe.settings, scratch, progress=StderrBar())
+    target = ZOO_DIR / recipe.model / recipe.file
+    shutil.copyfile(scratch / FILE, target)
+    shutil.copyfile(scratch / LOG, target.with_suffix(".json"))
     last = log["epochs"][-1]
-    return f"{name} ProS-GAN: held-out t-MAP {last['held_out_t_map']:.4f} in {log['train_seconds']:.0f} s"
+    return (
+        f"{recipe.name}: held-out t-MAP {last['held_out_t_map']:.4f}, RMSE {last['held_out_rmse']:.4f} "
+        f"in {log['train_seconds']:.0f} s"
+    )
 
 
 def build(only: list[str] | None = None, jobs: int = 2) -> list[dict]:
-    """Train the zoo (or the named part of it: model names, or <model>/prosgan) from scratch, `jobs` at a time:
+    """Train the zoo (or the named part of it: model names, or <model>/prosgan[-bound8]) from scratch, `jobs` at a time:
     the hashing models first, then the generators against them; then rewrite the index."""
     names = [spec_name(c) for c in SPECS]
-    generators = [f"{n}/prosgan" for n in GENERATORS]
-    unknown = set(only or []) - set(names) - set(generators)
+    unknown = set(only or []) - set(names) - {g.name for g in GENERATORS}
     if unknown:
         raise DataNotFoundError(f"not in the zoo's recipe: {', '.join(sorted(unknown))}")
     configs = [c for c in SPECS if not only or spec_name(c) in only]
-    wanted = [g.split("/")[0] for g in generators if not only or g in only]
+    wanted = [g for g in GENERATORS if not only or g.name in only]
     with multiprocessing.get_context("spawn").Pool(max(1, jobs)) as pool:
         # in stages: a model fine-tuned from another (init) starts once that one is written
         for stage in ([c for c in configs if c.init is None], [c for c in configs if c.init is not None]):

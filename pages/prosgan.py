@@ -1,14 +1,17 @@
 """ProS-GAN: the generative targeted attack. Its training curves, queries x target labels generated instantly,
 and training a new generator with a live loss chart (the same code as `hashdemo train-attack prosgan`)."""
 
+from dataclasses import replace
+
 import streamlit as st
 import torch
 
+from hashdemo import params
 from hashdemo.cache import Stopped
 from hashdemo.figures import charts, panels
 from hashdemo.prosgan import gallery
 from hashdemo.prosgan import model as prosgan_model
-from hashdemo.prosgan.training import TrainSettings, cached_run, train
+from hashdemo.prosgan.training import RECIPES, TrainSettings, cached_run, train
 from hashdemo.ui import controls, exports, frame, resources, views
 from hashdemo.ui.state import PageState, url_multiselect
 
@@ -108,14 +111,21 @@ else:
         st.download_button("Grid as PNG", panels.png_bytes(grid), "prosgan-grid.png", "image/png", on_click="ignore")
 
 st.subheader("3. Train a generator")
+st.caption(
+    "The paper's recipe, where it is silent its authors' script's (hashdemo.prosgan.training); the zoo's recipe is "
+    "the same with a narrower generator and fewer epochs, for a CPU (README, ProS-GAN)."
+)
 with st.form("train"):
-    a, b, c = st.columns(3)
-    beta = a.number_input("beta (reconstruction weight)", 0.0, 10_000.0, 50.0, help="paper: 50, or 100 on FLICKR-25K")
-    epoch_count = b.slider("Epochs", 1, 50, 3, help="about 35 s each for the 28-px models on one CPU thread")
-    seed = c.number_input("Seed", 0, 2**31 - 1, 0)
+    cols = st.columns(5)
+    recipe = cols[0].selectbox("Recipe", list(RECIPES), key="recipe")
+    declared = {p.name: p for p in params.declared(TrainSettings)}
+    chosen_values = {
+        name: controls.param_control(state, column, declared[name], getattr(RECIPES[recipe], name))
+        for column, name in zip(cols[1:], ("epochs", "beta", "bound", "seed"), strict=True)
+    }
     go = st.form_submit_button("Train", type="primary")
 if go:
-    settings = TrainSettings(epochs=epoch_count, beta=beta, seed=int(seed))
+    settings = replace(RECIPES[recipe], **chosen_values)
     folder = cached_run(system, settings)
     st.button("Stop", help="stops after the current batch; the finished epochs are kept and a later run resumes")
     bar = st.progress(0.0, text="starting")

@@ -61,6 +61,22 @@ def test_bench_formats(system, cli):
     assert "weights " + system.digest in out.stdout  # an export names what was attacked
 
 
+def test_seeds_give_mean_and_sample_std_of_the_single_seed_runs(system, cli):
+    out = cli("bench", "--attacks", "dhta", *SMALL_ARGS, "--seeds", "0,1", "--format", "json")
+    assert out.returncode == 0, out.stderr
+    dhta = json.loads(out.stdout)[1]
+    single = [
+        evaluation.run_attack(system, resolve("pgd", "dhta", SMALL | {"seed": s}, model=system.spec)).report
+        for s in (0, 1)
+    ]
+    a, b = (r.t_map_adv for r in single)
+    assert dhta["t_map_adv"]["values"] == [a, b] and a != b  # the seed draws other targets
+    assert dhta["t_map_adv"]["mean"] == pytest.approx((a + b) / 2, abs=1e-6)
+    assert dhta["t_map_adv"]["std"] == pytest.approx(abs(a - b) / 2**0.5, abs=1e-6)  # sample std of two values
+    text = cli("attack", "--attack", "dhta", *SMALL_ARGS, "--seeds", "0,1").stdout
+    assert f"t-MAP@1000 {single[0].t_map_clean:.4f} -> {(a + b) / 2:.4f} ± {abs(a - b) / 2**0.5:.4f}" in text
+
+
 def test_sweep(cli):
     out = cli("sweep", "--param", "eps", "--values", "2,8", "--attacks", "pga", *SMALL_ARGS[:4], "--format", "json")
     assert out.returncode == 0, out.stderr
@@ -133,6 +149,8 @@ def test_transfer_json_equals_the_library(cli):
         (["sweep", "--param", "steps", "--values", "2.5", "--attacks", "pga"], "a whole number"),
         (["sweep", "--param", "bits", "--values", "128", "--attacks", "pga"], "available: 16, 32, 64"),
         (["train", "--bits", "0", "--epochs", "1"], "bits must be a whole number in [1, 1024]"),
+        (["bench", "--seeds", "0,x"], "--seeds takes whole numbers"),
+        (["attack", "--seed", "1", "--seeds", "0,1"], "either --seed or --seeds"),
     ],
 )
 def test_bad_input_is_one_clear_line(cli, args, message):

@@ -16,7 +16,9 @@ from hashdemo.prosgan.networks import Discriminator, Generator, SemanticDecoder
 from hashdemo.prosgan.training import TrainSettings, train
 from hashdemo.settings import resolve
 
-TINY = TrainSettings(epochs=2, batch_size=16, held_out=8, ngf=8, blocks=1, decoder_width=8, ndf=8)
+TINY = TrainSettings(
+    epochs=2, batch_size=16, held_out=8, ngf=8, blocks=1, decoder_width=8, ndf=8, prototype_steps=20
+)
 
 
 def test_prototype_loss_hand_worked():
@@ -30,7 +32,7 @@ def test_prototype_loss_hand_worked():
         torch.nn.functional.softplus(torch.tensor(0.75)) - 0.75 + torch.nn.functional.softplus(torch.tensor(0.25))
     ) / 2
     j2 = 0.5**2 + 0.0  # (0.5 - 1)^2 + (-1 - -1)^2
-    j3 = 0.2**2 + 0.1**2
+    j3 = (0.2**2 + 0.1**2) / 2  # the script's MSELoss: a mean over the classes
     value = losses.prototype_loss(h, predicted, labels, codes, code_labels, (1.0, 1e-4, 1.0))
     assert value.item() == pytest.approx(float(j1) + 1e-4 * j2 + j3, rel=1e-6)
 
@@ -41,15 +43,24 @@ def test_generator_losses_hand_worked():
     assert losses.hamming_loss(out, code).item() == pytest.approx(1 - (0.5 - 0.5 + 1.0 + 0.0) / 4)  # Eq. 7
     x, x_adv = torch.zeros(1, 1, 2, 2), torch.tensor([[[[0.1, 0.2], [0.0, 0.3]]]])
     assert losses.reconstruction_loss(x, x_adv).item() == pytest.approx((0.01 + 0.04 + 0.09) / 4)  # Eq. 8, mean
-    assert losses.reconstruction_loss(x, x_adv, "sum").item() == pytest.approx(0.14)  # Eq. 8 as written
     d_fake = torch.tensor([[0.9, 0.2, 0.3]])  # two classes and "fake"
     target = torch.tensor([[True, False]])
-    # Eq. 10: ||D(x') - [y_t, 0]||^2 = 0.1^2 + 0.2^2 + 0.3^2
-    assert losses.generator_adversarial_loss(d_fake, target).item() == pytest.approx(0.14)
+    # Eq. 10: ||D(x') - [y_t, 0]||^2 = 0.1^2 + 0.2^2 + 0.3^2, as printed; the script's mean over the 3 outputs
+    assert losses.generator_adversarial_loss(d_fake, target, "sum").item() == pytest.approx(0.14)
+    assert losses.generator_adversarial_loss(d_fake, target).item() == pytest.approx(0.14 / 3)
     d_real, labels = torch.tensor([[0.1, 0.7, 0.4]]), torch.tensor([[False, True]])
     # Eq. 13: 1/2 (0.1^2 + 0.3^2 + 0.4^2) + 1/2 (0.1^2 + 0.2^2 + 0.7^2)
     expected = 0.5 * (0.01 + 0.09 + 0.16) + 0.5 * (0.01 + 0.04 + 0.49)
-    assert losses.discriminator_loss(d_real, labels, d_fake, target).item() == pytest.approx(expected)
+    assert losses.discriminator_loss(d_real, labels, d_fake, target, "sum").item() == pytest.approx(expected)
+    assert losses.discriminator_loss(d_real, labels, d_fake, target).item() == pytest.approx(expected / 3)
+
+
+def test_the_lr_stays_then_decays_linearly_to_zero():
+    from hashdemo.prosgan.training import decay_factor
+
+    rule = decay_factor(TrainSettings(epochs=100, decay=0.5))
+    assert [rule(e) for e in (0, 49)] == [1.0, 1.0]  # the script: 50 epochs at lr, then 50 decaying
+    assert rule(50) == pytest.approx(1 - 1 / 51) and rule(99) == pytest.approx(1 - 50 / 51)
 
 
 @pytest.mark.parametrize("shape", [(1, 28, 28), (1, 56, 56), (3, 32, 32), (3, 224, 224)])
@@ -57,10 +68,12 @@ def test_networks_fit_every_image_size_and_the_output_is_an_image(shape):
     channels, size, _ = shape
     with torch.no_grad():
         semantic_map = SemanticDecoder(512, shape, width=8)(torch.randn(2, 512))
-        x = torch.rand(2, *shape)
+        x = torch.rand(2, *shape) * 2 - 1
         x_adv = Generator(channels, size, ngf=8, blocks=1)(x, semantic_map)
+        bounded = Generator(channels, size, ngf=8, blocks=1, bound=2 * 8 / 255)(x, semantic_map)
     assert semantic_map.shape == x.shape and x_adv.shape == x.shape
-    assert float(x_adv.min()) >= 0 and float(x_adv.max()) <= 1
+    assert float(x_adv.min()) >= -1 and float(x_adv.max()) <= 1
+    assert float((bounded - x).abs().max()) <= 2 * 8 / 255 + 1e-6  # x + eps tanh(.), on the [-1,1] scale
     assert Discriminator(channels, size, 10, ndf=8)(x_adv).shape == (2, 11)
 
 

@@ -4,47 +4,35 @@ in one forward pass; the prototype code is its target."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import torch
 
-from ..budget import Budget
+from ..budget import Budget, to_255
 from ..errors import InvalidInputError
 from ..params import Param
 from ..progress import Progress, silent
 from ..prosgan import model as prosgan_model
-from ..prosgan.training import TrainSettings, cached_run, train
 from .base import ATTACKS, Attack, Plan
 
 _LOADED: dict[tuple[str, float, str], prosgan_model.ProsganModel] = {}
-UNSHIPPED_EPOCHS = 10
 
 
-def shipped_generator(system) -> Path | None:
-    """The generator file beside the model's folder, if the model has a folder and the folder has one."""
-    from ..zoo import resolve_folder
+def generator_for(system, bound: float) -> Path:
+    """The generator for this bound (0: unbounded): shipped beside the model, else the newest finished run trained
+    for it (the ProS-GAN page, `hashdemo train-attack prosgan`); none is trained silently."""
+    from ..prosgan.gallery import available_generators
 
-    if system.spec.source.startswith("python:"):
-        return None
-    path = resolve_folder(system.spec.source) / prosgan_model.FILE
-    return path if path.is_file() else None
-
-
-def generator_for(system, beta: float, epochs: int, progress: Progress = silent) -> Path:
-    """The generator file for these settings: shipped beside the model, or trained into the cache once."""
-    shipped = shipped_generator(system)
-    if shipped is not None:
-        trained = prosgan_model.training_settings(shipped)
-        if trained["beta"] == beta and epochs in (0, trained["epochs"]):
-            return shipped
-    settings = TrainSettings(epochs=epochs or UNSHIPPED_EPOCHS, beta=beta)
-    folder = cached_run(system, settings)
-    if (
-        not (folder / prosgan_model.FILE).is_file()
-        or prosgan_model.training_settings(folder / prosgan_model.FILE)["epochs"] < settings.epochs
-    ):
-        train(system, settings, folder, progress=progress)
-    return folder / prosgan_model.FILE
+    found = [g for g in available_generators(system) if g.settings["bound"] == bound]
+    if not found:
+        kind = "unbounded" if not bound else f"bounded at {bound:g}/255"
+        raise InvalidInputError(
+            f"no {kind} ProS-GAN generator for {system.spec.source}: train one on the ProS-GAN page or with "
+            f"`python -m hashdemo train-attack prosgan --model {system.spec.source}"
+            + (f" --bound {bound:g}`" if bound else "`")
+        )
+    return found[0].path
 
 
 @dataclass
@@ -59,8 +47,9 @@ class ProSGAN(Attack):
     the prototype code sign(h_t) is its target. No gradient step at attack time.
 
     The paper bounds no L-inf norm: by default the image is only clipped to [0,1] (its L-inf and RMSE are
-    reported); projection=true clips it to the budget's eps-ball, to compare at the iterative attacks' budget.
-    Example: ``ProSGAN(system)(x, y, budget=Budget.from_255(eps=8))``.
+    reported); bound=8 takes the generator trained with x' = x + eps tanh(.) at 8/255 (one forward pass within the
+    iterative attacks' budget); projection=true clips any output to the budget's eps-ball afterwards.
+    Example: ``ProSGAN(system, bound=8)(x, y, budget=Budget.from_255(eps=8))``.
     """
 
     name, title, group = "prosgan", "ProS-GAN", "targeted"
@@ -80,41 +69,46 @@ class ProSGAN(Attack):
     target_kind = "ProS-GAN prototype"
     parameters = (
         Param(
-            "beta",
-            50.0,
-            "weight of the reconstruction loss J_re (paper: 50, or 100 on FLICKR-25K); a value without a shipped "
-            "generator trains one once (cached)",
+            "bound",
             0.0,
-            None,
-            label="beta (reconstruction)",
+            "0: the paper's unbounded generator; 8: the one trained with x' = x + eps tanh(.) at 8/255",
+            0.0,
+            255.0,
+            unit="(1/255)",
+            label="generator's bound",
         ),
-        Param("epochs", 0, "epochs of the generator; 0 = the shipped generator's (else 10)", 0, 1000, integer=True),
-        Param("projection", False, "clip to the budget's eps-ball (the paper bounds no L-inf norm)"),
+        Param("projection", False, "clip the output to the budget's eps-ball (the paper bounds no L-inf norm)"),
         Param(
             "generator",
             "auto",
-            "auto: the shipped or cached generator for beta and epochs; or the path of a prosgan.safetensors "
+            "auto: the shipped (or trained here) generator of this bound; or the path of a prosgan.safetensors "
             "written by train-attack",
         ),
     )
     fixed_steps = 0
     uses_budget = False  # unbounded in its paper: eps applies only with projection=true, step and T never
 
-    def setup(self, progress: Progress = silent) -> None:
-        """The generator: a given file, the one shipped beside the model when beta and epochs match it, or one
-        trained for these settings once and cached (progress reports the epochs)."""
+    @cached_property
+    def net(self) -> prosgan_model.ProsganModel:
+        """The generator: a given file, or the one for this bound shipped beside the model or trained for it."""
         if self.params["generator"] != "auto":
             path = Path(self.params["generator"])
+            if not path.is_file():
+                raise InvalidInputError(f"no ProS-GAN generator at {path}")
         elif self.system is None:
             raise InvalidInputError("ProS-GAN on a bare model needs generator=<path of a prosgan.safetensors>")
         else:
-            path = generator_for(self.system, self.params["beta"], self.params["epochs"], progress)
+            path = generator_for(self.system, self.params["bound"])
         device = next(self.model.parameters()).device
         key = (str(path.resolve()), path.stat().st_mtime, str(device))
         if key not in _LOADED:
             net, _meta = prosgan_model.load(path, self.system)
             _LOADED[key] = net.to(device)
-        self.net = _LOADED[key]
+        return _LOADED[key]
+
+    def setup(self, progress: Progress = silent) -> None:
+        """Loading the generator is the one-off work (timed apart from the attack)."""
+        _ = self.net
 
     def prepare(self, x, clean_pre, labels, target_labels, draw) -> ProsganPlan:
         targets = target_labels.to(x.device)
@@ -123,7 +117,11 @@ class ProSGAN(Attack):
         return ProsganPlan(self.net.prototype_codes(targets), adversarial, semantic_map)
 
     def eps_for(self, budget: Budget) -> float:
-        return budget.eps if self.params["projection"] else 1.0
+        """The budget's eps with projection; else the generator's own bound (1: unbounded, the whole box)."""
+        return budget.eps if self.params["projection"] else (self.net.arch.bound or 1.0)
+
+    def effective(self, budget: Budget, loop) -> dict:
+        return {**super().effective(budget, loop), "bound": self.net.arch.bound and to_255(self.net.arch.bound)}
 
     def start_point(self, x, plan: ProsganPlan, budget, generator) -> torch.Tensor:
         return plan.adversarial

@@ -42,7 +42,7 @@ class AttackResult:
 
     attack: str
     images: torch.Tensor  # clean, (B, C, H, W) in [0,1]
-    adversarial: torch.Tensor  # (B, C, H, W) in [0,1], CPU
+    adversarial: torch.Tensor  # (B, C, H, W) in [0,1]
     clean_codes: torch.Tensor  # int8 (B, K)
     adversarial_codes: torch.Tensor  # int8 (B, K)
     target_codes: torch.Tensor | None  # int8 (B, K): pharos / anchor / prototype code, if any

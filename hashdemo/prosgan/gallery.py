@@ -20,32 +20,43 @@ class GeneratorEntry:
     label: str
     path: Path
     log: dict
+    settings: dict  # its training settings, with the epochs it was trained for
+
+
+def shipped_files(system) -> list[Path]:
+    """prosgan*.safetensors beside the model (prosgan.safetensors: unbounded; prosgan-bound8: bounded at 8/255)."""
+    from ..zoo import resolve_folder
+
+    if system.spec.source.startswith("python:"):
+        return []
+    return sorted(resolve_folder(system.spec.source).glob("prosgan*.safetensors"))
 
 
 def available_generators(system) -> list[GeneratorEntry]:
-    """The generator shipped beside the model, then every finished cached run trained for it."""
-    from ..attacks.prosgan import shipped_generator
-
+    """The generators shipped beside the model, then every finished run trained for it here (newest first)."""
     out = []
-    shipped = shipped_generator(system)
-    if shipped is not None:
-        log_path = shipped.with_name("prosgan.json")
+    for path in shipped_files(system):
+        log_path = path.with_suffix(".json")
         log = json.loads(log_path.read_text()) if log_path.is_file() else {}
-        out.append(GeneratorEntry(f"shipped ({describe(prosgan_model.training_settings(shipped))})", shipped, log))
+        settings = prosgan_model.training_settings(path)
+        out.append(GeneratorEntry(f"shipped ({describe(settings)})", path, log, settings))
     mine = prosgan_model.identity_of(system)
-    for folder in sorted((cache_dir() / "prosgan").glob("*")):
-        log_path, path = folder / LOG, folder / prosgan_model.FILE
-        if log_path.is_file() and path.is_file():
-            log = json.loads(log_path.read_text())
-            if log["attacked"] == mine:
-                out.append(
-                    GeneratorEntry(f"trained here ({describe(prosgan_model.training_settings(path))})", path, log)
-                )
+    runs = [
+        f for f in (cache_dir() / "prosgan").glob("*") if (f / LOG).is_file() and (f / prosgan_model.FILE).is_file()
+    ]
+    for folder in sorted(runs, key=lambda f: -(f / LOG).stat().st_mtime):
+        log = json.loads((folder / LOG).read_text())
+        if log["attacked"] == mine and log.get("settings", {}).get("bound") is not None:
+            settings = prosgan_model.training_settings(folder / prosgan_model.FILE)
+            out.append(
+                GeneratorEntry(f"trained here ({describe(settings)})", folder / prosgan_model.FILE, log, settings)
+            )
     return out
 
 
 def describe(settings: dict) -> str:
-    return f"beta {settings['beta']:g}, {settings['epochs']} epochs, seed {settings['seed']}"
+    bound = "unbounded" if not settings["bound"] else f"bound {settings['bound']:g}/255"
+    return f"{bound}, beta {settings['beta']:g}, {settings['epochs']} epochs, seed {settings['seed']}"
 
 
 @dataclass

@@ -1,18 +1,12 @@
-"""ProS-GAN's objectives (Wang et al., CVPR 2021), each per image and averaged over the batch (Algorithm 1
-divides by n).
-
-J_re (Eq. 8) is written as a squared L2 norm. Summed over pixels, with the paper's beta = 50 it swamps the other
-terms: on fashion DPSH-32, after 3 epochs J_ham stayed at 1.03 and held-out t-MAP at 0.13 (clean: 0.02), and
-over the paper's 150,528 values per image Table 1's t-MAP would be out of reach; ProS-GAN's public code averages
-(MSELoss). So hashdemo averages over pixels by default and keeps the literal sum as reconstruction="sum".
-"""
+"""ProS-GAN's objectives (Wang et al., CVPR 2021), per image, as the authors' code computes them where the printed
+formulas leave a choice: J_re a mean over pixels on the [-1, 1] scale the networks work on (the code's MSELoss;
+Eq. 8 prints a sum), J_adv a mean over the C + 1 discriminator outputs (the code's least-squares GAN loss; Eq. 10
+prints a squared norm), J3 of the PrototypeNet a mean over classes (the code's MSELoss)."""
 
 from __future__ import annotations
 
 import torch
 from torch.nn import functional as F
-
-from ..hashing.base import balance_weights
 
 
 def prototype_loss(
@@ -22,28 +16,17 @@ def prototype_loss(
     codes: torch.Tensor,
     code_labels: torch.Tensor,
     alphas: tuple[float, float, float] = (1.0, 1e-4, 1.0),
-    balanced: bool = False,
 ) -> torch.Tensor:
     """Eq. 3-4: alpha_1 J1 + alpha_2 J2 + alpha_3 J3 for prototypes h (B, K) of `labels` (B, C) against the attacked
-    model's training codes (N, K) with their labels (N, C).
-
-    J1: pairwise likelihood -log p(S_tj | h_t, b_j), theta = h_t . b_j / 2 (as DPSH), S_tj = [labels share a class];
-    J2: quantisation ||h - sign(h)||^2; J3: label reconstruction ||y^ - y||^2.
-    balanced=True weighs similar and dissimilar pairs equally (HashNet's weights, what THA's PrototypeNet needs
-    without J3); the paper's plain likelihood is the default: with J3 it gave better prototypes (class prototype
-    t-MAP@1000 0.936 against 0.902 balanced on fashion DPSH-32, 0.594 against 0.552 on fashion-mosaic; 2000 steps).
-    """
+    model's training codes (N, K) with their labels (N, C). J1: the pairwise likelihood -log p(S_tj | h_t, b_j),
+    theta = h_t . b_j / 2, averaged over the B x N pairs; J2: ||h - sign(h)||^2 per prototype; J3: the label
+    reconstruction error, a mean over classes (the code's MSELoss)."""
     a1, a2, a3 = alphas
     s = (labels.float() @ code_labels.float().T > 0).float()
     theta = 0.5 * h @ codes.float().T
-    nll = F.softplus(theta) - s * theta
-    if balanced:
-        weights = balance_weights(s)
-        j1 = (weights * nll).sum() / weights.sum()
-    else:
-        j1 = nll.mean()
+    j1 = (F.softplus(theta) - s * theta).mean()
     j2 = (h - torch.sign(h).detach()).pow(2).sum(1).mean()
-    j3 = (predicted - labels.float()).pow(2).sum(1).mean()
+    j3 = (predicted - labels.float()).pow(2).mean()
     return a1 * j1 + a2 * j2 + a3 * j3
 
 
@@ -52,10 +35,9 @@ def hamming_loss(out: torch.Tensor, prototype_code: torch.Tensor) -> torch.Tenso
     return 1 - (prototype_code.float() * out).sum(1) / out.shape[1]
 
 
-def reconstruction_loss(x: torch.Tensor, x_adv: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
-    """Eq. 8: J_re = ||x - x'||^2 per image, averaged over pixels ("mean") or summed as written ("sum")."""
-    squared = (x - x_adv).pow(2).flatten(1)
-    return squared.sum(1) if reduction == "sum" else squared.mean(1)
+def reconstruction_loss(x: torch.Tensor, x_adv: torch.Tensor) -> torch.Tensor:
+    """Eq. 8: J_re = ||x - x'||^2 per image, as a mean over its pixels (the images on the networks' scale)."""
+    return (x - x_adv).pow(2).flatten(1).mean(1)
 
 
 def fake_target(labels: torch.Tensor, fake: float) -> torch.Tensor:
@@ -64,15 +46,21 @@ def fake_target(labels: torch.Tensor, fake: float) -> torch.Tensor:
     return torch.cat([labels.float(), column], 1)
 
 
-def generator_adversarial_loss(d_fake: torch.Tensor, target_labels: torch.Tensor) -> torch.Tensor:
+def squared_error(d: torch.Tensor, target: torch.Tensor, reduction: str) -> torch.Tensor:
+    """||d - target||^2 per image: "mean" over the C + 1 outputs (the code) or "sum" (as Eq. 10 and 13 print)."""
+    squared = (d - target).pow(2)
+    return squared.mean(1) if reduction == "mean" else squared.sum(1)
+
+
+def generator_adversarial_loss(d_fake: torch.Tensor, target_labels: torch.Tensor, reduction: str = "mean"):
     """Eq. 10: J_adv = ||D(x') - [y_t, 0]||^2, per image: look real and of the target class."""
-    return (d_fake - fake_target(target_labels, 0.0)).pow(2).sum(1)
+    return squared_error(d_fake, fake_target(target_labels, 0.0), reduction)
 
 
 def discriminator_loss(
-    d_real: torch.Tensor, labels: torch.Tensor, d_fake: torch.Tensor, target_labels: torch.Tensor
+    d_real: torch.Tensor, labels: torch.Tensor, d_fake: torch.Tensor, target_labels: torch.Tensor, reduction="mean"
 ) -> torch.Tensor:
     """Eq. 13: 1/2 ||D(x) - [y, 0]||^2 + 1/2 ||D(x') - [y_t, 1]||^2, averaged over the batch."""
-    real = (d_real - fake_target(labels, 0.0)).pow(2).sum(1)
-    fake = (d_fake - fake_target(target_labels, 1.0)).pow(2).sum(1)
+    real = squared_error(d_real, fake_target(labels, 0.0), reduction)
+    fake = squared_error(d_fake, fake_target(target_labels, 1.0), reduction)
     return (0.5 * real + 0.5 * fake).mean()

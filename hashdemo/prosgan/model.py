@@ -1,5 +1,7 @@
-"""A trained ProS-GAN: PrototypeNet + semantic decoder + generator, one forward pass from (image, target label) to
-the adversarial image; saved as safetensors with the attacked model's identity, refused for any other model."""
+"""A trained ProS-GAN in its shipped form: the frozen PrototypeNet's output for every target label vector of the
+training set (the semantic representation r_t and the prototype code), the semantic decoder and the generator;
+one forward pass from (image, target label) to the adversarial image. Saved as safetensors with the attacked
+model's identity, refused for any other model."""
 
 from __future__ import annotations
 
@@ -9,17 +11,17 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
-from safetensors import SafetensorError, safe_open
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from ..checkpoint import check_safetensors
+from ..checkpoint import read_header
 from ..errors import DataNotFoundError, InvalidInputError
 from ..paths import write_atomic
 from ..prototype import PrototypeNet
 from .networks import Generator, SemanticDecoder
 
-FORMAT = "hashdemo-prosgan-1"
+FORMAT = "hashdemo-prosgan-2"
 FILE = "prosgan.safetensors"
 
 
@@ -30,9 +32,10 @@ class Architecture:
     num_classes: int
     bits: int
     image_shape: tuple[int, int, int]
-    ngf: int = 16
-    blocks: int = 3
-    decoder_width: int = 32
+    ngf: int
+    blocks: int
+    decoder_width: int
+    bound: float  # 0: unbounded (the paper); else the L-inf budget in [0,1] pixel units
 
 
 def identity_of(system) -> dict:
@@ -42,24 +45,43 @@ def identity_of(system) -> dict:
 
 
 class ProsganModel(nn.Module):
-    """ProS-GAN's attack path (Fig. 1): y_t -> PrototypeNet -> r_t -> D_t -> x_t; (x, x_t) -> G -> x'."""
+    """ProS-GAN's attack path (Fig. 1): y_t -> r_t, h_t (the frozen PrototypeNet, as a table) -> D_t -> x_t;
+    (x, x_t) -> G -> x'."""
 
-    def __init__(self, arch: Architecture):
+    def __init__(self, arch: Architecture, labels: torch.Tensor, semantic: torch.Tensor, codes: torch.Tensor):
         super().__init__()
         self.arch = arch
         channels, size, _ = arch.image_shape
-        self.prototype = PrototypeNet(arch.num_classes, arch.bits, label_head=True)
+        self.register_buffer("labels", labels.bool())  # (M, C): the target label vectors it knows
+        self.register_buffer("semantic", semantic.float())  # (M, 512): r_t of each
+        self.register_buffer("codes", codes.to(torch.int8))  # (M, K): sign(h_t) of each
         self.decoder = SemanticDecoder(PrototypeNet.semantic_dim, arch.image_shape, arch.decoder_width)
-        self.generator = Generator(channels, size, arch.ngf, arch.blocks)
+        self.generator = Generator(channels, size, arch.ngf, arch.blocks, 2 * arch.bound or None)
+
+    @classmethod
+    def of(cls, arch: Architecture, prototype: PrototypeNet, label_set: torch.Tensor) -> ProsganModel:
+        with torch.no_grad():
+            semantic = prototype.semantic(label_set)
+            codes = torch.where(prototype.hash(semantic) > 0, 1, -1)
+        return cls(arch, label_set.cpu(), semantic.cpu(), codes.cpu())
+
+    def rows(self, target_labels: torch.Tensor) -> torch.Tensor:
+        match = (target_labels.bool()[:, None, :] == self.labels[None]).all(2)
+        if not bool(match.any(1).all()):
+            raise InvalidInputError(
+                "this ProS-GAN generator knows the target label vectors of its training set only; "
+                "choose a target label that occurs there"
+            )
+        return match.int().argmax(1)
 
     def forward(self, x: torch.Tensor, target_labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(adversarial images in [0,1], the decoded semantic maps D_t(r_t) in [-1,1])."""
-        semantic_map = self.decoder(self.prototype.semantic(target_labels))
-        return self.generator(x, semantic_map), semantic_map
+        """(adversarial images in [0,1], the decoded semantic maps D_t(r_t), on the [-1,1] scale)."""
+        semantic_map = self.decoder(self.semantic[self.rows(target_labels)])
+        return (self.generator(2 * x - 1, semantic_map) + 1) / 2, semantic_map
 
     def prototype_codes(self, target_labels: torch.Tensor) -> torch.Tensor:
         """The prototype codes sign(h_t) (int8 +-1), the target the generator was trained towards."""
-        return torch.where(self.prototype(target_labels) > 0, 1, -1).to(torch.int8)
+        return self.codes[self.rows(target_labels)]
 
 
 def save(path: Path, model: ProsganModel, identity: dict, training: dict, half: bool = True) -> None:
@@ -75,14 +97,9 @@ def save(path: Path, model: ProsganModel, identity: dict, training: dict, half: 
 
 def metadata(path: Path) -> dict:
     """What a generator file says of itself (architecture, attacked model, training), without its weights."""
-    check_safetensors(Path(path))
-    try:
-        with safe_open(str(path), framework="pt") as fh:
-            meta = json.loads((fh.metadata() or {})["hashdemo"])
-    except (KeyError, TypeError, json.JSONDecodeError, SafetensorError, OSError) as exc:
-        raise InvalidInputError(f"{path}: not a hashdemo ProS-GAN file ({exc})") from exc
+    meta = read_header(Path(path))
     if meta.get("format") != FORMAT:
-        raise InvalidInputError(f"{path}: unknown format {meta.get('format')!r}")
+        raise InvalidInputError(f"{path}: not a hashdemo ProS-GAN file of format {FORMAT} ({meta.get('format')!r})")
     return meta
 
 
@@ -112,9 +129,10 @@ def load(path: Path, system=None) -> tuple[ProsganModel, dict]:
                 f"Train one for it: python -m hashdemo train-attack prosgan --model {mine['model']}"
             )
     arch = meta["architecture"]
-    model = ProsganModel(Architecture(**{**arch, "image_shape": tuple(arch["image_shape"])}))
+    arch = Architecture(**{**arch, "image_shape": tuple(arch["image_shape"])})
     try:
+        model = ProsganModel(arch, state["labels"], state["semantic"], state["codes"])
         model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
-    except RuntimeError as exc:
+    except (KeyError, RuntimeError) as exc:
         raise InvalidInputError(f"{path}: weights do not fit the ProS-GAN architecture ({exc})") from exc
     return model.eval().requires_grad_(False), meta
