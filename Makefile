@@ -19,7 +19,7 @@ $(TEST_STAMP): $(STAMP) requirements-test.txt requirements-ray.txt
 	@touch $(TEST_STAMP)
 
 app: $(STAMP)
-	$(PY) -m streamlit run app.py --browser.gatherUsageStats false
+	$(PY) -m hashdemo.ui.serve --browser.gatherUsageStats false
 
 test: $(TEST_STAMP) chromium lint
 	$(PY) -m pytest

@@ -164,17 +164,24 @@ def grid_engine(args):
 
 
 # ----- the commands ----------------------------------------------------------------------------------------------
-def cmd_train(args) -> None:
-    from .naming import model_name
-    from .progress import StderrBar
-    from .train import TrainConfig, train_and_save
+def train_config(args):
+    """The TrainConfig the `train` flags describe (each checked by its declaration)."""
+    from .train import TrainConfig
 
     given = {p.name: p.check(getattr(args, p.name)) for p in declared(TrainConfig) if getattr(args, p.name) is not None}
-    config = TrainConfig(
+    return TrainConfig(
         **given,
         method_params=parse_params(args.method_params),
         defence_params=parse_params(args.defence_params, "--defence-set"),
     )
+
+
+def cmd_train(args) -> None:
+    from .naming import model_name
+    from .progress import StderrBar
+    from .train import train_and_save
+
+    config = train_config(args)
     name = model_name(config.dataset, config.method, config.backbone, config.bits, config.defence)
     out = Path(args.out or f"runs/{name}-seed{config.seed}")
     card = train_and_save(config, out, StderrBar(), resume_run=not args.restart)
@@ -396,14 +403,14 @@ def cmd_protocols(args) -> None:
 
 def cmd_train_attack(args) -> None:
     from .progress import StderrBar
-    from .prosgan.training import TrainSettings, train
+    from .prosgan.training import TrainSettings, cached_run, train
 
     system = system_of(args)
     given = {
         p.name: p.check(getattr(args, p.name)) for p in declared(TrainSettings) if getattr(args, p.name) is not None
     }
     settings = TrainSettings(**given)
-    out = Path(args.out or f"runs/prosgan-{system.name}-beta{settings.beta:g}-seed{settings.seed}")
+    out = Path(args.out) if args.out else cached_run(system, settings)
 
     def epoch_line(entry: dict) -> None:
         if not args.json:
@@ -447,6 +454,20 @@ def cmd_import(args) -> None:
         f"wrote {args.out}: {card.backbone} {card.bits} bits on {card.dataset}, clean MAP@{card.topk} "
         f"{card.clean_map:.4f}; use it with --model {args.out}",
     )
+
+
+def cmd_lecture(args) -> None:
+    from dataclasses import asdict
+
+    from . import lecture
+    from .progress import StderrBar
+
+    if args.prepare:
+        lecture.prepare(StderrBar())
+    found = {step.title: None if step.live else lecture.status(step) for step in lecture.LECTURE}
+    rows = [{"step": title, "live": s is None} | (asdict(s) if s else {}) for title, s in found.items()]
+    lines = [f"{title}: {s.text() if s else 'computed on arrival (one query)'}" for title, s in found.items()]
+    emit(rows, args.json, "\n".join(lines))
 
 
 def cmd_zoo(args) -> None:
@@ -556,7 +577,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("attack_name", choices=("prosgan",), metavar="prosgan")
     for param in declared(TrainSettings):
         add_param(p, param)
-    p.add_argument("--out", default=None, help="run folder (default runs/prosgan-<model>-beta<beta>-seed<seed>)")
+    p.add_argument(
+        "--out",
+        default=None,
+        help="run folder (default: the cache's folder for this model and these settings, where the attack's "
+        "generator=auto finds it; elsewhere, pass --set generator=<out>/prosgan.safetensors)",
+    )
     p.add_argument("--restart", action="store_true", help="start over instead of resuming the run in --out")
     model_flags(p)
     p.set_defaults(run=cmd_train_attack)
@@ -613,6 +639,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("protocols", help="list the papers' protocols and what each sets")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_protocols)
+
+    p = sub.add_parser("lecture", help="each lecture step: ready, or what it still computes; --prepare computes it")
+    p.add_argument("--prepare", action="store_true", help="compute every step's results ahead of class (cached)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=cmd_lecture)
 
     p = sub.add_parser("zoo", help="list the shipped models and yours ($HASHDEMO_MODELS), or rebuild the zoo")
     p.add_argument("--build", action="store_true", help="train the zoo from scratch (about an hour on 2 cores)")

@@ -189,10 +189,10 @@ def headline(run: LabRun) -> list[Metric]:
         )
     out.append(Metric("Bits flipped", f"{n.hamming_clean_adv} / {run.result.clean_codes.shape[1]}"))
     out.append(
-        Metric("Perceptibility (RMSE)", f"{n.perceptibility_rmse:.4f}", help="sqrt(mean (x - x')^2), pixels in [0,1]")
+        Metric("RMSE", f"{n.perceptibility_rmse:.4f}", help="perceptibility: sqrt(mean (x - x')^2), pixels in [0,1]")
     )
     setup = f"; one-off setup before it: {n.setup_seconds:.1f} s" if n.setup_seconds >= 0.05 else ""
-    out.append(Metric("Attack time", f"{n.seconds:.2f} s", help=f"the attack itself{setup}"))
+    out.append(Metric("Time", f"{n.seconds:.2f} s", help=f"the attack itself{setup}"))
     return out
 
 

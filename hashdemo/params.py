@@ -37,6 +37,7 @@ class Param:
     increment: float | None = None
     optional: bool = False
     boolean: bool = False  # a yes/no setting whose default may be None (optional)
+    text: bool = False  # free text whose default may be None (a path, a model name)
 
     @property
     def title(self) -> str:
@@ -53,7 +54,7 @@ class Param:
 
     @property
     def is_text(self) -> bool:
-        return self.choices is None and isinstance(self.default, str)
+        return self.choices is None and (self.text or isinstance(self.default, str))
 
     @property
     def numeric(self) -> bool:

@@ -60,13 +60,28 @@ def table_rows(reports: list[AttackReport]) -> list[dict]:
     return [clean] + [{"row": "attack", **r.to_json()} for r in reports] + list(codes.values())
 
 
+def table_budget(rows: list[dict]) -> float | None:
+    """The eps (1/255) of the table's iterative attacks: the budget its rows are ranked on."""
+    budgets = [r["eps"] for r in rows if r["row"] == "attack" and r.get("steps")]
+    return min(budgets, default=None)
+
+
+def ranked(row: dict, budget: float | None) -> bool:
+    """An attack row that competes for bold: not the noise baseline, and within the table's budget (an unbounded
+    ProS-GAN is shown, not ranked against attacks held to eps)."""
+    if row["row"] != "attack" or row.get("attack") == "noise":
+        return False
+    linf = row.get("linf_max")
+    return budget is None or linf is None or float(linf) <= float(budget) + 1e-3
+
+
 def best_values(rows: list[dict]) -> dict[str, float]:
-    """Per column with a direction, the best value among the attack rows (not clean, noise or code rows)."""
+    """Per column with a direction, the best value among the ranked attack rows (not clean, noise, code rows,
+    nor an attack outside the table's budget)."""
+    budget = table_budget(rows)
     best = {}
     for key, _, better, _ in COLUMNS:
-        values = [
-            r[key] for r in rows if r["row"] == "attack" and r.get(key) is not None and r.get("attack") != "noise"
-        ]
+        values = [r[key] for r in rows if ranked(r, budget) and r.get(key) is not None]
         if better and values:
             best[key] = min(values) if better == "low" else max(values)
     return best
@@ -169,6 +184,9 @@ class Spread:
     def __lt__(self, other: Spread) -> bool:  # the best of a column is the best mean
         return self.mean < other.mean
 
+    def __float__(self) -> float:
+        return self.mean
+
     def to_json(self) -> dict:
         return {"mean": round(self.mean, 6), "std": round(self.std, 6), "values": list(self.values)}
 
@@ -191,14 +209,14 @@ def comparison(reports: list[AttackReport], seeds: list[list[AttackReport]] | No
     """The papers' comparison table: clean row, attacks, target-code rows; the best attack per column bold.
     With `seeds` (the same reports under other seeds, `reports` among them) each cell is mean ± std."""
     rows = rows_over_seeds(seeds) if seeds else table_rows(reports)
-    best = best_values(rows)
+    best, budget = best_values(rows), table_budget(rows)
     headers = [h.format(topk=k_text(rows[0]["topk"]), t_topk=k_text(rows[0]["t_topk"])) for _, h, _, _ in COLUMNS]
     body = [[row.get(key) for key, _, _, _ in COLUMNS] for row in rows]
     bold = {
         (i, j)
         for i, row in enumerate(rows)
         for j, (key, _, _, _) in enumerate(COLUMNS)
-        if row["row"] == "attack" and key in best and row.get(key) == best[key]
+        if ranked(row, budget) and key in best and row.get(key) == best[key]
     }
     title = "MAP (lower: stronger non-targeted attack) and t-MAP (higher: stronger targeted attack)"
     settings = settings_of(reports)

@@ -64,7 +64,7 @@ class TrainConfig:
     )
     method_params: dict = field(default_factory=dict)  # the loss's own parameters (--set name=value)
     data_root: str | None = setting(
-        Param("data_root", None, "your copy of the dataset (not needed for fashion*)", optional=True)
+        Param("data_root", None, "your copy of the dataset (not needed for fashion*)", optional=True, text=True)
     )
     image_size: int | None = setting(
         Param(
@@ -94,7 +94,13 @@ class TrainConfig:
     defence_steps: int = setting(replace(STEPS, name="defence_steps", default=7, help="its PGD iterations (ATRDH: 7)"))
     defence_params: dict = field(default_factory=dict)  # the defence's own parameters (--defence-set name=value)
     init: str | None = setting(
-        Param("init", None, "start from a trained model's weights, e.g. zoo:fashion-dph-smallcnn-32", optional=True)
+        Param(
+            "init",
+            None,
+            "start from a trained model's weights, e.g. zoo:fashion-dph-smallcnn-32",
+            optional=True,
+            text=True,
+        )
     )
     held_out_classes: tuple[int, ...] = ()  # classes kept out of the training split (an open-set model)
 

@@ -13,7 +13,7 @@ from hashdemo.ui.state import PageState
 state = PageState.open("lab")
 exports.export_settings()
 st.title("Attack Lab")
-st.caption("Perturb one query within an L-inf budget and watch what the retrieval system returns before and after.")
+frame.intro("Perturb one query within an L-inf budget and watch what the retrieval system returns before and after.")
 
 sb = st.sidebar
 sb.header("Model")
@@ -28,7 +28,10 @@ overrides |= controls.method_controls(state, sb, attack)
 system = resources.load_or_explain(spec)
 data = system.dataset
 
-ask, shown, launch = st.columns([5, 3, 4], gap="medium")
+present = frame.presenting()  # a projector: the query's controls in the sidebar, the result on the first screen
+if present:
+    sb.header("Query")
+ask, shown, launch = (sb, sb, sb) if present else st.columns([5, 3, 4], gap="medium")
 query = views.query_input(state, ask, shown, data)
 target = views.target_input(state, launch, system, attack_cls, query)
 k = controls.param_control(state, launch, views.K, 10)
@@ -71,10 +74,13 @@ if stored is None or stored.request != request:
 run, result = stored, stored.result
 
 views.metric_row(lab.headline(run))
+if present:
+    views.first_screen(data, run, 200)
 advice = lab.advice(run)
 if advice:
     st.warning(advice)
-views.attack_images(run, frame.image_px(200))
+if not present:
+    views.attack_images(run, frame.image_px(200))
 views.note(NOTES["images"])
 st.subheader(f"Top-{k} retrieval")
 views.retrieval_pair(data, run, frame.image_px(72))

@@ -6,13 +6,13 @@ from hashdemo import evaluation, tables
 from hashdemo.attacks import ATTACKS
 from hashdemo.report import curves as run_curves
 from hashdemo.settings import resolve
-from hashdemo.ui import controls, exports, resources, views
+from hashdemo.ui import controls, exports, frame, resources, views
 from hashdemo.ui.state import PageState, url_multiselect
 
 state = PageState.open("compare")
 exports.export_settings()
 st.title("Compare attacks")
-st.caption(
+frame.intro(
     "Every attack gets the same queries and the same budget. Results are cached on disk by every setting, "
     "so reopening a finished comparison is instant."
 )
@@ -25,9 +25,9 @@ overrides = controls.budget_controls(
 )
 overrides |= controls.target_set_control(state, st.sidebar, system)
 chosen = url_multiselect(
-    state, st, "Attacks", ATTACKS.names(), "attacks", list(protocol.attacks), format_func=controls.attack_label
+    state, st.sidebar, "Attacks", ATTACKS.names(), "attacks", list(protocol.attacks), format_func=controls.attack_label
 )
-state.report()
+link_ok = state.report()
 state.finish()
 try:
     settings = {name: resolve(protocol, name, overrides, model=spec) for name in chosen}
@@ -35,22 +35,21 @@ except Exception as exc:
     resources.show_error(exc)
     st.stop()
 
-if st.button("Run comparison", type="primary", disabled=not chosen):
-    st.caption("Any click (Stop, or a control) stops it; finished attacks stay cached, the one running leaves nothing.")
-    stop, status = st.empty(), st.empty()
-    stop.button("Stop")
+runs = {name: evaluation.run_attack(system, settings[name], only_cached=True) for name in chosen}
+auto = st.query_params.get("run") == "1" and link_ok and None in runs.values()  # a link that runs on arrival
+if st.button("Run comparison", type="primary", disabled=not chosen) or auto:
+    status = st.empty()
     for i, name in enumerate(chosen):
-        bar = st.progress(0.0, text=f"{controls.attack_label(name)}: starting")
+        help_text = "any click stops it; finished attacks stay cached, the one running leaves nothing"
         try:
-            evaluation.run_attack(system, settings[name], progress=resources.progress_bar(bar, ATTACKS.get(name).title))
+            with resources.running(ATTACKS.get(name).title, help_text, f"stop-{name}") as progress:
+                evaluation.run_attack(system, settings[name], progress=progress)
         except Exception as exc:
             resources.show_error(exc)
-        bar.empty()
         status.caption(f"{i + 1} of {len(chosen)} attacks done")
     status.empty()
-    stop.empty()
+    runs = {name: evaluation.run_attack(system, settings[name], only_cached=True) for name in chosen}
 
-runs = {name: evaluation.run_attack(system, settings[name], only_cached=True) for name in chosen}
 done = {name: run for name, run in runs.items() if run is not None}
 missing = [controls.attack_label(n) for n, r in runs.items() if r is None]
 if missing:
@@ -65,7 +64,8 @@ st.subheader(f"MAP@{tables.k_text(first.topk)} and t-MAP@{tables.k_text(first.t_
 st.markdown(tables.markdown(table))
 st.caption(
     f"{table.settings_line()}. Bold: the strongest attack per column (lowest MAP, highest t-MAP) and the least "
-    "perceptible / fastest, among the attacks (the noise baseline, the clean row and the code rows are left out). "
+    "perceptible / fastest, among the attacks within the table's budget (the noise baseline, the clean and code "
+    "rows, and an attack past the budget, such as the unbounded ProS-GAN, are left out). "
     "Perceptibility: RMSE over pixels in [0,1]. Code rows query with the target code itself (ProS-GAN Table 1)."
 )
 exports.table_downloads(table, "Table", "compare")

@@ -11,7 +11,7 @@ from hashdemo.ui.state import PageState
 state = PageState.open("how")
 exports.export_settings()
 st.title("How hashing retrieval works")
-st.caption(
+frame.intro(
     "Everything the attack pages change is here first: the image, the network's K outputs, their signs (the "
     "code), the Hamming distance to every database item, the top-k, and where the code sits among all codes."
 )
@@ -60,8 +60,12 @@ k = controls.param_control(state, st, views.K, 10)
 index, dist = rank(code[None], system.database_codes, topk=k)
 views.show_png(
     panels.retrieval_grid(
-        data.database.images(index[0]), relevant[index[0]].tolist(), dist[0].tolist(), tile=frame.image_px(72)
-    )
+        data.database.images(index[0]),
+        relevant[index[0]].tolist(),
+        dist[0].tolist(),
+        tile=frame.image_px(72) * views.DENSITY,
+    ),
+    density=views.DENSITY,
 )
 st.caption(
     "Ties in distance are broken by database index, so the list is reproducible. Blue solid frame with a "

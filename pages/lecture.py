@@ -1,17 +1,43 @@
-"""A guided lecture: each step opens the right page with the right settings, ready to project."""
+"""A guided lecture: each step opens the right page with the right settings, ready to project; "Prepare this
+lecture" computes ahead what the steps read from the cache (the same as `python -m hashdemo lecture --prepare`)."""
 
 import streamlit as st
 
-from hashdemo.lecture import LECTURE
+from hashdemo import lecture
+from hashdemo.ui import frame, resources
 
 st.title("A guided lecture")
-st.caption(
+frame.intro(
     "Eight steps from clean retrieval to defences and the papers' tables. Each link opens a page with its "
-    "settings (and runs the attack); come back here for the next step. Switch on presentation mode in the sidebar "
-    "for a projector."
+    "settings and runs it; come back here for the next step. Presentation mode (sidebar) is for a projector."
 )
-for step in LECTURE:
+statuses = {step.title: lecture.status(step) for step in lecture.LECTURE if not step.live}
+waiting = {title: s for title, s in statuses.items() if not s.ready}
+if waiting:
+    total = sum(s.estimate_s for s in waiting.values())
+    left, right = st.columns([3, 2], vertical_alignment="center")
+    left.info(
+        f"{len(waiting)} steps read results that are not computed yet (about {max(1, round(total))} s on this "
+        "machine). Prepare them before class, and every step opens in seconds."
+    )
+    if right.button("Prepare this lecture", type="primary", icon=":material/download_done:"):
+        bar = st.progress(0.0, text="starting")
+        try:
+            lecture.prepare(resources.progress_bar(bar, "Preparing"))
+        except Exception as exc:
+            resources.show_error(exc)
+        bar.empty()
+        st.rerun()
+else:
+    st.success("Prepared: every step opens in seconds.", icon=":material/task_alt:")
+
+for step in lecture.LECTURE:
     with st.container(border=True):
-        st.subheader(step.title)
+        head, link = st.columns([4, 1], vertical_alignment="center")
+        head.subheader(step.title)
+        link.page_link(step.page, label="Open", icon=":material/arrow_forward:", query_params=step.params)
         st.write(step.text)
-        st.page_link(step.page, label="Open", icon=":material/arrow_forward:", query_params=step.params)
+        if step.live:
+            st.caption("Computed on arrival: one query, about a second.")
+        else:
+            st.caption(statuses[step.title].text().capitalize() + ".")

@@ -18,7 +18,7 @@ from hashdemo.ui.state import PageState, url_multiselect
 state = PageState.open("prosgan")
 exports.export_settings()
 st.title("ProS-GAN")
-st.caption(
+frame.intro(
     "A generator trained against the hashing model turns any query and any target label into an adversarial "
     "query in one forward pass (Wang et al., CVPR 2021): no iterations at attack time."
 )
@@ -44,10 +44,10 @@ else:
                     epochs,
                     {
                         "loss_generator": "generator (Eq. 5)",
-                        "j_ham": "J_ham",
-                        "j_adv": "J_adv",
+                        "j_ham": "J_ham (Eq. 7)",
+                        "j_adv": "J_adv (Eq. 10)",
                         "loss_discriminator": "discriminator (Eq. 13)",
-                        "loss_prototype": "PrototypeNet (Eq. 3)",
+                        "loss_prototype": "PrototypeNet (Eq. 3; trained jointly only)",
                     },
                     "Losses per epoch",
                     "loss",
@@ -80,7 +80,7 @@ else:
         positions = [int(torch.nonzero(data.query.labels[:, names.index(c)]).flatten()[0]) for c in query_classes]
         targets = [names.index(c) for c in target_classes]
         cells = gallery.generation_grid(system, net, positions, targets, k=5)
-        tile = frame.image_px(28)
+        tile = frame.image_px(28) * views.DENSITY
         grid = panels.queries_by_targets(
             [panels.upscale(panels.to_pil(data.query.images([p])[0]), 2 * tile) for p in positions],
             [f"#{p}: {data.label_names(data.query.labels[p])}" for p in positions],
@@ -102,8 +102,10 @@ else:
                 for c, t in enumerate(targets)
                 if (cell := cells.get((p, t))) is not None
             },
+            gap=12 * views.DENSITY,
+            text=14 * views.DENSITY,
         )
-        views.show_png(grid)
+        views.show_png(grid, density=views.DENSITY)
         st.caption(
             "Each cell: the generated query, then its top 5 (blue solid with a check and T: carries the target "
             "label). One forward pass per cell, no gradient."
@@ -127,8 +129,6 @@ with st.form("train"):
 if go:
     settings = replace(RECIPES[recipe], **chosen_values)
     folder = cached_run(system, settings)
-    st.button("Stop", help="stops after the current batch; the finished epochs are kept and a later run resumes")
-    bar = st.progress(0.0, text="starting")
     chart_slot = st.empty()
     seen: list[dict] = []
 
@@ -143,12 +143,13 @@ if go:
         )
 
     try:
-        train(system, settings, folder, progress=resources.progress_bar(bar, "ProS-GAN"), on_epoch=show)
+        stop_help = "stops after the current batch; the finished epochs are kept and a later run resumes"
+        with resources.running("ProS-GAN", stop_help) as progress:
+            train(system, settings, folder, progress=progress, on_epoch=show)
     except Stopped as exc:
         st.info(str(exc))
     else:
         st.success(f"Trained: it is now in the list of section 1 ({folder}).")
-    bar.empty()
 
 state.report()
 state.finish()

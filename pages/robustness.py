@@ -19,7 +19,7 @@ from hashdemo.zoo import all_entries
 state = PageState.open("robustness")
 exports.export_settings()
 st.title("Robustness")
-st.caption(
+frame.intro(
     "How much a model resists: the clean model beside its adversarially trained versions (PgA Fig. 5 and Tables "
     "2, 8), the worst case over an ensemble of attacks per query, and the budget that breaks each query. Every "
     "run is cached: a finished view opens at once."
@@ -42,7 +42,7 @@ systems = resources.load_many([ModelSpec(s, device) for s in sources])
 available = min((len(s.dataset.query) for s in systems or []), default=1000)
 queries_param = replace(controls.RUN_PARAM["queries"], high=available, optional=False, increment=10)
 queries = controls.param_control(state, sb, queries_param, min(100, available))
-state.report()
+link_ok = state.report()
 state.finish()
 try:
     eps_values = [
@@ -57,27 +57,30 @@ if not systems or not chosen or not eps_values:
 tab_curves, tab_worst, tab_break, tab_board = st.tabs(["Curves", "Worst case", "Breaking budget", "Leaderboard"])
 
 
-def run_button(label: str, key: str, work) -> None:
-    """A run button with a Stop button and a progress bar; results land in the cache, then the view reads them."""
-    if st.button(label, type="primary", key=key):
-        st.button("Stop", key=f"{key}-stop", help="stops after the current batch; finished runs stay cached")
-        bar = st.progress(0.0, text="starting")
+def run_button(label: str, key: str, work, auto: bool = False) -> None:
+    """A run button with a Stop button and a progress bar; results land in the cache, then the view reads them.
+    `auto`: run without the click (a link with run=1 whose results are not cached yet)."""
+    if st.button(label, type="primary", key=key) or auto:
         try:
-            work(resources.progress_bar(bar, label))
+            with resources.running(
+                label, "stops after the current batch; finished runs stay cached", f"{key}-stop"
+            ) as p:
+                work(p)
         except Stopped as exc:
             st.info(str(exc))
         except Exception as exc:
             resources.show_error(exc)
-        bar.empty()
 
 
 with tab_curves:
+    rows = robustness.curves(systems, chosen, eps_values, queries=queries, only_cached=True)
     run_button(
         "Run the curves",
         "run-curves",
         lambda p: robustness.curves(systems, chosen, eps_values, queries=queries, progress=p),
+        auto=st.query_params.get("run") == "1" and link_ok and rows is None,
     )
-    rows = robustness.curves(systems, chosen, eps_values, queries=queries, only_cached=True)
+    rows = rows or robustness.curves(systems, chosen, eps_values, queries=queries, only_cached=True)
     if rows is None:
         st.info("Not computed yet for these models, attacks and epsilons: press **Run the curves**.")
     else:

@@ -6,13 +6,13 @@ from hashdemo import sweep, tables
 from hashdemo.attacks import ATTACKS
 from hashdemo.figures import charts
 from hashdemo.params import Param
-from hashdemo.ui import controls, exports, resources
+from hashdemo.ui import controls, exports, frame, resources
 from hashdemo.ui.state import PageState, url_multiselect, url_selectbox
 
 state = PageState.open("sweep")
 exports.export_settings()
 st.title("Sweep a setting")
-st.caption("Each point attacks the same queries; results are cached, so adding a value only computes that value.")
+frame.intro("Each point attacks the same queries; results are cached, so adding a value only computes that value.")
 NOTES = {
     "eps": "as DHTA's appendix Table 2",
     "steps": "as HAG Table I / PgA Fig. 5a-b: one run, MAP at each iteration",
@@ -60,15 +60,11 @@ except Exception as exc:
 
 common = {"protocol": protocol.name, "overrides": overrides}
 if st.button("Run sweep", type="primary"):
-    stop = st.empty()
-    stop.button("Stop")
-    bar = st.progress(0.0, text="starting")
     try:
-        sweep.run_sweep(system, param, values, chosen, **common, progress=resources.progress_bar(bar, "sweep"))
+        with resources.running("sweep", "stops it; finished points stay cached") as progress:
+            sweep.run_sweep(system, param, values, chosen, **common, progress=progress)
     except Exception as exc:
         resources.show_error(exc)
-    bar.empty()
-    stop.empty()
 
 try:
     rows = sweep.run_sweep(system, param, values, chosen, **common, only_cached=True)

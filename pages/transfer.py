@@ -21,7 +21,7 @@ from hashdemo.zoo import all_entries
 state = PageState.open("transfer")
 exports.export_settings()
 st.title("Transfer")
-st.caption(
+frame.intro(
     "An attacker rarely sees the model it attacks: here the perturbations are computed on source models and the "
     "same adversarial queries are sent to target models. The diagonal is the white-box attack; a target that no "
     "source resembles (another method and network) makes it a black-box attack."
@@ -72,15 +72,13 @@ if source_systems is None or target_systems is None:
 common = {"overrides": overrides, "protocol": protocol.name}
 
 if st.button("Run the transfer", type="primary"):
-    st.button("Stop", help="stops after the current batch; finished sources stay cached")
-    bar = st.progress(0.0, text="starting")
     try:
-        transfer(source_systems, target_systems, attack, **common, progress=resources.progress_bar(bar, "transfer"))
+        with resources.running("transfer", "stops after the current batch; finished sources stay cached") as progress:
+            transfer(source_systems, target_systems, attack, **common, progress=progress)
     except Stopped as exc:
         st.info(str(exc))
     except Exception as exc:
         resources.show_error(exc)
-    bar.empty()
 try:
     found = transfer(source_systems, target_systems, attack, **common, only_cached=True)
 except Exception as exc:
@@ -124,8 +122,11 @@ for column, (title, image) in zip(st.columns(len(shown)), shown, strict=True):
     hits = (target_system.dataset.database.labels[index[0]].float() @ relevance[0].float()) > 0
     views.show_png(panels.upscale(panels.to_pil(image), frame.image_px(112)), title, where=column)
     views.show_png(
-        panels.retrieval_grid(data.database.images(index[0]), hits.tolist(), distance[0].tolist(), tile=28, per_row=5),
+        panels.retrieval_grid(
+            data.database.images(index[0]), hits.tolist(), distance[0].tolist(), tile=28 * views.DENSITY, per_row=5
+        ),
         where=column,
+        density=views.DENSITY,
     )
 st.caption(
     "Under each query: its top 5 on the target model (blue solid with a check: relevant"

@@ -66,7 +66,9 @@ def test_compare_runs_and_exports():
     assert "weights" in table.splitlines()[0]  # the table says what was attacked
     assert len(at.get("plotly_chart")) == 4  # PR, precision@N, targeted PR and precision@N
     assert {b.label for b in at.download_button} >= {"Table as CSV", "Table as Markdown", "Table as LaTeX"}
-    assert any("the noise baseline, the clean row and the code rows are left out" in c.value for c in at.caption)
+    assert any(
+        "the noise baseline, the clean and code rows, and an attack past the budget" in c.value for c in at.caption
+    )
     again = open_page("compare.py", params, timeout=60)  # a new session reads the cache: no Run needed
     assert any(m.value == table for m in again.markdown)
 

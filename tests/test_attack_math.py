@@ -13,6 +13,7 @@ from hashdemo.attacks.losses import hag_loss, pga_dagger_loss, pga_loss, sdha_lo
 from hashdemo.budget import Budget
 from hashdemo.errors import InvalidInputError
 from hashdemo.models import build_model
+from hashdemo.settings import resolve
 from hashdemo.targets import anchor_code, dice, pharos_code, relevant_code_sets, vote
 
 
@@ -148,6 +149,28 @@ def test_loop_projects_and_steps_by_sign():
     # the first image descends, the second ascends, each until the eps-ball stops it
     assert torch.allclose(out[0], torch.full((1, 4, 4), 0.4)) and torch.allclose(out[1], torch.full((1, 4, 4), 0.6))
     assert seen == [0, 1, 2, 3, 4, 5]
+
+
+def test_dhta_in_the_prosgan_protocol_takes_the_scripts_plain_gradient_step(tiny):
+    """ProS-GAN's DHTA script: delta -= 1 * grad of -mean(h * anchor) over its batch of 32 queries and K bits,
+    clipped to eps and to [0,1], from x; hashdemo's SGD at lr 1/32 on each query's -(1/K) h . anchor is that step."""
+    settings = resolve("prosgan", "dhta")
+    assert settings.loop == Loop("sgd", lr=1 / 32, momentum=0.0, schedule="hag") and settings.budget.steps == 2000
+    assert resolve("prosgan-sign", "dhta").loop == Loop(schedule="hag") == resolve("pga", "p2p").loop  # sign steps
+    model, knowledge = tiny
+    x = torch.rand(3, 1, 28, 28, generator=torch.Generator().manual_seed(1))
+    labels = torch.nn.functional.one_hot(torch.tensor([0, 1, 2]), 4).bool()
+    budget = Budget.from_255(eps=8, step=1, steps=2, seed=0)
+    result = attacks.get("dhta", model, knowledge=knowledge)(x, labels, budget=budget, loop=settings.loop)
+    anchor, x_adv = result.target_codes.float(), x.clone()
+    for t in range(2):  # the script's update, written out
+        x_adv.requires_grad_(True)
+        h = torch.tanh(hag_schedule(t, 2) * model.pre_tanh(x_adv))
+        loss = -(h * anchor).sum() / (32 * h.shape[1])  # its mean over a batch of 32 queries and K bits
+        (grad,) = torch.autograd.grad(loss, x_adv)
+        delta = (x_adv.detach() - grad - x).clamp(-budget.eps, budget.eps)
+        x_adv = (x + delta).clamp(0, 1)
+    assert torch.allclose(result.adversarial, x_adv, atol=1e-6)
 
 
 # ----- validation --------------------------------------------------------------------------------------

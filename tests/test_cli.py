@@ -77,6 +77,17 @@ def test_seeds_give_mean_and_sample_std_of_the_single_seed_runs(system, cli):
     assert f"t-MAP@1000 {single[0].t_map_clean:.4f} -> {(a + b) / 2:.4f} ± {abs(a - b) / 2**0.5:.4f}" in text
 
 
+def test_the_readmes_train_command_maps_to_its_config():
+    from hashdemo.cli import build_parser, train_config
+
+    argv = "train --dataset fashion --backbone smallcnn --method dph --bits 32 --epochs 10 --defence atrdh "
+    argv += "--defence-set codes=memory --init zoo:fashion-dph-smallcnn-32 --lr 1e-4 --data-root /data/x --out my"
+    config = train_config(build_parser().parse_args(argv.split()))
+    assert (config.method, config.bits, config.epochs, config.lr) == ("dph", 32, 10, 1e-4)
+    assert config.init == "zoo:fashion-dph-smallcnn-32" and config.data_root == "/data/x"
+    assert config.defence == "atrdh" and config.defence_params == {"codes": "memory"}
+
+
 def test_sweep(cli):
     out = cli("sweep", "--param", "eps", "--values", "2,8", "--attacks", "pga", *SMALL_ARGS[:4], "--format", "json")
     assert out.returncode == 0, out.stderr

@@ -40,8 +40,8 @@ def test_frames_also_differ_by_line_and_mark():
     grid = panels.retrieval_grid(torch.zeros(2, 1, 28, 28), [True, False], [0, 5], tile=56)
     image = np.asarray(grid)
     tile = image.shape[1] // 2
-    # the bottom edge of each frame: solid for a relevant item, dashed (colour and white) for the other
-    row = 3 + 56 + 2 * 4 - 2
+    # the bottom edge of each frame (frames are tile // 20 = 3 wide): solid for a relevant item, dashed for the other
+    row = 3 + 56 + 2 * 3 - 2
     relevant, other = image[row, 3 : tile - 3], image[row, tile + 3 : 2 * tile - 3]
     assert (relevant == panels.RELEVANT).all(1).mean() > 0.9
     assert 0.2 < (other == panels.PAPER).all(1).mean() < 0.8
@@ -189,3 +189,28 @@ def test_exports_carry_readable_headers_settings_and_consistent_blanks():
         "& -- &",
     ):
         assert piece in tex, piece
+
+
+def test_an_attack_past_the_tables_budget_is_shown_but_not_ranked():
+    unbounded = AttackReport.from_json(
+        {
+            **COMMON,
+            **REPORTS[1].to_json(),
+            "attack": "prosgan",
+            "title": "ProS-GAN",
+            "steps": 0,
+            "eps": 255.0,
+            "t_map_adv": 0.93,
+            "map_adv": 0.02,
+            "linf_max": 254.9,
+        }
+    )
+    md = tables.render([*REPORTS, unbounded], "md")
+    assert "| ProS-GAN | 0.0200 | 0.9300 |" in md  # not bold, though the lowest MAP and the highest t-MAP
+    assert "| HAG | **0.4100** |" in md and "| DHTA | 0.5100 | **0.2400** |" in md
+
+
+def test_a_spread_over_seeds_is_mean_and_sample_std_in_the_columns_format():
+    spread = tables.Spread((0.40, 0.42, 0.44))
+    assert f"{spread:.4f}" == "0.4200 ± 0.0200"  # sample std of 0.40, 0.42, 0.44 is 0.02
+    assert f"{tables.Spread((8.0, 8.0000001)):.2f}" == "8.00"  # equal at the shown precision: one value

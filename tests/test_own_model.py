@@ -4,6 +4,7 @@ those of a class with their key names, then eval, attack, bench and the Attack L
 line each; and --device cuda without a GPU is one line on every command."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,6 +19,16 @@ from hashdemo.data import load_dataset
 from hashdemo.errors import HashdemoError
 
 # ----- the README's snippet --------------------------------------------------------------------------------------
+
+
+def readme_snippet() -> str:
+    """The first Python block of the README's "Your own model" section; at most five lines and a print."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme.split("## Your own model", 1)[1]
+    block = section.split("```python\n", 1)[1].split("```", 1)[0]
+    lines = block.strip().splitlines()
+    assert len([line for line in lines if not line.startswith("print(")]) <= 5, lines
+    return block
 
 
 class TinyHashNet(nn.Module):
@@ -37,12 +48,9 @@ def test_the_readme_snippet_runs_on_a_module_defined_here():
     data = load_dataset("fashion")
     db_x, db_y = data.database.images(range(400)), data.database.labels[:400]
     q_x, q_y = data.query.images(range(0, 1000, 50)), data.query.labels[::50]
-    # the README's five lines, as written there
-    model = hashdemo.wrap(net, output="pre-tanh", mean=(0.5,), std=(0.5,), input_shape=(1, 28, 28))
-    system = hashdemo.HashingSystem.from_tensors(model, database=(db_x, db_y), queries=(q_x, q_y))
-    report = hashdemo.evaluate(system, "pga", queries=20)
-    result = hashdemo.attacks.get("dhta", system)(q_x[:4], q_y[:4], budget=hashdemo.Budget.from_255(8, 1, 100))
-    # ... and what they give
+    scope = {"hashdemo": hashdemo, "net": net, "db_x": db_x, "db_y": db_y, "q_x": q_x, "q_y": q_y}
+    exec(readme_snippet(), scope)  # the README's block, as written there
+    system, report, result = scope["system"], scope["report"], scope["result"]
     assert system.bits == 16 and len(system.database_codes) == 400
     assert report.queries == 20 and report.map_adv <= report.map_clean and report.system["model"] == "python:my-model"
     assert float(result.linf.max()) <= 8 / 255 + 1e-6 and result.target_codes.shape == (4, 16)

@@ -17,7 +17,7 @@ from hashdemo.prosgan.training import TrainSettings, train
 from hashdemo.settings import resolve
 
 TINY = TrainSettings(
-    epochs=2, batch_size=16, held_out=8, ngf=8, blocks=1, decoder_width=8, ndf=8, prototype_steps=20
+    epochs=2, decay=0.0, batch_size=16, held_out=8, ngf=8, blocks=1, decoder_width=8, ndf=8, prototype_steps=20
 )
 
 
@@ -91,6 +91,10 @@ def test_resuming_equals_an_uninterrupted_run(small, tmp_path):
     train(small, replace(TINY, epochs=1), tmp_path / "halves", resume=False)
     with pytest.raises(InvalidInputError, match="other settings"):  # a resume must not change the settings
         train(small, replace(TINY, beta=10), tmp_path / "halves")
+    decaying = replace(TINY, epochs=1, decay=0.5)
+    train(small, decaying, tmp_path / "decaying", resume=False)
+    with pytest.raises(InvalidInputError, match="the epochs too"):  # its lr schedule depends on the epochs
+        train(small, replace(decaying, epochs=2), tmp_path / "decaying")
     resumed = train(small, TINY, tmp_path / "halves")  # one more epoch
     a, b = (
         load_file(str(tmp_path / "straight" / "state.safetensors")),
@@ -140,6 +144,15 @@ def test_the_shipped_generator_beats_noise_on_t_map(system):
     assert prosgan.t_map_adv > noise_t_map + 0.3, (prosgan.t_map_adv, noise_t_map)
     assert prosgan.steps == 0 and prosgan.settings["params"]["projection"] is False
     assert prosgan.target_code.title == "Prototype code (ProS-GAN)"
+
+
+def test_the_bounded_generator_keeps_its_budget_in_one_pass_and_beats_noise(system):
+    from hashdemo.evaluation import run_attack
+
+    bounded = run_attack(system, resolve("prosgan", "prosgan", {"queries": 100, "bound": 8})).report
+    noise = run_attack(system, resolve("prosgan", "noise", {"queries": 100})).report
+    assert bounded.linf_max <= 8 + 1e-3 and bounded.settings["effective"]["bound"] == pytest.approx(8)
+    assert bounded.t_map_adv > noise.t_map_clean + 0.05, (bounded.t_map_adv, noise.t_map_clean)
 
 
 def test_projection_keeps_the_budget(system):

@@ -16,6 +16,7 @@ STATED = {
     "pga": (8 / 255, 5000, 5000, None, "PgA Sec. 4.1: eps 8/255, MAP on the top 5,000"),
     "pga-t5": (8 / 255, 5000, 5000, None, "PgA Table 5 caption; Sec. 4.1 Protocols"),
     "prosgan": (8 / 255, -1, -1, None, "ProS-GAN Sec. 4.2: eps 8/255, t-MAP on all retrieved images"),
+    "prosgan-sign": (8 / 255, -1, -1, None, "as prosgan, with hashdemo's former sign-step P2P/DHTA rows"),
     "hag": (0.039, 1000, 1000, 200, "HAG Sec. IV-C: eps 0.039 in [0,1]; IV-B: V = 1000; IV-A: 200 test images"),
     "lab": (16 / 255, 1000, 1000, None, "hashdemo's own"),
     "pgd": (8 / 255, 1000, 1000, None, "hashdemo's own"),
@@ -31,7 +32,10 @@ PER_ATTACK = {
     ("pga", "tha"): ("pgd", 0.0, 0.9, "none", 100, 1 / 255, False),  # THA Sec. 4.1: PGD-100
     ("pga-t5", "hag"): ("pgd", 0.0, 0.9, "hag", 20, 1 / 255, True),  # PgA Table 5: PGD-20, eta 1/255
     ("pga-t5", "dhta"): ("pgd", 0.0, 0.9, "hag", 20, 1 / 255, True),
-    ("prosgan", "dhta"): ("pgd", 0.0, 0.9, "hag", 2000, 1 / 255, False),  # ProS-GAN Table 2
+    # ProS-GAN Table 2 "follows [DHTA]": the authors' DHTA script, delta -= 1 * grad of a loss averaged over 32 queries
+    ("prosgan", "dhta"): ("sgd", 1 / 32, 0.0, "hag", 2000, 1 / 255, False),
+    ("prosgan", "p2p"): ("sgd", 1 / 32, 0.0, "hag", 2000, 1 / 255, False),
+    ("prosgan-sign", "dhta"): ("pgd", 0.0, 0.9, "hag", 2000, 1 / 255, False),
     ("prosgan", "ifgsm"): ("pgd", 0.0, 0.9, "none", 100, 1 / 255, False),  # Table 2: I-FGSM, 100, beta 1/255
     ("prosgan", "fgsm"): ("pgd", 0.0, 0.9, "none", 1, 8 / 255, False),  # Table 2: FGSM, one step of 8/255
     ("hag", "hag"): ("sgd", 500 / 255**2, 0.9, "hag", 2000, 1 / 255, False),  # HAG Sec. IV-C

@@ -262,10 +262,11 @@ def code_map_figure(
 
 
 def training_figure(epochs: list[dict], keys: dict[str, str], title: str, y_title: str) -> go.Figure:
-    """Per-epoch values from a training log (one line per key; `keys` maps log keys to legend names)."""
+    """Per-epoch values from a training log (one line per key the log has; `keys` maps log keys to legend names)."""
     fig = go.Figure()
     x = [e["epoch"] for e in epochs]
-    for i, (key, name) in enumerate(keys.items()):
+    present = {k: v for k, v in keys.items() if epochs and all(k in e for e in epochs)}
+    for i, (key, name) in enumerate(present.items()):
         fig.add_trace(
             go.Scatter(
                 x=x,

@@ -165,15 +165,15 @@ def retrieval_grid(
     and a cross; Hamming distance under each; for targeted attacks a black "T" badge marks results that carry
     the target label."""
     tiles = []
-    side = max(14, tile // 4)
+    side, text = max(14, tile // 4), max(11, round(tile * 0.16))  # badges and labels scale with the tile
     for i, image in enumerate(images):
         picture = mark(upscale(to_pil(image), tile), bool(relevant[i]), side)
-        picture = framed(picture, RELEVANT if relevant[i] else IRRELEVANT, dashed=not relevant[i])
+        picture = framed(picture, RELEVANT if relevant[i] else IRRELEVANT, max(3, tile // 20), not relevant[i])
         if target_hit is not None and target_hit[i]:
             draw = ImageDraw.Draw(picture)
             draw.rectangle((picture.width - side - 1, 0, picture.width - 1, side), fill=INK)
             draw.text((picture.width - side / 2 - 1, side / 2), "T", fill=PAPER, font=font(side - 4), anchor="mm")
-        tiles.append(caption_below(picture, [f"d = {int(distances[i])}"], 13))
+        tiles.append(caption_below(picture, [f"d = {int(distances[i])}"], text))
     cols = min(per_row, len(tiles))
     rows = -(-len(tiles) // cols)
     w, h = tiles[0].width + 6, tiles[0].height + 6
@@ -216,23 +216,24 @@ def queries_by_targets(
     target_names: Sequence[str],
     cells: dict[tuple[int, int], tuple[Image.Image, Image.Image, str]],
     gap: int = 12,
+    text: int = 14,
 ) -> Image.Image:
     """A grid, one row per query and one column per target label: each cell is the adversarial image above its
     top-k retrieval with a caption; `cells[(row, column)] = (adversarial, retrieval, caption)`, absent = not asked
-    (the query carries that label)."""
-    blocks = {key: stack([adv, caption_below(ret, [text], 13)], gap=4) for key, (adv, ret, text) in cells.items()}
-    width = max([b.width for b in blocks.values()] + [120])
-    height = max([b.height for b in blocks.values()] + [q.height + 30 for q in queries])
-    head = 24
+    (the query carries that label). `text`: the labels' size in pixels (drawn at the grid's own resolution)."""
+    blocks = {key: stack([adv, caption_below(ret, [t], text)], gap=4) for key, (adv, ret, t) in cells.items()}
+    width = max([b.width for b in blocks.values()] + [9 * text])
+    height = max([b.height for b in blocks.values()] + [q.height + 2 * text + 2 for q in queries])
+    head = text + 10
     left = max(q.width for q in queries) + gap
     out = Image.new("RGB", (left + len(target_names) * (width + gap), head + len(queries) * (height + gap)), PAPER)
     draw = ImageDraw.Draw(out)
-    f = font(14)
+    f = font(text)
     for c, name in enumerate(target_names):
         draw.text((left + c * (width + gap), 2), f"target: {name}", fill=INK, font=f)
     for r, (image, name) in enumerate(zip(queries, query_names, strict=True)):
         top = head + r * (height + gap)
-        out.paste(caption_below(image, [name], 13), (0, top))
+        out.paste(caption_below(image, [name], text), (0, top))
         for c in range(len(target_names)):
             block = blocks.get((r, c))
             if block is None:

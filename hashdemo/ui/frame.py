@@ -80,11 +80,17 @@ BY_PATH = {p.path: p for p in PAGES}
 
 BASE_CSS = """<style>
 [data-testid="stImage"] img { max-width: 100%; height: auto; }
-[data-testid="stImage"] img.pixels { image-rendering: pixelated; }
+[data-testid="stMainBlockContainer"] { padding-top: 4.5rem; }
 </style>"""
+# a projector: larger text, the page's width, compact title and metrics (a step's result fits the first screen)
 PRESENTATION_CSS = """<style>
 html { font-size: 22px; }
-[data-testid="stMainBlockContainer"] { padding-top: 3.2rem; max-width: 100%; }
+[data-testid="stMainBlockContainer"] { padding-top: 3.4rem; padding-bottom: 2rem; max-width: 100%; }
+h1 { font-size: 1.5rem !important; padding: 0.2rem 0 0.4rem 0 !important; }
+[data-testid="stMetricValue"] { font-size: 1.3rem !important; }
+[data-testid="stMetricLabel"] p { font-size: 0.7rem !important; }
+[data-testid="stMetricDelta"] { font-size: 0.6rem !important; }
+[data-testid="stSidebarContent"] { zoom: 0.75; }
 </style>"""
 
 
@@ -126,9 +132,15 @@ def frame() -> None:
     st.markdown(BASE_CSS + (PRESENTATION_CSS if present else ""), unsafe_allow_html=True)
 
 
+def intro(text: str) -> None:
+    """A page's line under its title; left out in presentation mode, where the screen is for the result."""
+    if not presenting():
+        st.caption(text)
+
+
 def metric_columns(count: int) -> list:
-    """Columns for `count` metrics: one row on a screen, rows of three in presentation mode (large text)."""
-    per_row = 3 if presenting() else count
+    """Columns for `count` metrics: one row (up to five; presentation mode's CSS keeps them compact)."""
+    per_row = min(count, 5)
     return [column for first in range(0, count, per_row) for column in st.columns(per_row)][:count]
 
 

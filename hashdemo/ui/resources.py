@@ -4,6 +4,8 @@ mutated), and showing a failure in the user's terms without taking the page down
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import streamlit as st
 import torch
@@ -78,3 +80,17 @@ def progress_bar(bar, title: str, min_interval: float = 0.15):
         bar.progress(min(1.0, (done + 1) / total), text=f"{title}: {doing} {min(done + 1, total)}/{total}")
 
     return report
+
+
+@contextmanager
+def running(title: str, stop_help: str, key: str | None = None) -> Iterator:
+    """While a run lasts: a Stop button (any click stops a Streamlit run; finished parts stay cached) and a
+    progress bar, yielded as a progress callback; both are gone when the run ends, however it ends."""
+    stop, slot = st.empty(), st.empty()
+    stop.button("Stop", key=key, help=stop_help)
+    bar = slot.progress(0.0, text=f"{title}: starting")
+    try:
+        yield progress_bar(bar, title)
+    finally:
+        slot.empty()
+        stop.empty()

@@ -84,8 +84,9 @@ class PageState:
         return st.session_state[self.key(name)]
 
     def write(self, name: str, value: Any, default: Any) -> None:
-        """Mirror a control into the URL (left out at its default, so links stay short)."""
-        if value == default or value is None:
+        """Mirror a control into the URL: left out at its default (links stay short) unless the URL already names
+        it (a link's URL stays as it came, so arriving adds no browser history entry)."""
+        if value is None or (value == default and name not in st.query_params):
             return
         self.written[name] = [str(v) for v in value] if isinstance(value, list | tuple) else [text_of(value)]
 
@@ -100,10 +101,8 @@ class PageState:
                 wanted.pop(key, None)
             else:
                 wanted[key] = [value]
-        if wanted != current_query():
-            st.query_params.clear()
-            for key, values in wanted.items():
-                st.query_params[key] = values if len(values) > 1 else values[0]
+        if wanted != current_query():  # one write: one browser history entry (Back leaves in one press)
+            st.query_params.from_dict({key: values if len(values) > 1 else values[0] for key, values in wanted.items()})
         st.session_state[f"_url:{self.page}"] = current_query()
 
     def report(self, where=None) -> bool:

@@ -3,6 +3,7 @@ retrieval grids, code strips, metric rows, the iteration scrubber, and the query
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import time
 from dataclasses import dataclass
@@ -24,9 +25,24 @@ from .state import PageState, url_selectbox
 K = Param("k", 10, "how many results are shown (and AP@k, P@k)", 5, 50, integer=True, label="results shown (k)")
 
 
-def show_png(image, caption: str | None = None, width: int | str = "content", where=st) -> None:
-    """Every image goes out as PNG."""
+DENSITY = 2  # panels with text are drawn at twice their screen size: crisp labels on a 1.5x or 2x display
+
+
+def show_png(image, caption: str | None = None, width: int | str = "content", where=st, density: int = 1) -> None:
+    """Every image goes out as PNG; one drawn at `density` times its screen size is shown 1/density as wide."""
+    if density > 1 and width == "content":
+        width = max(1, image.width // density)
     where.image(image, caption=caption, output_format="PNG", width=width)
+
+
+def inline_png(image, caption: str, width: int, where=st) -> None:
+    """An image inside the page's HTML (a data URI): nothing to fetch, so a fast slider never shows a stale
+    media link ("Image source error")."""
+    data = base64.b64encode(panels.png_bytes(image)).decode()
+    where.html(
+        f'<figure style="margin:0"><img src="data:image/png;base64,{data}" alt="{caption}" '
+        f'style="width:{width}px;max-width:100%"><figcaption style="font-size:0.8rem">{caption}</figcaption></figure>'
+    )
 
 
 def note(entry: tuple[str, str]) -> None:
@@ -147,13 +163,36 @@ def attack_images(run: LabRun, px: int) -> None:
         )
 
 
+def first_screen(data, run: LabRun, px: int) -> None:
+    """Presentation mode: the result in one screen: headline numbers, then original | adversarial | perturbation
+    beside the adversarial top-k (both drawn with their labels at twice the screen size)."""
+    result = run.result
+    scale = panels.perturbation_scale(run.settings.budget.eps, float(result.linf[0]), run.attack.uses_budget)
+    perturbation, gain = panels.perturbation_image(result.perturbation[0], scale)
+    size, text = px * DENSITY, max(22, px * DENSITY // 9)
+    shown = [
+        (panels.to_pil(result.images[0]), "original"),
+        (panels.to_pil(result.adversarial[0]), "adversarial"),
+        (perturbation, f"perturbation x{gain:.1f}"),
+    ]
+    row = panels.stack(
+        [panels.caption_below(panels.upscale(image, size), [caption], text) for image, caption in shown],
+        "horizontal",
+        gap=text,
+    )
+    images, top = st.columns([3, 2], gap="medium")
+    show_png(row, width="stretch", where=images)
+    top.markdown(f"**adversarial query: top {len(run.adversarial.indices)}**")
+    show_png(grid(data, run.adversarial, px // 2, per_row=5), width="stretch", where=top)
+
+
 def grid(data, ret: Retrieval, tile: int, per_row: int = 10):
     return panels.retrieval_grid(
         data.database.images(ret.indices),
         ret.relevant.tolist(),
         ret.distances.tolist(),
         None if ret.target_hit is None else ret.target_hit.tolist(),
-        tile=tile,
+        tile=tile * DENSITY,
         per_row=per_row,
     )
 
@@ -161,7 +200,7 @@ def grid(data, ret: Retrieval, tile: int, per_row: int = 10):
 def retrieval_pair(data, run: LabRun, tile: int) -> None:
     for title, ret in (("original query", run.clean), ("adversarial query", run.adversarial)):
         st.markdown(f"**{title}**")
-        show_png(grid(data, ret, tile))
+        show_png(grid(data, ret, tile), density=DENSITY)
 
 
 def code_strips(run: LabRun, bits: int) -> None:
@@ -200,9 +239,12 @@ def scrubber(system, run: LabRun, code_map) -> None:
     def draw(t: int) -> None:
         image, code, ret = at_iteration(system, run, t)
         with image_slot.container():
-            show_png(panels.upscale(panels.to_pil(image), frame.image_px(168)), f"x_{t}")
-            show_png(panels.titled(panels.code_strip(code, result.clean_codes[0], cell=10), f"code at t = {t}"))
-            show_png(grid(system.dataset, ret, 36, per_row=5))
+            px = frame.image_px(168)
+            inline_png(panels.upscale(panels.to_pil(image), px), f"x_{t}", px)
+            strip = panels.code_strip(code, result.clean_codes[0], cell=10 * DENSITY)
+            inline_png(strip, f"code at t = {t}", strip.width // DENSITY)
+            tiles = grid(system.dataset, ret, 36, per_row=5)
+            inline_png(tiles, f"top {len(ret.indices)} at t = {t}", tiles.width // DENSITY)
         marks = {"query": path[0], f"t = {t}": path[t]}
         chart_slot.plotly_chart(
             charts.code_map_figure(code_map, names, marks, path[: t + 1], "Map of the codes"),

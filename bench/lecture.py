@@ -1,0 +1,53 @@
+"""Seconds from opening each lecture step to its result, as the app runs it (Streamlit's AppTest in this process,
+one session, like a lecturer clicking through): from an empty cache, then again once prepared. The goals: under
+30 s cold and under 3 s prepared on this 2-core CPU. Measured in one run, an empty private cache each time.
+
+    PYTHONPATH=. .venv/bin/python bench/lecture.py [--threads 2]
+"""
+
+import argparse
+import os
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def walk(at, steps) -> list[float]:
+    out = []
+    for step in steps:
+        for key in list(at.query_params):
+            at.query_params.pop(key)
+        for key, value in step.params.items():
+            at.query_params[key] = value
+        start = time.perf_counter()
+        at.switch_page(step.page).run()
+        out.append(time.perf_counter() - start)
+        assert not at.exception, (step.title, [e.value for e in at.exception])
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    os.environ["HASHDEMO_CACHE"] = tempfile.mkdtemp(prefix="hashdemo-bench-lecture-")
+    import torch
+    from streamlit.testing.v1 import AppTest
+
+    from hashdemo.lecture import LECTURE
+
+    torch.set_num_threads(args.threads)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600).run()
+    walk(at, LECTURE[:1])  # the app's first page load (imports, the default model) is not a step's cost
+    cold = walk(at, LECTURE)
+    prepared = walk(at, LECTURE)
+    print(f"| step | cold (s) | prepared (s) |  torch threads {args.threads}")
+    print("|---|---|---|")
+    for step, a, b in zip(LECTURE, cold, prepared, strict=True):
+        print(f"| {step.title} | {a:.1f} | {b:.1f} |")
+
+
+if __name__ == "__main__":
+    main()
