@@ -72,11 +72,16 @@ class Param:
         if self.low is None and self.high is None:
             return kind
         if self.low is not None and self.high is None:
-            return f"{kind} {'above' if self.open_low else 'of at least'} {self.low:g}"
+            return f"{kind} {'above' if self.open_low else 'of at least'} {self._shown(self.low)}"
         if self.low is None:
-            return f"{kind} {'below' if self.open_high else 'of at most'} {self.high:g}"
+            return f"{kind} {'below' if self.open_high else 'of at most'} {self._shown(self.high)}"
         left, right = "(" if self.open_low else "[", ")" if self.open_high else "]"
-        return f"{'a whole number ' if self.integer else ''}in {left}{self.low:g}, {self.high:g}{right}"
+        low, high = self._shown(self.low), self._shown(self.high)
+        return f"{'a whole number ' if self.integer else ''}in {left}{low}, {high}{right}"
+
+    def _shown(self, bound: float) -> str:
+        """A bound as typed: whole numbers in full (a seed's 2^63 - 1, not 9.22337e+18)."""
+        return str(int(bound)) if self.integer else f"{bound:g}"
 
     def wanted(self) -> str:
         """What the setting takes, in the user's units: 'in [0, 255] (1/255) (default 8)'."""

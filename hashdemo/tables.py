@@ -225,13 +225,13 @@ def comparison(reports: list[AttackReport], seeds: list[list[AttackReport]] | No
     return Table(headers, body, [fmt for _, _, _, fmt in COLUMNS], bold, settings, title)
 
 
-def markdown(table: Table) -> str:
+def markdown(table: Table, with_settings: bool = True) -> str:
+    """The table in Markdown, its settings line above it (left out where a caption under it says the same)."""
     cells = table.text("-")
     for i, j in table.bold:
         cells[i][j] = f"**{cells[i][j]}**"
-    lines = [
-        f"*{table.settings_line()}*",
-        "",
+    lines = [f"*{table.settings_line()}*", ""] if with_settings else []
+    lines += [
         "| " + " | ".join(table.headers) + " |",
         "|" + "---|" * len(table.headers),
     ]

@@ -37,7 +37,9 @@ except Exception as exc:
 
 runs = {name: evaluation.run_attack(system, settings[name], only_cached=True) for name in chosen}
 auto = st.query_params.get("run") == "1" and link_ok and None in runs.values()  # a link that runs on arrival
-if st.button("Run comparison", type="primary", disabled=not chosen) or auto:
+# on a projector the button waits in the sidebar: the table is the first screen
+where = st.sidebar if frame.presenting() else st
+if where.button("Run comparison", type="primary", disabled=not chosen) or auto:
     status = st.empty()
     for i, name in enumerate(chosen):
         help_text = "any click stops it; finished attacks stay cached, the one running leaves nothing"
@@ -61,7 +63,7 @@ reports = [run.report for run in done.values()]
 first = reports[0]
 table = tables.comparison(reports)
 st.subheader(f"MAP@{tables.k_text(first.topk)} and t-MAP@{tables.k_text(first.t_topk)} on {system.label}")
-st.markdown(tables.markdown(table))
+st.markdown(tables.markdown(table, with_settings=False))
 st.caption(
     f"{table.settings_line()}. Bold: the strongest attack per column (lowest MAP, highest t-MAP) and the least "
     "perceptible / fastest, among the attacks within the table's budget (the noise baseline, the clean and code "

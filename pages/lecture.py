@@ -35,7 +35,9 @@ for step in lecture.LECTURE:
     with st.container(border=True):
         head, link = st.columns([4, 1], vertical_alignment="center")
         head.subheader(step.title)
-        link.page_link(step.page, label="Open", icon=":material/arrow_forward:", query_params=step.params)
+        # presentation mode travels in the link: the page then finds its URL as it is and adds no history entry
+        params = {**step.params, "present": "true"} if frame.presenting() else step.params
+        link.page_link(step.page, label="Open", icon=":material/arrow_forward:", query_params=params)
         st.write(step.text)
         if step.live:
             st.caption("Computed on arrival: one query, about a second.")

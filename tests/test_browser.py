@@ -34,6 +34,8 @@ CLIPPED = """() => {
     '[data-testid="stWidgetLabel"] p', '[data-baseweb="select"] [title]', 'th', 'h1', 'h2', 'h3'];
   for (const el of document.querySelectorAll(selectors.join(','))) {
     if (!el.offsetParent || !el.innerText) continue;
+    const sidebar = el.closest('[data-testid="stSidebar"]');
+    if (sidebar && sidebar.getBoundingClientRect().width < 1) continue;  // a collapsed sidebar shows nothing
     if (el.scrollWidth > el.clientWidth + 1) out.push('text: ' + el.innerText.slice(0, 60));
   }
   const right = document.documentElement.clientWidth;

@@ -149,7 +149,7 @@ FIRST = TrainSettings(
 
 
 # the shipped generators' recipe: the faithful one with a narrower generator (the script's is 64 wide), a tenth
-# of the PrototypeNet's pre-training steps (30,000 take about an hour on one thread of this CPU) and, set per
+# of the PrototypeNet's pre-training steps (30,000 took 38 min on one thread of this CPU) and, set per
 # model in zoo_build, fewer epochs (README "ProS-GAN")
 ZOO_RECIPE = TrainSettings(epochs=24, ngf=16, decoder_width=32, ndf=32, prototype_steps=3000)
 RECIPES = {"the zoo's (for a CPU)": ZOO_RECIPE, "the paper's (for a GPU)": TrainSettings()}

@@ -87,6 +87,7 @@ PRESENTATION_CSS = """<style>
 html { font-size: 22px; }
 [data-testid="stMainBlockContainer"] { padding-top: 3.4rem; padding-bottom: 2rem; max-width: 100%; }
 h1 { font-size: 1.5rem !important; padding: 0.2rem 0 0.4rem 0 !important; }
+h2, h3 { font-size: 1.1rem !important; padding: 0.1rem 0 0.3rem 0 !important; }
 [data-testid="stMetricValue"] { font-size: 1.3rem !important; }
 [data-testid="stMetricLabel"] p { font-size: 0.7rem !important; }
 [data-testid="stMetricDelta"] { font-size: 0.6rem !important; }
@@ -122,13 +123,17 @@ def frame() -> None:
         "Presentation mode",
         key="present",
         help="For a projector: larger text and images, the sidebar folded away (the arrow at the top left opens it "
-        "again). The page list stays at the top; 'Leave presentation mode' on the page switches it off.",
+        "again). The page list stays at the top (on a narrow screen it moves into the sidebar); 'Leave presentation "
+        "mode' on the page switches it off.",
     )
     if present:
-        st.query_params["present"] = "true"
-        st.button("Leave presentation mode", on_click=leave_presentation, icon=":material/close_fullscreen:")
-    else:
-        st.query_params.pop("present", None)
+        if st.query_params.get("present") != "true":  # an unchanged URL adds no browser history entry
+            st.query_params["present"] = "true"
+        st.button(
+            "Leave presentation mode", on_click=leave_presentation, icon=":material/close_fullscreen:", type="tertiary"
+        )
+    elif "present" in st.query_params:
+        st.query_params.pop("present")
     st.markdown(BASE_CSS + (PRESENTATION_CSS if present else ""), unsafe_allow_html=True)
 
 

@@ -263,6 +263,12 @@ def scrubber(system, run: LabRun, code_map) -> None:
     )
 
 
+def chart_pair():
+    """Two charts side by side; one under the other in presentation mode, where half a projector's width cuts
+    their titles."""
+    return (st.container(), st.container()) if frame.presenting() else st.columns(2)
+
+
 def curve_charts(curves: dict[str, dict], stem: str) -> None:
     """The papers' curves of a comparison: precision-recall and precision@N, and for targeted attacks the same
     against the target labels; one colour, marker and dash per attack, black for the clean queries."""
@@ -271,7 +277,7 @@ def curve_charts(curves: dict[str, dict], stem: str) -> None:
     pr = {None: ("Clean", (first["pr_clean"]["precision"], first["pr_clean"]["recall"]))}
     pr |= {n: (title(n), (c["pr_adv"]["precision"], c["pr_adv"]["recall"])) for n, c in curves.items()}
     p_at = {None: ("Clean", first["p_at_n_clean"])} | {n: (title(n), c["p_at_n_adv"]) for n, c in curves.items()}
-    left, right = st.columns(2)
+    left, right = chart_pair()
     with left:
         chart(charts.pr_figure(pr, "Precision-recall (Hamming radius 0..K)"), "pr", f"{stem}-pr")
     with right:
@@ -283,7 +289,7 @@ def curve_charts(curves: dict[str, dict], stem: str) -> None:
     t_pr = {None: ("Clean", (t_first["t_pr_clean"]["precision"], t_first["t_pr_clean"]["recall"]))}
     t_pr |= {n: (title(n), (c["t_pr_adv"]["precision"], c["t_pr_adv"]["recall"])) for n, c in targeted.items()}
     t_p = {None: ("Clean", t_first["t_p_at_n_clean"])} | {n: (title(n), c["t_p_at_n_adv"]) for n, c in targeted.items()}
-    left, right = st.columns(2)
+    left, right = chart_pair()
     with left:
         chart(charts.pr_figure(t_pr, "Targeted precision-recall (relevance = target label)"), "tpr", f"{stem}-t-pr")
     with right:
