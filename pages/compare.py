@@ -37,9 +37,7 @@ except Exception as exc:
 
 runs = {name: evaluation.run_attack(system, settings[name], only_cached=True) for name in chosen}
 auto = st.query_params.get("run") == "1" and link_ok and None in runs.values()  # a link that runs on arrival
-# on a projector the button waits in the sidebar: the table is the first screen
-where = st.sidebar if frame.presenting() else st
-if where.button("Run comparison", type="primary", disabled=not chosen) or auto:
+if frame.controls_place().button("Run comparison", type="primary", disabled=not chosen) or auto:
     status = st.empty()
     for i, name in enumerate(chosen):
         help_text = "any click stops it; finished attacks stay cached, the one running leaves nothing"

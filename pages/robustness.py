@@ -60,8 +60,7 @@ tab_curves, tab_worst, tab_break, tab_board = st.tabs(["Curves", "Worst case", "
 def run_button(label: str, key: str, work, auto: bool = False) -> None:
     """A run button with a Stop button and a progress bar; results land in the cache, then the view reads them.
     `auto`: run without the click (a link with run=1 whose results are not cached yet)."""
-    where = st.sidebar if frame.presenting() else st  # on a projector the result is the first screen
-    if where.button(label, type="primary", key=key) or auto:
+    if frame.controls_place().button(label, type="primary", key=key) or auto:
         try:
             with resources.running(
                 label, "stops after the current batch; finished runs stay cached", f"{key}-stop"

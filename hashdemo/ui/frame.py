@@ -103,6 +103,11 @@ def presenting() -> bool:
     return bool(st.session_state["present"])
 
 
+def controls_place():
+    """Where a page's run button goes: the sidebar in presentation mode (the result is the first screen)."""
+    return st.sidebar if presenting() else st
+
+
 def leave_presentation() -> None:
     st.session_state["present"] = False
 
