@@ -13,13 +13,13 @@ import time
 import torch
 
 from hashdemo import attacks
+from hashdemo.attacks.budget import Budget
 from hashdemo.attacks.losses import hag_loss, pga_loss
-from hashdemo.budget import Budget
-from hashdemo.evaluation import run_attack
-from hashdemo.settings import resolve
-from hashdemo.spec import DEFAULT_MODEL
-from hashdemo.system import load_system
-from hashdemo.targets import pharos_code
+from hashdemo.run.driver import run_attack
+from hashdemo.run.settings import resolve
+from hashdemo.systems.spec import DEFAULT_MODEL
+from hashdemo.systems.system import load_system
+from hashdemo.targets.codes import pharos_code
 
 
 def floor_seconds(model, x: torch.Tensor, steps: int) -> float:

@@ -15,13 +15,13 @@ import torch
 
 from hashdemo import attacks
 from hashdemo.attacks import ATTACKS
-from hashdemo.budget import Budget
-from hashdemo.evaluation import run_attack
+from hashdemo.attacks.budget import Budget
 from hashdemo.models import IMAGENET_MEAN, IMAGENET_STD, build_model
 from hashdemo.prosgan.networks import Generator, SemanticDecoder
-from hashdemo.settings import resolve
-from hashdemo.spec import DEFAULT_MODEL, ModelSpec
-from hashdemo.system import HashingSystem, load_system
+from hashdemo.run.driver import run_attack
+from hashdemo.run.settings import resolve
+from hashdemo.systems.spec import DEFAULT_MODEL, ModelSpec
+from hashdemo.systems.system import HashingSystem, load_system
 
 PGA_PAPER, PROSGAN_PAPER = 0.04, 0.005  # s / image: PgA Sec. 4.3 (AlexNet, T = 100), ProS-GAN Table 2
 

@@ -8,11 +8,11 @@ import time
 
 import torch
 
-from hashdemo import lab
+from hashdemo.experiments import lab
 from hashdemo.figures import charts, panels
 from hashdemo.figures.paper import paper_figure
-from hashdemo.settings import resolve
-from hashdemo.system import load_system
+from hashdemo.run.settings import resolve
+from hashdemo.systems.system import load_system
 
 MODEL = "zoo:fashion-dpsh-smallcnn-32"
 

@@ -36,7 +36,7 @@ def main() -> None:
     import torch
     from streamlit.testing.v1 import AppTest
 
-    from hashdemo.lecture import LECTURE, prepare
+    from hashdemo.experiments.lecture import LECTURE, prepare
 
     torch.set_num_threads(args.threads)
 

@@ -13,12 +13,12 @@ from dataclasses import replace
 
 import torch
 
-from hashdemo.evaluation import run_attack
 from hashdemo.prosgan.model import FILE
 from hashdemo.prosgan.training import FIRST, ZOO_RECIPE, cached_run, train
-from hashdemo.settings import resolve
-from hashdemo.spec import DEFAULT_MODEL
-from hashdemo.system import load_system
+from hashdemo.run.driver import run_attack
+from hashdemo.run.settings import resolve
+from hashdemo.systems.spec import DEFAULT_MODEL
+from hashdemo.systems.system import load_system
 
 STEPS = [
     ("hashdemo's first recipe", {}),

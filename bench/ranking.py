@@ -8,8 +8,8 @@ import time
 import numpy as np
 import torch
 
-from hashdemo.metrics import mean_average_precision
-from hashdemo.system import load_system
+from hashdemo.retrieval.metrics import mean_average_precision
+from hashdemo.systems.system import load_system
 
 MODEL = "zoo:fashion-dpsh-smallcnn-64"
 TOPK = 1000

@@ -18,13 +18,13 @@ __version__ = "0.3.0"
 # name -> the module that defines it (imported on first use, so `import hashdemo` stays light)
 EXPORTS = {
     "wrap": "hashdemo.models.wrap",
-    "HashingSystem": "hashdemo.system",
-    "load_system": "hashdemo.system",
-    "ModelSpec": "hashdemo.spec",
-    "Budget": "hashdemo.budget",
-    "resolve": "hashdemo.settings",
-    "run_attack": "hashdemo.evaluation",
-    "evaluate": "hashdemo.evaluation",
+    "HashingSystem": "hashdemo.systems.system",
+    "load_system": "hashdemo.systems.system",
+    "ModelSpec": "hashdemo.systems.spec",
+    "Budget": "hashdemo.attacks.budget",
+    "resolve": "hashdemo.run.settings",
+    "run_attack": "hashdemo.run.driver",
+    "evaluate": "hashdemo.run.driver",
     "attacks": "hashdemo.attacks",
 }
 

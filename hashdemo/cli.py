@@ -1,7 +1,7 @@
 """Command line: python -m hashdemo train | train-attack | import | eval | encode | attack | bench | sweep |
 robustness | leaderboard | transfer | protocols | zoo | lecture.
 
-Every run flag and the `--set` help are generated from the settings' declarations (hashdemo.settings, the loop's
+Every run flag and the `--set` help are generated from the settings' declarations (hashdemo.run.settings, the loop's
 and each attack's Params); a bad value is one line on stderr and exit status 2.
 """
 
@@ -12,8 +12,8 @@ import json
 import sys
 from pathlib import Path
 
-from .errors import HashdemoError, InvalidInputError
-from .params import Param, declared
+from .core.errors import HashdemoError, InvalidInputError
+from .core.params import Param, declared
 
 
 def emit(payload, as_json: bool, text: str) -> None:
@@ -42,7 +42,7 @@ def split_list(text: str) -> list[str]:
 def add_param(p: argparse.ArgumentParser, param: Param, default=None) -> None:
     """One flag for a declared setting; its value is checked by the Param (one message style everywhere)."""
     from .attacks import LOOP_PARAMS
-    from .settings import RUN_PARAMS
+    from .run.settings import RUN_PARAMS
 
     unit = f" {param.unit}" if param.unit else ""
     text = f"{param.help}; {param.range_text()}{unit}"
@@ -61,8 +61,8 @@ def add_param(p: argparse.ArgumentParser, param: Param, default=None) -> None:
 
 def model_flags(p: argparse.ArgumentParser, model: bool = True) -> None:
     """--model, --device, --data-root (every model of the command runs there), --json."""
-    from .settings import DATA_ROOT, DEVICE
-    from .spec import DEFAULT_MODEL
+    from .run.settings import DATA_ROOT, DEVICE
+    from .systems.spec import DEFAULT_MODEL
 
     if model:
         p.add_argument("--model", default=DEFAULT_MODEL, help="zoo:<name>, a model folder ('train' or 'import')")
@@ -74,8 +74,8 @@ def model_flags(p: argparse.ArgumentParser, model: bool = True) -> None:
 def run_flags(p: argparse.ArgumentParser) -> None:
     """--protocol, every run setting and loop option, --set for the attacks' own parameters, --no-cache."""
     from .attacks import LOOP_PARAMS
-    from .protocols import DEFAULT_PROTOCOL, PROTOCOLS
-    from .settings import RUN_PARAMS, method_param_lines
+    from .run.protocols import DEFAULT_PROTOCOL, PROTOCOLS
+    from .run.settings import RUN_PARAMS, method_param_lines
 
     p.add_argument(
         "--protocol",
@@ -125,14 +125,14 @@ def format_flag(p: argparse.ArgumentParser, formats=("md", "csv", "json", "latex
 # ----- what the flags mean ---------------------------------------------------------------------------------------
 def spec_of(args, source: str | None = None):
     from .data import resolve_root
-    from .settings import DEVICE
-    from .spec import ModelSpec
+    from .run.settings import DEVICE
+    from .systems.spec import ModelSpec
 
     return ModelSpec(source or args.model, DEVICE.check(args.device), resolve_root(args.data_root))
 
 
 def system_of(args, source: str | None = None):
-    from .system import load_system
+    from .systems.system import load_system
 
     return load_system(spec_of(args, source))
 
@@ -144,21 +144,21 @@ def systems_of(args, names: str):
 def overrides(args) -> dict:
     """The settings the user gave explicitly (flags left out keep the protocol's value)."""
     from .attacks import LOOP_PARAMS
-    from .settings import RUN_PARAMS
+    from .run.settings import RUN_PARAMS
 
     given = {p.name: getattr(args, p.name) for p in RUN_PARAMS + LOOP_PARAMS}
     return {k: v for k, v in given.items() if v is not None} | parse_params(args.method_params)
 
 
 def attack_list(args) -> list[str]:
-    from .protocols import get_protocol
+    from .run.protocols import get_protocol
 
     return split_list(args.attacks) if args.attacks else list(get_protocol(args.protocol).attacks)
 
 
 def grid_engine(args):
     """Where a grid's missing runs are computed: here, or on Ray (--engine ray [--address ...])."""
-    from .engines import engine
+    from .run.engines import engine
 
     return engine(args.engine, args.address, args.ray_cpus)
 
@@ -166,7 +166,7 @@ def grid_engine(args):
 # ----- the commands ----------------------------------------------------------------------------------------------
 def train_config(args):
     """The TrainConfig the `train` flags describe (each checked by its declaration)."""
-    from .train import TrainConfig
+    from .training.train import TrainConfig
 
     given = {p.name: p.check(getattr(args, p.name)) for p in declared(TrainConfig) if getattr(args, p.name) is not None}
     return TrainConfig(
@@ -177,9 +177,9 @@ def train_config(args):
 
 
 def cmd_train(args) -> None:
-    from .naming import model_name
-    from .progress import StderrBar
-    from .train import train_and_save
+    from .core.progress import StderrBar
+    from .training.naming import model_name
+    from .training.train import train_and_save
 
     config = train_config(args)
     name = model_name(config.dataset, config.method, config.backbone, config.bits, config.defence)
@@ -193,7 +193,7 @@ def cmd_train(args) -> None:
 
 
 def cmd_eval(args) -> None:
-    from .metrics import mean_average_precision
+    from .retrieval.metrics import mean_average_precision
 
     system = system_of(args)
     data = system.dataset
@@ -224,7 +224,7 @@ def cmd_eval(args) -> None:
 def cmd_encode(args) -> None:
     import numpy as np
 
-    from .encoding import encode
+    from .retrieval.encoding import encode
 
     system = system_of(args)
     split = getattr(system.dataset, args.split)
@@ -260,10 +260,10 @@ def parse_seeds(text: str) -> list[int]:
 
 
 def cmd_attack(args) -> None:
-    from .evaluation import run_attack
-    from .progress import StderrBar
-    from .settings import resolve
-    from .tables import Spread
+    from .core.progress import StderrBar
+    from .figures.tables import Spread
+    from .run.driver import run_attack
+    from .run.settings import resolve
 
     system = system_of(args)
     runs = [resolve(args.protocol, args.attack, given, model=system.spec) for given in seed_runs(args)]
@@ -292,10 +292,10 @@ def cmd_attack(args) -> None:
 
 
 def cmd_bench(args) -> None:
-    from .evaluation import run_attack
-    from .progress import StderrBar
-    from .settings import resolve
-    from .tables import render
+    from .core.progress import StderrBar
+    from .figures.tables import render
+    from .run.driver import run_attack
+    from .run.settings import resolve
 
     system = system_of(args)
     grid = [
@@ -311,9 +311,9 @@ def cmd_bench(args) -> None:
 
 
 def cmd_sweep(args) -> None:
-    from .progress import StderrBar
-    from .sweep import points, run_sweep
-    from .tables import render_sweep
+    from .core.progress import StderrBar
+    from .experiments.sweep import points, run_sweep
+    from .figures.tables import render_sweep
 
     system = system_of(args)
     grid = (system, args.sweep_param, split_list(args.values), attack_list(args))
@@ -325,10 +325,10 @@ def cmd_sweep(args) -> None:
 
 
 def cmd_leaderboard(args) -> None:
-    from .progress import StderrBar
-    from .robustness import ENSEMBLE, leaderboard, leaderboard_jobs
-    from .tables import leaderboard_table, render_table
-    from .zoo import zoo_entries
+    from .core.progress import StderrBar
+    from .experiments.robustness import ENSEMBLE, leaderboard, leaderboard_jobs
+    from .figures.tables import leaderboard_table, render_table
+    from .systems.zoo import zoo_entries
 
     names = args.models or ",".join(e.source for e in zoo_entries())
     systems = systems_of(args, names)
@@ -343,8 +343,8 @@ def cmd_leaderboard(args) -> None:
 
 
 def cmd_robustness(args) -> None:
-    from .progress import StderrBar
-    from .robustness import curves
+    from .core.progress import StderrBar
+    from .experiments.robustness import curves
 
     eps_values = [float(v) for v in split_list(args.eps_values)]
     rows = curves(
@@ -364,9 +364,9 @@ def cmd_robustness(args) -> None:
 
 
 def cmd_transfer(args) -> None:
-    from .progress import StderrBar
-    from .tables import render_table, transfer_table
-    from .transfer import transfer
+    from .core.progress import StderrBar
+    from .experiments.transfer import transfer
+    from .figures.tables import render_table, transfer_table
 
     result = transfer(
         systems_of(args, args.sources),
@@ -387,7 +387,7 @@ def cmd_transfer(args) -> None:
 def cmd_protocols(args) -> None:
     from dataclasses import asdict
 
-    from .protocols import PROTOCOLS
+    from .run.protocols import PROTOCOLS
 
     if args.json:
         emit([{**asdict(p), "lines": p.lines()} for p in PROTOCOLS.values()], True, "")
@@ -402,7 +402,7 @@ def cmd_protocols(args) -> None:
 
 
 def cmd_train_attack(args) -> None:
-    from .progress import StderrBar
+    from .core.progress import StderrBar
     from .prosgan.training import TrainSettings, cached_run, train
 
     system = system_of(args)
@@ -428,8 +428,8 @@ def cmd_train_attack(args) -> None:
 
 
 def cmd_import(args) -> None:
-    from .importers import import_model
-    from .progress import StderrBar
+    from .core.progress import StderrBar
+    from .systems.importers import import_model
 
     card = import_model(
         args.source,
@@ -459,8 +459,8 @@ def cmd_import(args) -> None:
 def cmd_lecture(args) -> None:
     from dataclasses import asdict
 
-    from . import lecture
-    from .progress import StderrBar
+    from .core.progress import StderrBar
+    from .experiments import lecture
 
     if args.prepare:
         lecture.prepare(StderrBar())
@@ -471,10 +471,10 @@ def cmd_lecture(args) -> None:
 
 
 def cmd_zoo(args) -> None:
-    from .zoo import all_entries
+    from .systems.zoo import all_entries
 
     if args.build:
-        from .zoo_build import build
+        from .training.zoo_build import build
 
         entries = build(args.only, args.jobs)
     else:
@@ -501,7 +501,7 @@ class Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     from .attacks import ATTACKS
     from .prosgan.training import TrainSettings
-    from .train import TrainConfig
+    from .training.train import TrainConfig
 
     parser = Parser(prog="hashdemo", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
@@ -616,7 +616,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_robustness)
 
     from .data import DATASETS
-    from .importers import ARCHS, SOURCES
+    from .systems.importers import ARCHS, SOURCES
 
     p = sub.add_parser("import", help="a DeepHash-pytorch, THA, ProS-GAN or torchvision checkpoint as a model folder")
     p.add_argument("--from", dest="source", required=True, choices=SOURCES, help="which code saved the weights")

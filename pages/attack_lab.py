@@ -2,12 +2,12 @@
 
 import streamlit as st
 
-from hashdemo import lab
-from hashdemo.explain import NOTES
+from hashdemo.experiments import lab
 from hashdemo.figures import charts
 from hashdemo.figures.paper import FORMATS, WIDTHS, paper_figure
-from hashdemo.settings import resolve
+from hashdemo.run.settings import resolve
 from hashdemo.ui import controls, exports, frame, resources, views
+from hashdemo.ui.explain import NOTES
 from hashdemo.ui.state import PageState
 
 state = PageState.open("lab")

@@ -2,10 +2,11 @@
 
 import streamlit as st
 
-from hashdemo import evaluation, tables
 from hashdemo.attacks import ATTACKS
-from hashdemo.report import curves as run_curves
-from hashdemo.settings import resolve
+from hashdemo.figures import tables
+from hashdemo.run import driver as evaluation
+from hashdemo.run.report import curves as run_curves
+from hashdemo.run.settings import resolve
 from hashdemo.ui import controls, exports, frame, resources, views
 from hashdemo.ui.state import PageState, url_multiselect
 

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
+from hashdemo.systems.zoo import all_entries, models_dir
 from hashdemo.ui.frame import PAGES
-from hashdemo.zoo import all_entries, models_dir
 
 st.title("hashdemo")
 st.write(

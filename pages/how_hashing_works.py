@@ -4,7 +4,7 @@ import streamlit as st
 import torch
 
 from hashdemo.figures import charts, panels
-from hashdemo.retrieval import hamming_distance, rank
+from hashdemo.retrieval.ranking import hamming_distance, rank
 from hashdemo.ui import controls, exports, frame, resources, views
 from hashdemo.ui.state import PageState
 

@@ -3,7 +3,7 @@ lecture" computes ahead what the steps read from the cache (the same as `python 
 
 import streamlit as st
 
-from hashdemo import lecture
+from hashdemo.experiments import lecture
 from hashdemo.ui import frame, resources
 
 st.title("A guided lecture")

@@ -6,8 +6,8 @@ from dataclasses import replace
 import streamlit as st
 import torch
 
-from hashdemo import params
-from hashdemo.cache import Stopped
+from hashdemo.core import params
+from hashdemo.core.progress import Stopped
 from hashdemo.figures import charts, panels
 from hashdemo.prosgan import gallery
 from hashdemo.prosgan import model as prosgan_model

@@ -5,16 +5,16 @@ from dataclasses import replace
 
 import streamlit as st
 
-from hashdemo import robustness, tables
 from hashdemo.attacks import ATTACKS
-from hashdemo.cache import Stopped
-from hashdemo.figures import charts
-from hashdemo.params import Param
-from hashdemo.settings import DEVICE
-from hashdemo.spec import ModelSpec
+from hashdemo.core.params import Param
+from hashdemo.core.progress import Stopped
+from hashdemo.experiments import robustness
+from hashdemo.figures import charts, tables
+from hashdemo.run.settings import DEVICE
+from hashdemo.systems.spec import ModelSpec
+from hashdemo.systems.zoo import all_entries
 from hashdemo.ui import controls, exports, frame, resources
 from hashdemo.ui.state import PageState, url_multiselect
-from hashdemo.zoo import all_entries
 
 state = PageState.open("robustness")
 exports.export_settings()

@@ -2,10 +2,10 @@
 
 import streamlit as st
 
-from hashdemo import sweep, tables
 from hashdemo.attacks import ATTACKS
-from hashdemo.figures import charts
-from hashdemo.params import Param
+from hashdemo.core.params import Param
+from hashdemo.experiments import sweep
+from hashdemo.figures import charts, tables
 from hashdemo.ui import controls, exports, frame, resources
 from hashdemo.ui.state import PageState, url_multiselect, url_selectbox
 

@@ -6,17 +6,16 @@ from dataclasses import replace
 import streamlit as st
 import torch
 
-from hashdemo import tables
-from hashdemo.cache import Stopped
-from hashdemo.evaluation import run_attack
-from hashdemo.figures import charts, panels
-from hashdemo.retrieval import rank
-from hashdemo.settings import DEVICE, resolve
-from hashdemo.spec import ModelSpec
-from hashdemo.transfer import transfer
+from hashdemo.core.progress import Stopped
+from hashdemo.experiments.transfer import transfer
+from hashdemo.figures import charts, panels, tables
+from hashdemo.retrieval.ranking import rank
+from hashdemo.run.driver import run_attack
+from hashdemo.run.settings import DEVICE, resolve
+from hashdemo.systems.spec import ModelSpec
+from hashdemo.systems.zoo import all_entries
 from hashdemo.ui import controls, exports, frame, resources, views
 from hashdemo.ui.state import PageState, url_selectbox
-from hashdemo.zoo import all_entries
 
 state = PageState.open("transfer")
 exports.export_settings()

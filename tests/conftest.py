@@ -17,7 +17,7 @@ DEFAULT_MODEL = "zoo:fashion-dpsh-smallcnn-32"
 
 @pytest.fixture(scope="session")
 def system():
-    from hashdemo.system import load_system
+    from hashdemo.systems.system import load_system
 
     return load_system(DEFAULT_MODEL)
 

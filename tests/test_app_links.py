@@ -4,7 +4,7 @@ was computed with (the lecture walked step by step: tests/test_lecture.py)."""
 
 from apptools import click, lab, metrics
 
-from hashdemo.lecture import LECTURE
+from hashdemo.experiments.lecture import LECTURE
 
 
 def test_a_link_reproduces_the_numbers_in_a_fresh_session():

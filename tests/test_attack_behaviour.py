@@ -3,9 +3,11 @@
 import pytest
 import torch
 
-from hashdemo import attacks, metrics
+from hashdemo import attacks
 from hashdemo.attacks import Loop
-from hashdemo.budget import UNIT, Budget, lr_from_255
+from hashdemo.attacks.budget import Budget
+from hashdemo.core.units import UNIT, lr_from_255
+from hashdemo.retrieval import metrics
 
 N = 64
 LAB = Budget.from_255(eps=16, step=1, steps=100)
@@ -168,7 +170,7 @@ def test_pga_fixed_and_differentiable_weights_differ_on_the_model(system, batch)
 
 def test_pharos_code_agrees_with_class_structure(system, batch):
     """On single-label data the pharos code of a query retrieves its own class (it is b*, not -b*)."""
-    from hashdemo.targets import pharos_code
+    from hashdemo.targets.codes import pharos_code
 
     _x, y = batch
     codes = pharos_code(y, system.train_codes, system.dataset.train.labels)

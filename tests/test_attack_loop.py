@@ -7,7 +7,7 @@ import torch
 
 from hashdemo import attacks
 from hashdemo.attacks import Loop
-from hashdemo.budget import Budget
+from hashdemo.attacks.budget import Budget
 
 PGD_ATTACKS = [n for n, cls in attacks.ATTACKS.items() if cls.fixed_steps is None and n != "prosgan"]
 
@@ -89,7 +89,7 @@ def test_patience_is_opt_in_and_recorded(system, batch):
 def test_ranking_a_million_items_in_bounded_memory():
     import resource
 
-    from hashdemo.retrieval import rank
+    from hashdemo.retrieval.ranking import rank
 
     g = torch.Generator().manual_seed(0)
     database = torch.where(torch.rand(1_000_000, 64, generator=g) < 0.5, -1, 1).to(torch.int8)

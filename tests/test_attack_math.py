@@ -8,13 +8,13 @@ from conftest import random_codes
 
 from hashdemo import attacks
 from hashdemo.attacks import Knowledge, Loop
+from hashdemo.attacks.budget import Budget
 from hashdemo.attacks.loop import hag_schedule, optimise
 from hashdemo.attacks.losses import hag_loss, pga_dagger_loss, pga_loss, sdha_loss
-from hashdemo.budget import Budget
-from hashdemo.errors import InvalidInputError
+from hashdemo.core.errors import InvalidInputError
 from hashdemo.models import build_model
-from hashdemo.settings import resolve
-from hashdemo.targets import anchor_code, dice, pharos_code, relevant_code_sets, vote
+from hashdemo.run.settings import resolve
+from hashdemo.targets.codes import anchor_code, dice, pharos_code, relevant_code_sets, vote
 
 
 def all_codes(bits):

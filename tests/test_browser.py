@@ -260,7 +260,7 @@ def test_compare_and_sweep_show_results(server, page):
 @pytest.fixture(scope="module")
 def prepared():
     """The lecture prepared (what a lecturer does before class); the server shares this cache."""
-    from hashdemo import lecture
+    from hashdemo.experiments import lecture
 
     lecture.prepare()
 
@@ -281,7 +281,7 @@ def result_box(page, step):
 def test_the_lecture_click_by_click_in_one_tab(server, browser, prepared, screen):
     """Presentation mode, one tab: each step's Open link, its result on the first screen (screenshot of what the
     class sees), Back returns to the Lecture in one press; no exception and no 404 on the way."""
-    from hashdemo.lecture import LECTURE
+    from hashdemo.experiments.lecture import LECTURE
 
     viewport, scale = SCREENS[screen]
     context = browser.new_context(viewport=viewport, device_scale_factor=scale)

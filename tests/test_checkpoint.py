@@ -8,10 +8,9 @@ import shutil
 import pytest
 import torch
 
-from hashdemo import checkpoint
-from hashdemo.card import FORMAT, ModelCard
-from hashdemo.errors import DataNotFoundError, InvalidInputError, UnsafeFileError
-from hashdemo.models import build_model
+from hashdemo.core.errors import DataNotFoundError, InvalidInputError, UnsafeFileError
+from hashdemo.models import build_model, checkpoint
+from hashdemo.models.card import FORMAT, ModelCard
 
 META = ModelCard(dataset="fashion", backbone="smallcnn", bits=16, in_channels=1, mean=(0.3,), std=(0.4,), alpha=1.5)
 

@@ -10,12 +10,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hashdemo import evaluation, robustness
 from hashdemo.attacks import ATTACKS, LOOP_PARAMS
-from hashdemo.protocols import PROTOCOLS
-from hashdemo.settings import RUN_PARAMS, resolve
-from hashdemo.system import load_system
-from hashdemo.transfer import transfer
+from hashdemo.experiments import robustness
+from hashdemo.experiments.transfer import transfer
+from hashdemo.run import driver as evaluation
+from hashdemo.run.protocols import PROTOCOLS
+from hashdemo.run.settings import RUN_PARAMS, resolve
+from hashdemo.systems.system import load_system
 
 ROOT = Path(__file__).resolve().parent.parent
 SMALL = {"queries": 24, "steps": 8, "eps": 8}

@@ -7,9 +7,9 @@ import pytest
 import torch
 from PIL import Image
 
+from hashdemo.core.errors import DataNotFoundError, InvalidInputError, UnsafeFileError
 from hashdemo.data import cifar10, fashion, load_dataset
 from hashdemo.data.idx import read_idx
-from hashdemo.errors import DataNotFoundError, InvalidInputError, UnsafeFileError
 
 
 def load(name, root=None, split_seed=0, image_size=None):

@@ -7,15 +7,16 @@ from dataclasses import replace
 import pytest
 import torch
 
-from hashdemo import attacks, metrics
+from hashdemo import attacks
 from hashdemo.attacks import ATTACKS
-from hashdemo.budget import Budget
+from hashdemo.attacks.budget import Budget
 from hashdemo.defences import DEFENCES, get_defence
-from hashdemo.retrieval import rank
-from hashdemo.robustness import breaking_eps
-from hashdemo.spec import DEFAULT_MODEL, ModelSpec
-from hashdemo.system import load_system
-from hashdemo.targets import dice, pharos_code
+from hashdemo.experiments.robustness import breaking_eps
+from hashdemo.retrieval import metrics
+from hashdemo.retrieval.ranking import rank
+from hashdemo.systems.spec import DEFAULT_MODEL, ModelSpec
+from hashdemo.systems.system import load_system
+from hashdemo.targets.codes import dice, pharos_code
 
 CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="no GPU on this machine")
 DEVICES = ["cpu", pytest.param("cuda", marks=CUDA)]

@@ -3,9 +3,9 @@ reports of the in-process run (timings aside) and fills the same cache."""
 
 import pytest
 
-from hashdemo.engines import InProcess, RayEngine
-from hashdemo.evaluation import cached_run, run_attack
-from hashdemo.settings import resolve
+from hashdemo.run.driver import cached_run, run_attack
+from hashdemo.run.engines import InProcess, RayEngine
+from hashdemo.run.settings import resolve
 
 TIMING = ("seconds_per_image", "setup_seconds")
 

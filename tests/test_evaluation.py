@@ -3,12 +3,12 @@
 import numpy as np
 import pytest
 
-from hashdemo import evaluation
-from hashdemo.cache import Stopped
-from hashdemo.errors import InvalidInputError
-from hashdemo.paths import cache_dir
-from hashdemo.settings import resolve
-from hashdemo.sweep import run_sweep
+from hashdemo.core.errors import InvalidInputError
+from hashdemo.core.paths import cache_dir
+from hashdemo.core.progress import Stopped
+from hashdemo.experiments.sweep import run_sweep
+from hashdemo.run import driver as evaluation
+from hashdemo.run.settings import resolve
 
 SMALL = {"queries": 24, "steps": 8, "eps": 8}
 
@@ -102,7 +102,7 @@ def test_sweep_applies_every_setting_and_refuses_unknown_ones(system):
 
 
 def test_steps_sweep_is_one_run_per_attack_with_snapshots(system, monkeypatch):
-    from hashdemo import sweep
+    from hashdemo.experiments import sweep
 
     calls = []
     real = sweep.run_attack
@@ -123,7 +123,7 @@ def test_steps_sweep_is_one_run_per_attack_with_snapshots(system, monkeypatch):
 
 
 def test_a_bit_length_sweep_keeps_the_device_and_data_root(system):
-    from hashdemo.sweep import points
+    from hashdemo.experiments.sweep import points
 
     planned = points(system, "bits", [16, 64], ["hag"], protocol="pgd", overrides={"queries": 4})
     assert [p.system.bits for p in planned] == [16, 64]

@@ -9,11 +9,11 @@ import pytest
 import torch
 from PIL import Image
 
-from hashdemo import lab, tables
-from hashdemo.figures import charts, panels
+from hashdemo.experiments import lab
+from hashdemo.figures import charts, panels, tables
 from hashdemo.figures.paper import paper_figure
-from hashdemo.results import AttackReport
-from hashdemo.settings import resolve
+from hashdemo.run.results import AttackReport
+from hashdemo.run.settings import resolve
 
 # Machado, Oliveira & Fernandes (2009), deuteranopia at severity 1.0, on linear RGB
 DEUTERANOPIA = np.array(

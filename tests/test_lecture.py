@@ -7,8 +7,8 @@ import json
 from apptools import ROOT
 from streamlit.testing.v1 import AppTest
 
-from hashdemo import lecture
-from hashdemo.lecture import LECTURE
+from hashdemo.experiments import lecture
+from hashdemo.experiments.lecture import LECTURE
 
 
 def test_every_step_links_to_a_page_that_exists():

@@ -5,7 +5,7 @@ import pytest
 import torch
 from conftest import random_codes
 
-from hashdemo import metrics
+from hashdemo.retrieval import metrics
 
 
 def codes(*rows):

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from hashdemo.errors import InvalidInputError
+from hashdemo.core.errors import InvalidInputError
 from hashdemo.models import binarize, build_model
 
 

@@ -15,8 +15,8 @@ from torch import nn
 
 import hashdemo
 from hashdemo.cli import main
+from hashdemo.core.errors import HashdemoError
 from hashdemo.data import load_dataset
-from hashdemo.errors import HashdemoError
 
 # ----- the README's snippet --------------------------------------------------------------------------------------
 

@@ -8,13 +8,13 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from hashdemo.cache import Stopped
-from hashdemo.errors import InvalidInputError
+from hashdemo.core.errors import InvalidInputError
+from hashdemo.core.progress import Stopped
 from hashdemo.prosgan import losses
 from hashdemo.prosgan import model as prosgan_model
 from hashdemo.prosgan.networks import Discriminator, Generator, SemanticDecoder
 from hashdemo.prosgan.training import TrainSettings, train
-from hashdemo.settings import resolve
+from hashdemo.run.settings import resolve
 
 TINY = TrainSettings(
     epochs=2, decay=0.0, batch_size=16, held_out=8, ngf=8, blocks=1, decoder_width=8, ndf=8, prototype_steps=20
@@ -117,7 +117,7 @@ def test_a_stopped_run_keeps_the_last_complete_epoch(small, tmp_path):
 
 
 def test_a_generator_for_another_model_is_refused(small, tmp_path):
-    from hashdemo.system import load_system
+    from hashdemo.systems.system import load_system
 
     train(small, replace(TINY, epochs=1), tmp_path / "run", resume=False)
     other = load_system("zoo:fashion-dpsh-smallcnn-16")
@@ -133,8 +133,8 @@ def test_a_generator_for_another_model_is_refused(small, tmp_path):
 
 # ----- the shipped generator, the attack, the page ---------------------------------------------------------
 def test_the_shipped_generator_beats_noise_on_t_map(system):
-    from hashdemo.evaluation import run_attack
-    from hashdemo.report import map_at
+    from hashdemo.run.driver import run_attack
+    from hashdemo.run.report import map_at
 
     run = run_attack(system, resolve("prosgan", "prosgan", {"queries": 100}))
     noise = run_attack(system, resolve("prosgan", "noise", {"queries": 100}))
@@ -147,7 +147,7 @@ def test_the_shipped_generator_beats_noise_on_t_map(system):
 
 
 def test_the_bounded_generator_keeps_its_budget_in_one_pass_and_moves_towards_the_target(system):
-    from hashdemo.evaluation import run_attack
+    from hashdemo.run.driver import run_attack
 
     bounded = run_attack(system, resolve("prosgan", "prosgan", {"queries": 100, "bound": 8})).report
     assert bounded.linf_max <= 8 + 1e-3 and bounded.settings["effective"]["bound"] == pytest.approx(8)
@@ -156,7 +156,7 @@ def test_the_bounded_generator_keeps_its_budget_in_one_pass_and_moves_towards_th
 
 def test_projection_keeps_the_budget(system):
     from hashdemo import attacks
-    from hashdemo.budget import Budget
+    from hashdemo.attacks.budget import Budget
 
     data = system.dataset
     x, y = data.query.images(range(8)), data.query.labels[:8]

@@ -2,7 +2,7 @@ import pytest
 import torch
 from conftest import random_codes
 
-from hashdemo import retrieval
+from hashdemo.retrieval import ranking as retrieval
 
 
 def brute_force_rank(q: torch.Tensor, db: torch.Tensor) -> list[list[int]]:
@@ -57,7 +57,7 @@ def test_distances_for_any_bit_length(bits):
 def test_bit_length_mismatch_is_a_clear_error():
     import pytest
 
-    from hashdemo.errors import InvalidInputError
+    from hashdemo.core.errors import InvalidInputError
 
     g = torch.Generator().manual_seed(4)
     with pytest.raises(InvalidInputError, match="bit length mismatch"):

@@ -9,17 +9,19 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from hashdemo import attacks, metrics, robustness
+from hashdemo import attacks
 from hashdemo.attacks import AttackResult, Loop
-from hashdemo.budget import Budget
-from hashdemo.cache import Stopped
+from hashdemo.attacks.budget import Budget
+from hashdemo.core.errors import InvalidInputError
+from hashdemo.core.progress import Stopped
 from hashdemo.defences import get_defence
-from hashdemo.errors import InvalidInputError
+from hashdemo.experiments import robustness
 from hashdemo.hashing import get_method
 from hashdemo.models import build_model
-from hashdemo.settings import resolve
-from hashdemo.train import STATE, STATE_JSON, TrainConfig, train
-from hashdemo.zoo import resolve_folder
+from hashdemo.retrieval import metrics
+from hashdemo.run.settings import resolve
+from hashdemo.systems.zoo import resolve_folder
+from hashdemo.training.train import STATE, STATE_JSON, TrainConfig, train
 
 BUDGET = Budget.from_255(8, 2, 7, True, 0)
 
@@ -105,7 +107,7 @@ def test_one_defended_step_lowers_the_defended_loss(system, name):
 
 def small_fashion(monkeypatch) -> None:
     """Train on 320 images (5 batches an epoch) and evaluate on 50 queries against 200 items."""
-    import hashdemo.train as training
+    import hashdemo.training.train as training
 
     full = training.load_dataset("fashion")
 

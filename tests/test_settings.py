@@ -5,10 +5,10 @@ themselves (the CLI run under each protocol is in test_cli.py)."""
 import pytest
 
 from hashdemo.attacks import ATTACKS, LOOP_PARAMS
-from hashdemo.budget import UNIT
-from hashdemo.errors import InvalidInputError
-from hashdemo.protocols import PROTOCOLS
-from hashdemo.settings import RUN_PARAMS, ModelSpec, resolve
+from hashdemo.core.errors import InvalidInputError
+from hashdemo.core.units import UNIT
+from hashdemo.run.protocols import PROTOCOLS
+from hashdemo.run.settings import RUN_PARAMS, ModelSpec, resolve
 
 # Written from the papers, independently of hashdemo/protocols.py:
 # protocol -> (eps in [0,1], MAP@K, t-MAP@K, queries, where the paper says so)

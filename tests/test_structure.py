@@ -77,12 +77,56 @@ def test_the_cycle_finder_finds_cycles():
 
 def test_the_graph_sees_imports_inside_functions():
     edges = graph()
-    assert "hashdemo.zoo_build" in edges["hashdemo.cli"]  # imported inside cmd_zoo only
+    assert "hashdemo.training.zoo_build" in edges["hashdemo.cli"]  # imported inside cmd_zoo only
     assert "hashdemo.attacks" in edges["hashdemo.figures.charts"]  # imported inside style_for
 
 
 def test_the_graph_counts_the_package_a_submodule_import_runs():
     assert "hashdemo.attacks" in graph()["hashdemo.defences.atrdh"]  # from ..attacks.losses import ...
+
+
+# hashdemo's sub-packages from the bottom up: a module imports only from its own sub-package or one below
+LAYERS = (
+    ("core",),  # errors, paths, registry, params, units, progress, devices
+    ("data", "models"),  # datasets; networks and model folders (card, checkpoint)
+    ("hashing", "retrieval"),  # training losses; ranking, metrics, encoding
+    ("targets",),  # target labels, pharos and anchor codes, PrototypeNet
+    ("prosgan",),  # the generative attack's networks, losses and training
+    ("attacks",),  # attacks, their budget and the optimiser loop
+    ("systems",),  # a model with its data and codes: ModelSpec, loading, the zoo, imports
+    ("run",),  # the run spine: settings, protocols, driver, engines, cache, reports
+    ("defences",),  # adversarial training terms (the inner attack is a run)
+    ("training",),  # training hashing models and the zoo
+    ("experiments",),  # lab, sweep, robustness, leaderboard, transfer, lecture, report
+    ("figures",),  # charts, panels, the paper figure, tables: they read result types
+    ("ui", "cli", "__main__"),  # the faces
+)
+
+
+def layer_of(module: str) -> int | None:
+    parts = module.split(".")
+    if len(parts) == 1:
+        return None  # the package's lazy exports
+    return next(i for i, names in enumerate(LAYERS) if parts[1] in names)
+
+
+def test_every_sub_package_has_a_layer():
+    tops = {m.split(".")[1] for m in graph() if m.count(".")}
+    assert tops <= {name for names in LAYERS for name in names}
+
+
+def test_imports_only_point_down():
+    upward = [
+        f"{module} -> {target}"
+        for module, imported in graph().items()
+        for target in imported
+        if layer_of(module) is not None
+        and layer_of(target) is not None
+        and module.split(".")[1] != target.split(".")[1]
+        and layer_of(target) >= layer_of(module)
+        and module != "hashdemo.__main__"
+    ]
+    assert not upward, upward
 
 
 def test_no_import_cycle_between_hashdemo_modules():
@@ -92,13 +136,13 @@ def test_no_import_cycle_between_hashdemo_modules():
 
 def test_loading_a_model_never_imports_training():
     edges = graph()
-    seen, todo = set(), ["hashdemo.system"]
+    seen, todo = set(), ["hashdemo.systems.system"]
     while todo:
         node = todo.pop()
         if node not in seen:
             seen.add(node)
             todo.extend(edges[node])
-    assert "hashdemo.train" not in seen and "hashdemo.zoo_build" not in seen
+    assert "hashdemo.training.train" not in seen and "hashdemo.training.zoo_build" not in seen
 
 
 def test_the_core_never_imports_the_app():

@@ -4,11 +4,11 @@ library's numbers, and the Transfer page runs."""
 
 import pytest
 
-from hashdemo.errors import InvalidInputError
-from hashdemo.evaluation import run_attack
-from hashdemo.settings import resolve
-from hashdemo.system import load_system
-from hashdemo.transfer import evaluate, transfer
+from hashdemo.core.errors import InvalidInputError
+from hashdemo.experiments.transfer import evaluate, transfer
+from hashdemo.run.driver import run_attack
+from hashdemo.run.settings import resolve
+from hashdemo.systems.system import load_system
 
 SMALL = {"queries": 20, "steps": 10}
 DEFAULT, RESNET = "zoo:fashion-dpsh-smallcnn-32", "zoo:fashion-dpsh-resnet18-cifar-32"

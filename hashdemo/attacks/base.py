@@ -14,15 +14,16 @@ from typing import Any, ClassVar
 
 import torch
 
-from .. import metrics
-from ..budget import Budget, to_255
+from ..core.errors import InvalidInputError
+from ..core.params import Param, check_all
+from ..core.progress import Progress, silent
+from ..core.registry import Registry
+from ..core.units import to_255
 from ..data import ImageSet
-from ..errors import InvalidInputError
 from ..models import HashModel, binarize
-from ..params import Param, check_all
-from ..progress import Progress, silent
-from ..registry import Registry
-from ..targets import draw_target_labels
+from ..retrieval import metrics
+from ..targets.codes import draw_target_labels
+from .budget import Budget
 from .loop import LOOP_PARAMS, Loop, optimise, random_start
 from .result import AttackResult, Snapshot, Trace
 

@@ -1,7 +1,7 @@
 """Baseline: FGSM on the DHTA loss (ProS-GAN Table 2): one signed step of size eps towards the anchor code."""
 
-from ..budget import Budget
 from .base import ATTACKS, PaperSetting
+from .budget import Budget
 from .dhta import DHTA
 from .loop import Loop
 

@@ -4,8 +4,8 @@ from dataclasses import dataclass
 
 import torch
 
-from ..budget import lr_from_255
-from ..params import Param
+from ..core.params import Param
+from ..core.units import lr_from_255
 from .base import ATTACKS, Attack, PaperSetting, Plan
 from .loop import Loop
 from .losses import hag_loss

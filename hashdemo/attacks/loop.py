@@ -11,7 +11,7 @@ from typing import ClassVar
 
 import torch
 
-from ..params import Param
+from ..core.params import Param
 
 # (x', scale, rows) -> (loss (b,), H (b, K)) for those rows of the batch (None: every row)
 Objective = Callable[[torch.Tensor, float, torch.Tensor | None], tuple[torch.Tensor, torch.Tensor]]

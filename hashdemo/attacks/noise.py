@@ -2,8 +2,8 @@
 
 import torch
 
-from ..budget import Budget
 from .base import ATTACKS, Attack
+from .budget import Budget
 
 
 @ATTACKS.register()

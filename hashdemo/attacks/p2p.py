@@ -1,6 +1,6 @@
 """P2P (Bai et al., ECCV 2020): DHTA with the code of one random item of the target label (n_t = 1)."""
 
-from ..params import Param
+from ..core.params import Param
 from .base import ATTACKS
 from .dhta import DHTA
 

@@ -2,8 +2,8 @@
 
 import torch
 
-from ..params import Param
-from ..targets import pharos_code
+from ..core.params import Param
+from ..targets.codes import pharos_code
 from .base import ATTACKS, Attack, PaperSetting, Plan
 from .loop import Loop
 from .losses import pga_loss

@@ -9,12 +9,13 @@ from pathlib import Path
 
 import torch
 
-from ..budget import Budget, to_255
-from ..errors import InvalidInputError
-from ..params import Param
-from ..progress import Progress, silent
+from ..core.errors import InvalidInputError
+from ..core.params import Param
+from ..core.progress import Progress, silent
+from ..core.units import to_255
 from ..prosgan import model as prosgan_model
 from .base import ATTACKS, Attack, Plan
+from .budget import Budget
 
 _LOADED: dict[tuple[str, float, str], prosgan_model.ProsganModel] = {}
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import torch
 
-from .. import metrics
+from ..retrieval import metrics
 
 
 @dataclass

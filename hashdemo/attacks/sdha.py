@@ -4,9 +4,9 @@ from dataclasses import dataclass
 
 import torch
 
+from ..core.params import Param
 from ..models import binarize
-from ..params import Param
-from ..targets import relevant_code_sets
+from ..targets.codes import relevant_code_sets
 from .base import ATTACKS, Attack, PaperSetting, Plan
 from .loop import Loop
 from .losses import sdha_loss

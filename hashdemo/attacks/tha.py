@@ -2,9 +2,9 @@
 
 import torch
 
-from ..params import Param
-from ..progress import Progress, silent
-from ..prototype import PrototypeTable, cached_prototype_net
+from ..core.params import Param
+from ..core.progress import Progress, silent
+from ..targets.prototype import PrototypeTable, cached_prototype_net
 from .base import ATTACKS, Attack, PaperSetting, Plan
 from .loop import Loop
 from .losses import inner_product_loss

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..registry import Registry
+from ..core.registry import Registry
 from .base import RetrievalDataset
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..errors import DataNotFoundError, InvalidInputError, UnsafeFileError
+from ..core.errors import DataNotFoundError, InvalidInputError, UnsafeFileError
 from .base import RetrievalDataset, TensorImageSet, one_hot, per_class_sample, seeded
 from .catalog import DataRequest, dataset
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import torch
 
-from ..errors import DataNotFoundError
-from ..paths import FASHION_DIR
+from ..core.errors import DataNotFoundError
+from ..core.paths import FASHION_DIR
 from .base import RetrievalDataset, TensorImageSet, one_hot, per_class_sample, seeded
 from .catalog import DataRequest, dataset
 from .idx import read_idx

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
 
-from ..errors import DataNotFoundError, InvalidInputError
+from ..core.errors import DataNotFoundError, InvalidInputError
 from .base import ImageSet, Index
 
 DEFAULT_SIZE = 224  # the literature's crop for ImageNet backbones (Resize 256, CenterCrop 224)

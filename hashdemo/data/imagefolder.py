@@ -6,7 +6,7 @@ from pathlib import Path
 
 import torch
 
-from ..errors import DataNotFoundError
+from ..core.errors import DataNotFoundError
 from .base import RetrievalDataset, one_hot, seeded
 from .catalog import DataRequest, dataset
 from .files import DEFAULT_SIZE, IMAGE_SUFFIXES, FileImageSet

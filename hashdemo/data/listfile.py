@@ -10,7 +10,7 @@ from pathlib import Path
 
 import torch
 
-from ..errors import DataNotFoundError, InvalidInputError
+from ..core.errors import DataNotFoundError, InvalidInputError
 from .base import RetrievalDataset
 from .catalog import DataRequest, dataset
 from .files import DEFAULT_SIZE, FileImageSet

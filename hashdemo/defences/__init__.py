@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..budget import Budget
+from ..attacks.budget import Budget
 from . import atrdh, pharos  # noqa: F401  (each registers its defence)
 from .base import DEFENCES, Defence
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import torch
 
 from ..attacks import Knowledge
+from ..core.params import Param
 from ..hashing.base import label_similarity
-from ..params import Param
-from ..prototype import PrototypeNet, PrototypeTable, train_prototype_net
+from ..targets.prototype import PrototypeNet, PrototypeTable, train_prototype_net
 from .base import DEFENCES, Defence
 
 

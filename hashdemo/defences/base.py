@@ -1,5 +1,5 @@
 """Adversarial training: a defence holds an attack of the library, makes an adversarial copy of each training
-batch with it and adds a term that pulls it back; the one training loop (hashdemo.train) calls it per batch."""
+batch with it and adds a term that pulls it back; the one training loop (hashdemo.training.train) calls it per batch."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ from typing import Any, ClassVar
 import torch
 
 from ..attacks import ATTACKS, AttackResult, Knowledge, Loop
-from ..budget import Budget
+from ..attacks.budget import Budget
+from ..core.params import Param, check_all
+from ..core.registry import Registry
 from ..data import RetrievalDataset
-from ..encoding import encode
 from ..models import HashingModel
-from ..params import Param, check_all
-from ..registry import Registry
+from ..retrieval.encoding import encode
 
 
 class Defence:

@@ -16,7 +16,7 @@ from PIL import Image
 from plotly.subplots import make_subplots
 
 from ..attacks.result import Trace
-from ..codemap import CodeMap
+from ..retrieval.codemap import CodeMap
 
 # Okabe & Ito (2008), without yellow (too light on white) and black (kept for the clean queries)
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#E69F00", "#CC79A7", "#56B4E9"]

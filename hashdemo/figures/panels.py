@@ -9,6 +9,8 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw, ImageFont
 
+from ..data.pil import to_pil
+
 # Okabe-Ito blue and orange: they differ in lightness under every colour-vision deficiency (L* 44 vs 73 in a
 # deuteranopia simulation, tested); frames also differ by line (solid / dashed) and by a mark (check / cross).
 RELEVANT, IRRELEVANT, FLIPPED = (0, 114, 178), (230, 159, 0), (213, 94, 0)
@@ -23,14 +25,6 @@ def png_bytes(image: Image.Image) -> bytes:
 
 def font(size: int = 14) -> ImageFont.FreeTypeFont:
     return ImageFont.load_default(size=size)
-
-
-def to_pil(image: torch.Tensor) -> Image.Image:
-    """(C, H, W) in [0,1] -> RGB PIL image (grey images repeated on three channels)."""
-    array = image.detach().clamp(0, 1).mul(255).round().byte().permute(1, 2, 0).cpu().numpy()
-    if array.shape[2] == 1:
-        array = np.repeat(array, 3, axis=2)
-    return Image.fromarray(array, "RGB")
 
 
 def upscale(image: Image.Image, size: int) -> Image.Image:

@@ -13,8 +13,8 @@ import textwrap
 
 import numpy as np
 
-from ..lab import LabRun, Retrieval
-from ..system import HashingSystem
+from ..experiments.lab import LabRun, Retrieval
+from ..systems.system import HashingSystem
 from . import panels
 
 WIDTHS = {"3.5 in (one column)": 3.5, "7.2 in (two columns)": 7.2}

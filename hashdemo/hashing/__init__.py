@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..errors import InvalidInputError
+from ..core.errors import InvalidInputError
 from . import csq, dch, dph, dpsh, dsdh, hashnet  # noqa: F401  (each registers its loss)
 from .base import METHODS, HashingLoss, label_similarity
 

@@ -7,7 +7,7 @@ from typing import ClassVar
 import torch
 from torch import nn
 
-from ..registry import Registry
+from ..core.registry import Registry
 
 
 def label_similarity(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:

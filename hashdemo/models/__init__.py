@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..errors import InvalidInputError
+from ..core.errors import InvalidInputError
 from . import resnet_cifar, smallcnn, torchvision_nets, vgg_small  # noqa: F401  (each registers its backbone)
 from .backbones import BACKBONES, Backbone
 from .hashing_model import HashingModel, HashModel, InputAdapter, binarize

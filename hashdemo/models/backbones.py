@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from torch import nn
 
-from ..registry import Registry
+from ..core.registry import Registry
 
 # (in_channels, width, pretrained, download) -> a module with `out_features`
 Factory = Callable[[int, int | None, bool, bool], nn.Module]

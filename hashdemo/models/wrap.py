@@ -6,7 +6,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..errors import InvalidInputError
+from ..core.errors import InvalidInputError
 from .hashing_model import HashModel
 
 OUTPUTS = ("pre-tanh", "tanh")

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import torch
 
-from ..paths import cache_dir
-from ..retrieval import rank
+from ..core.paths import cache_dir
+from ..retrieval.ranking import rank
 from . import model as prosgan_model
 from .training import LOG
 
@@ -25,11 +25,7 @@ class GeneratorEntry:
 
 def shipped_files(system) -> list[Path]:
     """prosgan*.safetensors beside the model (prosgan.safetensors: unbounded; prosgan-bound8: bounded at 8/255)."""
-    from ..zoo import resolve_folder
-
-    if system.spec.source.startswith("python:"):
-        return []
-    return sorted(resolve_folder(system.spec.source).glob("prosgan*.safetensors"))
+    return [] if system.folder is None else sorted(system.folder.glob("prosgan*.safetensors"))
 
 
 def available_generators(system) -> list[GeneratorEntry]:

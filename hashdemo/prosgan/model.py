@@ -15,10 +15,10 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from ..checkpoint import read_header
-from ..errors import DataNotFoundError, InvalidInputError
-from ..paths import write_atomic
-from ..prototype import PrototypeNet
+from ..core.errors import DataNotFoundError, InvalidInputError
+from ..core.paths import write_atomic
+from ..models.checkpoint import read_header
+from ..targets.prototype import PrototypeNet
 from .networks import Generator, SemanticDecoder
 
 FORMAT = "hashdemo-prosgan-2"

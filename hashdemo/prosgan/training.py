@@ -29,16 +29,15 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 
-from ..budget import from_255
-from ..cache import Stopped
-from ..checkpoint import load_optimiser, optimiser_tensors
-from ..errors import InvalidInputError
-from ..metrics import mean_average_precision, perceptibility_rmse
-from ..params import Param, setting
-from ..paths import cache_dir, write_atomic
-from ..progress import Progress, silent
-from ..prototype import PrototypeNet
-from ..targets import draw_target_labels
+from ..core.errors import InvalidInputError
+from ..core.params import Param, setting
+from ..core.paths import cache_dir, write_atomic
+from ..core.progress import Progress, Stopped, silent
+from ..core.units import from_255
+from ..models.checkpoint import load_optimiser, optimiser_tensors
+from ..retrieval.metrics import mean_average_precision, perceptibility_rmse
+from ..targets.codes import draw_target_labels
+from ..targets.prototype import PrototypeNet
 from . import losses
 from .model import FILE, Architecture, ProsganModel, identity_of, save
 from .networks import Discriminator

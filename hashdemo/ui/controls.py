@@ -11,15 +11,15 @@ import torch
 
 from .. import attacks
 from ..attacks import ATTACKS, LOOP_PARAMS
+from ..core.errors import HashdemoError
+from ..core.params import Param
 from ..data import DATASETS, resolve_root
 from ..defences import DEFENCES
-from ..errors import HashdemoError
 from ..models import BACKBONES
-from ..params import Param
-from ..protocols import PROTOCOLS, Protocol, get_protocol
-from ..settings import DEVICE, QUERIES, QUERY_SEED, RUN_PARAMS, SEED, T_TOPK, TOPK, resolve
-from ..spec import ModelSpec
-from ..zoo import ModelEntry, all_entries, entry_of, resolve_folder
+from ..run.protocols import PROTOCOLS, Protocol, get_protocol
+from ..run.settings import DEVICE, QUERIES, QUERY_SEED, RUN_PARAMS, SEED, T_TOPK, TOPK, resolve
+from ..systems.spec import ModelSpec
+from ..systems.zoo import ModelEntry, all_entries, entry_of, resolve_folder
 from .state import PageState, parse_param, url_multiselect, url_selectbox
 
 DEFAULT_CHOICE = {"dataset": "fashion", "backbone": "smallcnn", "method": "dpsh", "bits": 32, "variant": "standard"}

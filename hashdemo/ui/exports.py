@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from .. import tables
-from ..figures import charts
+from ..figures import charts, tables
 
 EXPORT_WIDTHS = {"as on screen": None, "one column (3.5 in)": 3.5, "two columns (7.2 in)": 7.2}
 CHART_FORMATS = {"svg": "image/svg+xml", "pdf": "application/pdf", "png": "image/png"}

@@ -10,10 +10,10 @@ from contextlib import contextmanager
 import streamlit as st
 import torch
 
-from ..codemap import CodeMap, code_map
-from ..errors import HashdemoError
-from ..spec import ModelSpec
-from ..system import HashingSystem, load_system
+from ..core.errors import HashdemoError
+from ..retrieval.codemap import CodeMap, code_map
+from ..systems.spec import ModelSpec
+from ..systems.system import HashingSystem, load_system
 
 
 @st.cache_resource(show_spinner="Loading the model, its dataset and its database codes...")

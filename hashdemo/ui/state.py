@@ -14,8 +14,8 @@ from typing import Any
 
 import streamlit as st
 
-from ..errors import InvalidInputError
-from ..params import Param
+from ..core.errors import InvalidInputError
+from ..core.params import Param
 
 EXTRA_KEYS = ("run", "present")  # URL keys that are not controls of a page
 

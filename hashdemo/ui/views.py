@@ -12,10 +12,10 @@ import streamlit as st
 import torch
 
 from ..attacks import ATTACKS
+from ..core.params import Param
+from ..data.uploads import convert_upload
+from ..experiments.lab import LabRun, Metric, Retrieval, at_iteration
 from ..figures import charts, panels
-from ..lab import LabRun, Metric, Retrieval, at_iteration
-from ..params import Param
-from ..uploads import convert_upload
 from . import frame
 from .controls import query_from_set
 from .exports import chart

@@ -1,0 +1,77 @@
+"""The on-disk results cache: entries keyed by every setting and a digest of the code that computes them.
+
+One convention: a lookup returns None on a miss. Writes go through a temporary file and a rename, tensors
+first and the JSON last, so an entry whose JSON is on disk is complete and a stopped run leaves nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from functools import lru_cache
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from ..core.paths import REPO_ROOT, cache_dir, write_atomic
+
+CODE_SOURCES = (
+    "hashdemo/attacks",
+    "hashdemo/models",
+    "hashdemo/prosgan",
+    "hashdemo/targets",
+    "hashdemo/retrieval",
+    "hashdemo/run",
+)
+
+
+@lru_cache(maxsize=1)
+def code_version() -> str:
+    """A digest of the code that produces attack numbers: editing it invalidates cached results."""
+    digest = hashlib.sha256()
+    for source in CODE_SOURCES:
+        path = REPO_ROOT / source
+        for file in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
+            digest.update(file.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def key_of(settings: dict) -> str:
+    """A stable key for a JSON-able settings dict (the code version is added here, once)."""
+    payload = json.dumps({**settings, "code": code_version()}, sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()[:24]
+
+
+def _paths(kind: str, key: str) -> tuple[Path, Path]:
+    folder = cache_dir() / kind
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{key}.json", folder / f"{key}.safetensors"
+
+
+def load(kind: str, key: str) -> tuple[dict, dict[str, torch.Tensor]] | None:
+    """(report, tensors) of a complete entry, or None."""
+    report_path, tensor_path = _paths(kind, key)
+    if not report_path.is_file():
+        return None
+    tensors = load_file(str(tensor_path)) if tensor_path.is_file() else {}
+    return json.loads(report_path.read_text()), tensors
+
+
+def store(kind: str, key: str, report: dict, tensors: dict[str, torch.Tensor] | None = None) -> None:
+    """Tensors first, report last, each via rename: a report on disk means a complete entry."""
+    report_path, tensor_path = _paths(kind, key)
+    if tensors:
+        write_atomic(tensor_path, lambda p: save_file({k: v.contiguous() for k, v in tensors.items()}, str(p)))
+    write_atomic(report_path, lambda p: p.write_text(json.dumps(report, indent=2)))
+
+
+def memo_json(kind: str, key: str, compute: Callable[[], dict]) -> dict:
+    """A JSON-able result computed once and kept beside the entry it belongs to."""
+    cached = load(kind, key)
+    if cached is not None:
+        return cached[0]
+    value = compute()
+    store(kind, key, value)
+    return value
