@@ -4,7 +4,7 @@ plain PGD loop written the way public attack code writes it (one loop, the model
 gradients so that backward computes their gradients too, the clean code recomputed each step), whose adversarial
 images must equal hashdemo's. Everything alternates, so a drift in machine speed hits each alike.
 
-    PYTHONPATH=. .venv/bin/python bench/attack_speed.py [--batch 250] [--steps 100] [--threads 2] [--eps 8]
+    PYTHONPATH=. .venv/bin/python bench/attack_speed.py [--batch 250] [--steps 100] [--threads 2] [--eps 8] [--smoke]
 """
 
 import argparse
@@ -15,9 +15,10 @@ import torch
 from hashdemo import attacks
 from hashdemo.attacks.budget import Budget
 from hashdemo.attacks.losses import hag_loss, pga_loss
-from hashdemo.run.driver import run_attack
+from hashdemo.run.driver import attack_batch, run_attack
+from hashdemo.run.protocols import DEFAULT_PROTOCOL
 from hashdemo.run.settings import resolve
-from hashdemo.systems.spec import DEFAULT_MODEL
+from hashdemo.systems.spec import ModelSpec
 from hashdemo.systems.system import load_system
 from hashdemo.targets.codes import pharos_code
 
@@ -62,20 +63,23 @@ def public_loop(system, name: str, x, y, budget: Budget) -> tuple[torch.Tensor, 
     return x_adv.detach(), seconds
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--batch", type=int, default=250)
     parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--eps", type=float, default=8)
     parser.add_argument("--rounds", type=int, default=3)
-    args = parser.parse_args()
+    parser.add_argument("--smoke", action="store_true", help="seconds: batch 8, T = 3, one round, 16 queries")
+    args = parser.parse_args(argv)
+    if args.smoke:
+        args.batch, args.steps, args.rounds = 8, 3, 1
     torch.set_num_threads(args.threads)
-    system = load_system(DEFAULT_MODEL)
+    system = load_system(ModelSpec())
     data = system.dataset
     x, y = data.query.images(torch.arange(args.batch)), data.query.labels[: args.batch]
     print(
-        f"{DEFAULT_MODEL}, batch {args.batch}, T = {args.steps}, eps {args.eps:g}/255, {args.threads} threads; "
+        f"{system.spec.source}, batch {args.batch}, T = {args.steps}, eps {args.eps:g}/255, {args.threads} threads; "
         f"best of {args.rounds}, alternating"
     )
     print(
@@ -84,15 +88,18 @@ def main() -> None:
     )
     floor_seconds(system.model, x, 5)  # warm-up
     for name in ["hag", "sdha", "pga", "pga-dagger", "p2p", "dhta", "tha", "ifgsm", "feature"]:
-        settings = resolve("pgd", name, {"steps": args.steps, "eps": args.eps})
-        attack = attacks.get(name, system, **settings.params)
-        run = {"budget": settings.budget, "loop": settings.loop}
-        attack(x[:4], y[:4], **run)  # warm-up (and the one-off PrototypeNet for THA)
+        settings = resolve(DEFAULT_PROTOCOL, name, {"steps": args.steps, "eps": args.eps}, model=system.spec)
+        attack = attacks.get(name, system, **settings.method_params)
+
+        def run(images, labels, exact=True, attack=attack, settings=settings):
+            return attack_batch(attack, images, labels, None, settings, early_exit=exact)
+
+        run(x[:4], y[:4])  # warm-up (and the one-off PrototypeNet for THA)
         floors, slow, fast, public, same = [], [], [], [], None
         for _ in range(args.rounds):
             floors.append(floor_seconds(system.model, x, args.steps))
-            slow.append(attack(x, y, **run, early_exit=False).seconds)
-            result = attack(x, y, **run)
+            slow.append(run(x, y, exact=False).seconds)
+            result = run(x, y)
             fast.append(result.seconds)
             if name in ("hag", "pga"):
                 images, seconds = public_loop(system, name, x, y, settings.budget)
@@ -103,10 +110,12 @@ def main() -> None:
         line += f" {min(public) / floor:12.3f}  {'':22s}{same}" if public else ""
         print(line, flush=True)
     start = time.perf_counter()
-    report = run_attack(system, resolve("pgd", "pga", {"steps": args.steps, "eps": args.eps}), use_cache=False).report
+    queries = {"queries": 16} if args.smoke else {}
+    given = {"steps": args.steps, "eps": args.eps, **queries}
+    report = run_attack(system, resolve(DEFAULT_PROTOCOL, "pga", given, model=system.spec), use_cache=False).report
     print(
-        f"PgA on all 1,000 queries (T = {args.steps}, eps {args.eps:g}/255): {time.perf_counter() - start:.1f} s "
-        f"wall, MAP {report.map_clean:.4f} -> {report.map_adv:.4f}"
+        f"PgA on {report.queries} queries (T = {args.steps}, eps {args.eps:g}/255): "
+        f"{time.perf_counter() - start:.1f} s wall, MAP {report.map_clean:.4f} -> {report.map_adv:.4f}"
     )
 
 

@@ -2,6 +2,7 @@
 (run_lab, then the panels and the chart), timed over several queries, on a worker thread as Streamlit runs page
 scripts; and, apart, the figure for a paper, which the page draws only when its download button is pressed."""
 
+import argparse
 import statistics
 import threading
 import time
@@ -11,17 +12,17 @@ import torch
 from hashdemo.experiments import lab
 from hashdemo.figures import charts, panels
 from hashdemo.figures.paper import paper_figure
+from hashdemo.run.protocols import LAB_PROTOCOL
 from hashdemo.run.settings import resolve
+from hashdemo.systems.spec import ModelSpec
 from hashdemo.systems.system import load_system
-
-MODEL = "zoo:fashion-dpsh-smallcnn-32"
 
 
 def click(system, position: int, attack: str) -> tuple[float, float]:
     """Seconds from the click to every view, then seconds for the paper figure (PNG, 7.2 in, 300 dpi)."""
     data = system.dataset
     start = time.perf_counter()
-    request = lab.LabRequest(resolve("lab", attack, model=system.spec), f"query-{position}", None, 10)
+    request = lab.LabRequest(resolve(LAB_PROTOCOL, attack, model=system.spec), f"query-{position}", None, lab.K.default)
     run = lab.run_lab(system, request, data.query.images([position]), data.query.labels[[position]])
     for ret in (run.clean, run.adversarial):
         panels.retrieval_grid(data.database.images(ret.indices), ret.relevant.tolist(), ret.distances.tolist())
@@ -31,20 +32,24 @@ def click(system, position: int, attack: str) -> tuple[float, float]:
     return views - start, time.perf_counter() - views
 
 
-def measure(system) -> None:
+def measure(system, positions: range) -> None:
     for attack in ("pga", "dhta", "hag"):
         click(system, 0, attack)  # warm-up
-        views, figures = zip(*[click(system, p, attack) for p in range(0, 1000, 100)], strict=True)
+        views, figures = zip(*[click(system, p, attack) for p in positions], strict=True)
         print(
             f"{attack:5s}: click-to-result median {statistics.median(views):.3f} s, max {max(views):.3f} s; "
             f"paper figure on export median {statistics.median(figures):.3f} s, over {len(views)} queries"
         )
 
 
-def main() -> None:
-    torch.set_num_threads(2)  # the process default; run_lab itself attacks one image on one thread
-    system = load_system(MODEL)
-    worker = threading.Thread(target=measure, args=(system,))  # Streamlit runs page scripts on a worker thread
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--smoke", action="store_true", help="seconds: two queries per attack")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(2)  # the process default; the driver attacks one image on one thread
+    system = load_system(ModelSpec())
+    positions = range(0, 1000, 500) if args.smoke else range(0, 1000, 100)
+    worker = threading.Thread(target=measure, args=(system, positions))  # Streamlit runs page scripts on a worker
     worker.start()
     worker.join()
 

@@ -2,10 +2,12 @@
 one added in turn, 3 epochs each against the default model; prints held-out t-MAP (whole database, 200 queries)
 and RMSE after the last epoch, so that one sees which change moves perceptibility and which moves t-MAP.
 
-    PYTHONPATH=. python bench/prosgan_recipe.py [--epochs 3] [--only N ...]
+    PYTHONPATH=. python bench/prosgan_recipe.py [--epochs 3] [--only N ...] [--smoke]
 
 With --beta 10,50,200: the paper's Figure 4(b) instead, the shipped generators' recipe (training.ZOO_RECIPE) at
 each reconstruction weight beta, also measured on the 1,000 test queries (t-MAP over the whole database).
+--smoke trains each step for one epoch of tiny networks on 48 training images (seconds, numbers meaningless), so
+that CI runs this script.
 """
 
 import argparse
@@ -17,7 +19,7 @@ from hashdemo.prosgan.model import FILE
 from hashdemo.prosgan.training import FIRST, ZOO_RECIPE, cached_run, train
 from hashdemo.run.driver import run_attack
 from hashdemo.run.settings import resolve
-from hashdemo.systems.spec import DEFAULT_MODEL
+from hashdemo.systems.spec import ModelSpec
 from hashdemo.systems.system import load_system
 
 STEPS = [
@@ -34,20 +36,34 @@ STEPS = [
 ]
 
 
-def main() -> None:
+SMOKE = {"batch_size": 16, "held_out": 8, "ngf": 8, "blocks": 1, "decoder_width": 8, "ndf": 8, "prototype_steps": 5}
+
+
+def tiny(system):
+    """The system with 48 training images: what a smoke run trains on."""
+    data = system.dataset
+    train = data.train.subset(torch.arange(48))
+    return replace(system, dataset=replace(data, train=train), train_codes=system.train_codes[:48])
+
+
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--only", type=int, nargs="*", default=None)
     parser.add_argument("--beta", default=None, help="comma-separated reconstruction weights: the beta sweep")
-    args = parser.parse_args()
+    parser.add_argument("--smoke", action="store_true", help="seconds: tiny networks, 48 images, one epoch")
+    args = parser.parse_args(argv)
     torch.set_num_threads(1)
-    system = load_system(DEFAULT_MODEL)
+    system = load_system(ModelSpec())
+    smoke = SMOKE if args.smoke else {}
+    if args.smoke:
+        system, args.epochs = tiny(system), 1
     if args.beta:
-        beta_sweep(system, [float(b) for b in args.beta.split(",")], args.epochs)
+        beta_sweep(system, [float(b) for b in args.beta.split(",")], args.epochs, smoke)
         return
-    settings = replace(FIRST, epochs=args.epochs)
+    settings = replace(FIRST, epochs=args.epochs, **smoke)
     for i, (title, change) in enumerate(STEPS):
-        settings = replace(settings, **change)
+        settings = replace(settings, **{**change, **smoke})
         if args.only is not None and i not in args.only:
             continue
         log = train(system, settings, cached_run(system, settings))
@@ -59,15 +75,16 @@ def main() -> None:
         )
 
 
-def beta_sweep(system, betas: list[float], epochs: int) -> None:
+def beta_sweep(system, betas: list[float], epochs: int, smoke: dict) -> None:
     """ProS-GAN Figure 4(b): t-MAP and perceptibility against beta, one generator trained per value."""
     print("| beta | held-out t-MAP | held-out RMSE | test t-MAP | test MAP | test RMSE | L-inf (/255) |")
     print("|---|---|---|---|---|---|---|")
     for beta in betas:
-        settings = replace(ZOO_RECIPE, beta=beta, epochs=epochs)
+        settings = replace(ZOO_RECIPE, beta=beta, epochs=epochs, **smoke)
         folder = cached_run(system, settings)
         last = train(system, settings, folder)["epochs"][-1]
-        report = run_attack(system, resolve("prosgan", "prosgan", {"generator": str(folder / FILE)})).report
+        given = {"generator": str(folder / FILE), "queries": 8 if smoke else None}
+        report = run_attack(system, resolve("prosgan", "prosgan", given, model=system.spec)).report
         print(
             f"| {beta:g} | {last['held_out_t_map']:.4f} | {last['held_out_rmse']:.4f} | {report.t_map_adv:.4f} | "
             f"{report.map_adv:.4f} | {report.perceptibility_rmse:.4f} | {report.linf_max:.1f} |",

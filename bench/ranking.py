@@ -2,6 +2,7 @@
 argsort loop of public hashing code, timed side by side in one run, with a stable-sorted reference value; then
 the same MAP@1000 over a synthetic 1,000,000-item database at 64 bits (time and peak resident memory growth)."""
 
+import argparse
 import resource
 import time
 
@@ -9,6 +10,7 @@ import numpy as np
 import torch
 
 from hashdemo.retrieval.metrics import mean_average_precision
+from hashdemo.systems.spec import ModelSpec
 from hashdemo.systems.system import load_system
 
 MODEL = "zoo:fashion-dpsh-smallcnn-64"
@@ -33,11 +35,16 @@ def public_loop_map(q, db, q_labels, db_labels, topk, kind):
     return float(np.mean(aps))
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--smoke", action="store_true", help="seconds: 50 queries, a 20,000-item synthetic database")
+    args = parser.parse_args(argv)
     torch.set_num_threads(2)
-    system = load_system(MODEL)
+    system = load_system(ModelSpec(MODEL))
     q, db = system.query_codes(), system.database_codes
-    ql, dl = system.dataset.query.labels, system.dataset.database.labels
+    if args.smoke:
+        q = q[:50]
+    ql, dl = system.dataset.query.labels[: len(q)], system.dataset.database.labels
     kw = dict(query_codes=q, database_codes=db, query_labels=ql, database_labels=dl, topk=TOPK)
     mean_average_precision(**kw)  # warm-up
     start = time.perf_counter()
@@ -57,7 +64,7 @@ def main() -> None:
         f"{abs(reference - ours) < 1e-9}"
     )
     print(f"  speed-up: {t_public / t_ours:.1f}x")
-    million_items(len(q), q.shape[1])
+    million_items(len(q), q.shape[1], 20_000 if args.smoke else 1_000_000)
 
 
 def million_items(queries: int, bits: int, items: int = 1_000_000, classes: int = 10) -> None:

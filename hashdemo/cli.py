@@ -1,8 +1,9 @@
 """Command line: python -m hashdemo train | train-attack | import | eval | encode | attack | bench | sweep |
 robustness | leaderboard | transfer | protocols | zoo | lecture.
 
-Every run flag and the `--set` help are generated from the settings' declarations (hashdemo.run.settings, the loop's
-and each attack's Params); a bad value is one line on stderr and exit status 2.
+Every run command's flags are generated from the run settings' fields (hashdemo.run.settings: each field bound to
+its Param, the model's and the loop's included) and each attack's own Params (`--set`); a bad value is one line on
+stderr and exit status 2.
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ from pathlib import Path
 
 from .core.errors import HashdemoError, InvalidInputError
 from .core.params import Param, declared
+
+FORMATS = ("md", "csv", "json", "latex")
+LATEX_LABEL = "tab:hashdemo"
 
 
 def emit(payload, as_json: bool, text: str) -> None:
@@ -38,62 +42,77 @@ def split_list(text: str) -> list[str]:
     return [item.strip() for item in text.split(",") if item.strip()]
 
 
+def values_of(param: Param, text: str) -> list:
+    """A comma-separated list of one setting's values, each checked by its Param ('2,4,8' for --eps)."""
+    values = [param.check(v, "") for v in split_list(text.replace(";", ","))]
+    if not values:
+        raise InvalidInputError(f"{param.flag} takes at least one value ({param.wanted()})")
+    return values
+
+
 # ----- flags generated from the declarations -----------------------------------------------------------------------
-def add_param(p: argparse.ArgumentParser, param: Param, default=None) -> None:
-    """One flag for a declared setting; its value is checked by the Param (one message style everywhere)."""
-    from .attacks import LOOP_PARAMS
-    from .run.settings import RUN_PARAMS
-
+def add_param(p: argparse.ArgumentParser, param: Param, *, many: bool = False, default=None, note: str = "") -> None:
+    """One flag for a declared setting (comma-separated values with `many`); its value is checked by the Param
+    (one message style everywhere). A flag left out is None: the protocol's value, or the declared default."""
     unit = f" {param.unit}" if param.unit else ""
-    text = f"{param.help}; {param.range_text()}{unit}"
-    if param.is_bool and (param.optional or param.default is None):
+    text = f"{param.help}; {'comma-separated, each ' if many else ''}{param.range_text()}{unit}"
+    if param.is_bool and not many and (param.optional or param.default is None):
         p.add_argument(param.flag, dest=param.name, action=argparse.BooleanOptionalAction, default=None, help=text)
-    elif param.is_bool:
+        return
+    if param.is_bool and not many:
         p.add_argument(param.flag, dest=param.name, action="store_true", help=text)
-    else:
-        shown = param.default if default is None else default
-        if shown in (None, ""):
-            text += " (default: the protocol's)" if param in RUN_PARAMS + LOOP_PARAMS else ""
+        return
+    shown = param.default if default is None else default
+    if note:
+        text += f" (default: {note})"
+    elif shown not in (None, ""):
+        text += f" (default: {', '.join(f'{v:g}' for v in shown) if many else shown})"
+    p.add_argument(param.flag, dest=param.name, default=default, metavar=param.name.upper(), help=text)
+
+
+def run_flags(
+    p: argparse.ArgumentParser,
+    *,
+    models: str = "one",
+    skip: tuple[str, ...] = (),
+    many: dict[str, tuple] | None = None,
+    groups: tuple[str, ...] | None = None,
+) -> None:
+    """The run settings as flags: the model (`models`: "one" --model, "many" --models, "none" for a command that
+    names its models itself), every other field of RunSettings but `skip` (`many`: fields taking a list, with its
+    default), --set for the attacks' own parameters, --json. `groups` limits the fields to some groups."""
+    from .run.settings import method_param_lines, model_fields, user_fields
+    from .systems.spec import MODEL
+
+    many = many or {}
+    if models == "one":
+        add_param(p, MODEL, default=MODEL.default)
+    elif models == "many":
+        p.add_argument("--models", default=None, help="comma-separated zoo:<name> or model folders")
+    for b in model_fields():
+        if b.name != MODEL.name:
+            add_param(p, b.param)
+    for b in user_fields():
+        if b.name in skip or (groups is not None and b.group not in groups):
+            continue
+        if b.name in many:
+            add_param(p, b.param, many=True, default=many[b.name])
         else:
-            text += f" (default: {shown})"
-        p.add_argument(param.flag, dest=param.name, default=default, metavar=param.name.upper(), help=text)
-
-
-def model_flags(p: argparse.ArgumentParser, model: bool = True) -> None:
-    """--model, --device, --data-root (every model of the command runs there), --json."""
-    from .run.settings import DATA_ROOT, DEVICE
-    from .systems.spec import DEFAULT_MODEL
-
-    if model:
-        p.add_argument("--model", default=DEFAULT_MODEL, help="zoo:<name>, a model folder ('train' or 'import')")
-    add_param(p, DEVICE, DEVICE.default)
-    add_param(p, DATA_ROOT)
+            default = b.param.default
+            add_param(
+                p, b.param, note="the protocol's" if default is None else f"{default}, unless the protocol sets it"
+            )
+    if groups is None:
+        p.add_argument(
+            "--set",
+            dest="method_params",
+            action="append",
+            default=[],
+            metavar="NAME=VALUE",
+            help="an attack's own parameter (repeatable): " + "; ".join(method_param_lines()),
+        )
+        p.add_argument("--no-cache", action="store_true", help="recompute (and refresh the cache) even if cached")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
-
-
-def run_flags(p: argparse.ArgumentParser) -> None:
-    """--protocol, every run setting and loop option, --set for the attacks' own parameters, --no-cache."""
-    from .attacks import LOOP_PARAMS
-    from .run.protocols import DEFAULT_PROTOCOL, PROTOCOLS
-    from .run.settings import RUN_PARAMS, method_param_lines
-
-    p.add_argument(
-        "--protocol",
-        default=DEFAULT_PROTOCOL,
-        choices=list(PROTOCOLS),
-        help="a paper's table settings (see 'hashdemo protocols'); the flags below override single ones",
-    )
-    for param in RUN_PARAMS + LOOP_PARAMS:
-        add_param(p, param)
-    p.add_argument(
-        "--set",
-        dest="method_params",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="an attack's own parameter (repeatable): " + "; ".join(method_param_lines()),
-    )
-    p.add_argument("--no-cache", action="store_true", help="recompute (and refresh the cache) even if cached")
 
 
 def seeds_flag(p: argparse.ArgumentParser) -> None:
@@ -107,28 +126,38 @@ def seeds_flag(p: argparse.ArgumentParser) -> None:
 
 
 def engine_flags(p: argparse.ArgumentParser) -> None:
+    from .run.driver import InProcess
+    from .run.engines import RayEngine
+
     p.add_argument(
         "--engine",
-        choices=("local", "ray"),
-        default="local",
-        help="ray: run the grid's attacks as Ray tasks (a local Ray unless --address), then report as here",
+        choices=(InProcess.name, RayEngine.name),
+        default=InProcess.name,
+        help="ray: run the batches as Ray tasks (a local Ray unless --address), then report as here",
     )
     p.add_argument("--address", default=None, help="a Ray cluster: auto, or ray://<head>:10001")
     p.add_argument("--ray-cpus", type=int, default=None, help="CPUs of a local Ray (default: all)")
 
 
-def format_flag(p: argparse.ArgumentParser, formats=("md", "csv", "json", "latex")) -> None:
-    p.add_argument("--format", choices=formats, default="md")
-    p.add_argument("--label", default="tab:hashdemo", help="the LaTeX \\label of a table")
+def format_flag(p: argparse.ArgumentParser, formats=FORMATS) -> None:
+    p.add_argument("--format", choices=formats, default=formats[0])
+    p.add_argument("--label", default=LATEX_LABEL, help="the LaTeX \\label of a table")
 
 
 # ----- what the flags mean ---------------------------------------------------------------------------------------
 def spec_of(args, source: str | None = None):
+    """The ModelSpec the model flags name (each field checked by its Param; a data root made absolute)."""
     from .data import resolve_root
-    from .run.settings import DEVICE
+    from .run.settings import model_fields
     from .systems.spec import ModelSpec
 
-    return ModelSpec(source or args.model, DEVICE.check(args.device), resolve_root(args.data_root))
+    values = {}
+    for b in model_fields():
+        field = b.path[-1]
+        given = source if field == "source" and source else getattr(args, b.name, None)
+        values[field] = b.param.check(b.param.default if given is None else given)
+    values["data_root"] = resolve_root(values["data_root"])
+    return ModelSpec(**values)
 
 
 def system_of(args, source: str | None = None):
@@ -141,29 +170,44 @@ def systems_of(args, names: str):
     return [system_of(args, source) for source in split_list(names)]
 
 
-def overrides(args) -> dict:
-    """The settings the user gave explicitly (flags left out keep the protocol's value)."""
-    from .attacks import LOOP_PARAMS
-    from .run.settings import RUN_PARAMS
+def overrides(args, skip: tuple[str, ...] = ()) -> dict:
+    """The settings the user gave explicitly (flags left out keep the protocol's value), --set's included."""
+    from .run.settings import user_fields
 
-    given = {p.name: getattr(args, p.name) for p in RUN_PARAMS + LOOP_PARAMS}
-    return {k: v for k, v in given.items() if v is not None} | parse_params(args.method_params)
+    given = {b.name: getattr(args, b.name, None) for b in user_fields() if b.name not in ("attack", "protocol", *skip)}
+    return {k: v for k, v in given.items() if v is not None} | parse_params(getattr(args, "method_params", []))
+
+
+def choices_of(args, skip: tuple[str, ...] = ()):
+    """The protocol and explicit settings of a grid command (every attack and model of it takes them)."""
+    from .run.settings import Choices
+
+    return Choices.of(getattr(args, "protocol", None), overrides(args, skip))
 
 
 def attack_list(args) -> list[str]:
     from .run.protocols import get_protocol
+    from .run.settings import PROTOCOL
 
-    return split_list(args.attacks) if args.attacks else list(get_protocol(args.protocol).attacks)
+    return split_list(args.attacks) if args.attacks else list(get_protocol(args.protocol or PROTOCOL.default).attacks)
 
 
 def grid_engine(args):
-    """Where a grid's missing runs are computed: here, or on Ray (--engine ray [--address ...])."""
+    """Where a grid's missing batches are computed: here, or on Ray (--engine ray [--address ...])."""
     from .run.engines import engine
 
     return engine(args.engine, args.address, args.ray_cpus)
 
 
-# ----- the commands ----------------------------------------------------------------------------------------------
+def print_rows(rows: list, fmt: str, table) -> None:
+    if fmt == "json":
+        print(json.dumps([r.to_json() for r in rows], indent=2))
+        return
+    from .figures.tables import render_table
+
+    print(render_table(table, fmt))
+
+
 def train_config(args):
     """The TrainConfig the `train` flags describe (each checked by its declaration)."""
     from .training.train import TrainConfig
@@ -176,6 +220,7 @@ def train_config(args):
     )
 
 
+# ----- the commands ----------------------------------------------------------------------------------------------
 def cmd_train(args) -> None:
     from .core.progress import StderrBar
     from .training.naming import model_name
@@ -193,49 +238,29 @@ def cmd_train(args) -> None:
 
 
 def cmd_eval(args) -> None:
-    from .retrieval.metrics import mean_average_precision
+    """Clean MAP of a model's queries: the clean codes of a run (noise at eps 0), so it is every page's number."""
+    from .core.progress import StderrBar
+    from .experiments.leaderboard import clean_job
+    from .run.driver import execute
 
     system = system_of(args)
-    data = system.dataset
-    value = mean_average_precision(
-        query_codes=system.query_codes(),
-        database_codes=system.database_codes,
-        query_labels=data.query.labels,
-        database_labels=data.database.labels,
-        topk=args.topk,
-        ties=args.ties,
-    )
+    (run,) = execute([clean_job(system, choices_of(args))], progress=StderrBar())
+    report = run.report
+    settings = run.report.settings
     result = {
         **system.describe(),
-        "map": round(value, 6),
-        "topk": args.topk,
-        "ties": args.ties,
-        "queries": len(data.query),
-        "database": len(data.database),
+        "map": report.map_clean,
+        "topk": report.topk,
+        "ties": settings["ties"],
+        "queries": report.queries,
+        "database": len(system.dataset.database),
+        "settings": settings,
     }
     emit(
         result,
         args.json,
-        f"{args.model}: MAP@{args.topk} = {value:.4f} ({len(data.query)} queries, "
-        f"{len(data.database)} database items, ties {args.ties})",
-    )
-
-
-def cmd_encode(args) -> None:
-    import numpy as np
-
-    from .retrieval.encoding import encode
-
-    system = system_of(args)
-    split = getattr(system.dataset, args.split)
-    codes = {"database": system.database_codes, "train": system.train_codes}.get(args.split)
-    if codes is None:
-        codes = encode(system.model, split)
-    np.savez_compressed(args.out, codes=codes.numpy().astype(np.int8), labels=split.labels.numpy().astype(np.uint8))
-    emit(
-        {"out": args.out, "split": args.split, "codes": list(codes.shape)},
-        args.json,
-        f"wrote {args.out}: {args.split} codes {tuple(codes.shape)} (+-1 int8) and labels",
+        f"{system.spec.source}: MAP@{report.topk} = {report.map_clean:.4f} ({report.queries} queries, "
+        f"{len(system.dataset.database)} database items, ties {settings['ties']})",
     )
 
 
@@ -249,24 +274,15 @@ def seed_runs(args) -> list[dict]:
     return [given | {"seed": seed} for seed in parse_seeds(args.seeds)]
 
 
-def parse_seeds(text: str) -> list[int]:
-    try:
-        seeds = [int(v) for v in split_list(text)]
-    except ValueError:
-        raise InvalidInputError(f"--seeds takes whole numbers separated by commas, e.g. 0,1,2; got {text!r}") from None
-    if len(set(seeds)) != len(seeds) or any(v < 0 for v in seeds):
-        raise InvalidInputError(f"--seeds takes distinct seeds >= 0, got {text!r}")
-    return seeds
-
-
 def cmd_attack(args) -> None:
     from .core.progress import StderrBar
     from .figures.tables import Spread
     from .run.driver import run_attack
-    from .run.settings import resolve
+    from .run.settings import ATTACK, PROTOCOL, resolve
 
     system = system_of(args)
-    runs = [resolve(args.protocol, args.attack, given, model=system.spec) for given in seed_runs(args)]
+    attack, protocol = args.attack or ATTACK.default, args.protocol or PROTOCOL.default
+    runs = [resolve(protocol, attack, given, model=system.spec) for given in seed_runs(args)]
     reports = [run_attack(system, s, use_cache=not args.no_cache, progress=StderrBar()).report for s in runs]
     spread = {
         key: Spread(tuple(getattr(r, key) for r in reports))
@@ -294,86 +310,97 @@ def cmd_attack(args) -> None:
 def cmd_bench(args) -> None:
     from .core.progress import StderrBar
     from .figures.tables import render
-    from .run.driver import run_attack
-    from .run.settings import resolve
+    from .run.driver import Job, execute
+    from .run.settings import Choices
 
     system = system_of(args)
+    names = attack_list(args)
     grid = [
-        [resolve(args.protocol, name, given, model=system.spec) for name in attack_list(args)]
+        [Job(system, Choices.of(args.protocol, given).settings(n, system.spec)) for n in names]
         for given in seed_runs(args)
     ]
-    if not args.no_cache:
-        grid_engine(args).prefetch([(system, s) for run in grid for s in run], progress=StderrBar())
-    runs = [
-        [run_attack(system, s, use_cache=not args.no_cache, progress=StderrBar()).report for s in run] for run in grid
-    ]
-    print(render(runs[0], args.format, args.label, seeds=runs if args.seeds else None))
+    runs = execute(
+        [job for row in grid for job in row],
+        engine=grid_engine(args),
+        use_cache=not args.no_cache,
+        progress=StderrBar(),
+    )
+    reports = [[run.report for run in runs[i * len(names) : (i + 1) * len(names)]] for i in range(len(grid))]
+    print(render(reports[0], args.format, args.label, seeds=reports if args.seeds else None))
 
 
 def cmd_sweep(args) -> None:
     from .core.progress import StderrBar
-    from .experiments.sweep import points, run_sweep
+    from .experiments.sweep import run_sweep
     from .figures.tables import render_sweep
 
     system = system_of(args)
-    grid = (system, args.sweep_param, split_list(args.values), attack_list(args))
-    common = {"protocol": args.protocol, "overrides": overrides(args)}
-    planned = points(*grid, **common)
-    grid_engine(args).prefetch([(point.system, point.settings) for point in planned], progress=StderrBar())
-    rows = run_sweep(*grid, **common, progress=StderrBar())
+    rows = run_sweep(
+        system,
+        args.sweep_param,
+        split_list(args.values),
+        attack_list(args),
+        choices_of(args, skip=(args.sweep_param,)),
+        engine=grid_engine(args),
+        progress=StderrBar(),
+    )
     print(render_sweep(rows, args.sweep_param, args.format))
 
 
 def cmd_leaderboard(args) -> None:
     from .core.progress import StderrBar
-    from .experiments.robustness import ENSEMBLE, leaderboard, leaderboard_jobs
-    from .figures.tables import leaderboard_table, render_table
-    from .systems.zoo import zoo_entries
+    from .experiments.leaderboard import leaderboard
+    from .experiments.robustness import ENSEMBLE
+    from .figures.tables import leaderboard_table
+    from .run.settings import field_param
+    from .systems.zoo import zoo_cards
 
-    names = args.models or ",".join(e.source for e in zoo_entries())
-    systems = systems_of(args, names)
-    grid_engine(args).prefetch(leaderboard_jobs(systems, queries=args.queries), progress=StderrBar())
-    rows = leaderboard(systems, queries=args.queries, progress=StderrBar())
-    if args.format == "json":
-        print(json.dumps([r.to_json() for r in rows], indent=2))
-        return
-    table = leaderboard_table(rows, ensemble=", ".join(m.label for m in ENSEMBLE))
+    names = args.models or ",".join(c.source for c in zoo_cards())
+    budgets = tuple(values_of(field_param("eps"), args.eps) if isinstance(args.eps, str) else args.eps)
+    rows = leaderboard(
+        systems_of(args, names),
+        choices_of(args, skip=("eps",)),
+        budgets=budgets,
+        engine=grid_engine(args),
+        progress=StderrBar(),
+    )
+    table = leaderboard_table(rows, ", ".join(m.label for m in ENSEMBLE), choices_of(args).protocol)
     table.label = args.label
-    print(render_table(table, args.format))
+    print_rows(rows, args.format, table)
 
 
 def cmd_robustness(args) -> None:
     from .core.progress import StderrBar
     from .experiments.robustness import curves
+    from .figures.tables import curve_table
+    from .run.settings import field_param
 
-    eps_values = [float(v) for v in split_list(args.eps_values)]
+    if not args.models:
+        raise InvalidInputError("robustness needs --models (comma-separated zoo:<name> or model folders)")
+    eps_values = values_of(field_param("eps"), args.eps) if isinstance(args.eps, str) else list(args.eps)
     rows = curves(
         systems_of(args, args.models),
         split_list(args.attacks),
         eps_values,
-        queries=args.queries,
-        protocol=args.protocol,
+        choices_of(args, skip=("eps",)),
+        engine=grid_engine(args),
         progress=StderrBar(),
     )
-    if args.format == "json":
-        print(json.dumps([r.to_json() for r in rows], indent=2))
-        return
-    print("| model | attack | eps (1/255) | MAP / t-MAP | clean MAP |\n|---|---|---|---|---|")
-    for r in rows:
-        print(f"| {r.label} | {r.title} | {r.eps:g} | {r.value:.4f} | {r.map_clean:.4f} |")
+    print_rows(rows, args.format, curve_table(rows))
 
 
 def cmd_transfer(args) -> None:
     from .core.progress import StderrBar
     from .experiments.transfer import transfer
     from .figures.tables import render_table, transfer_table
+    from .run.settings import ATTACK
 
     result = transfer(
         systems_of(args, args.sources),
         systems_of(args, args.targets),
-        args.attack,
-        overrides=overrides(args),
-        protocol=args.protocol,
+        args.attack or ATTACK.default,
+        choices_of(args),
+        engine=grid_engine(args),
         progress=StderrBar(),
     )
     if args.format == "json":
@@ -388,17 +415,116 @@ def cmd_protocols(args) -> None:
     from dataclasses import asdict
 
     from .run.protocols import PROTOCOLS
+    from .run.settings import protocol_lines
 
     if args.json:
-        emit([{**asdict(p), "lines": p.lines()} for p in PROTOCOLS.values()], True, "")
+        emit([{**asdict(p), "lines": protocol_lines(p)} for p in PROTOCOLS.values()], True, "")
         return
     blocks = []
     for p in PROTOCOLS.values():
         head = f"{p.name}: {p.title} ({'ours' if p.ours else p.source})"
-        blocks.append(
-            "\n".join([head] + [f"  - {line}" for line in p.lines()] + [f"  - attacks: {', '.join(p.attacks)}"])
-        )
+        lines = [f"  - {line}" for line in protocol_lines(p)] + [f"  - attacks: {', '.join(p.attacks)}"]
+        blocks.append("\n".join([head, *lines]))
     print("\n\n".join(blocks))
+
+
+def cmd_import(args) -> None:
+    from .core.progress import StderrBar
+    from .experiments.leaderboard import CLEAN
+    from .systems.importers import import_model
+
+    spec = spec_of(args, args.out)
+    measure = choices_of(args).settings(CLEAN, spec)
+    card = import_model(
+        args.source,
+        args.arch,
+        args.bits,
+        Path(args.weights),
+        args.dataset,
+        Path(args.out),
+        method=args.method,
+        data_root=spec.data_root,
+        split_seed=args.split_seed,
+        image_size=spec.image_size,
+        hash_layer=args.hash_layer,
+        database_codes=args.database_codes,
+        database_labels=args.database_labels,
+        topk=measure.topk,
+        ties=measure.ties,
+        device=spec.device,
+        progress=StderrBar(),
+    )
+    emit(
+        {**card.to_json(), "out": args.out},
+        args.json,
+        f"wrote {args.out}: {card.backbone} {card.bits} bits on {card.dataset}, clean MAP@{card.topk} "
+        f"{card.clean_map:.4f}; use it with --model {args.out}",
+    )
+
+
+def cmd_lecture(args) -> None:
+    from dataclasses import asdict
+
+    from .core.progress import StderrBar
+    from .experiments import lecture
+
+    if args.prepare:
+        lecture.prepare(StderrBar())
+    found = {step.title: None if step.live else lecture.status(step) for step in lecture.LECTURE}
+    rows = [{"step": title, "live": s is None} | (asdict(s) if s else {}) for title, s in found.items()]
+    lines = [f"{title}: {s.text() if s else 'computed on arrival (one query)'}" for title, s in found.items()]
+    emit(rows, args.json, "\n".join(lines))
+
+
+def cmd_zoo(args) -> None:
+    from .systems.zoo import all_cards
+
+    if args.build:
+        from .training.zoo_build import build
+
+        build(args.only, args.jobs)
+    cards = all_cards()
+    lines = [
+        f"{c.source if c.origin == 'zoo' else c.name + ' (' + c.source + ')':<40} MAP@{c.topk} "
+        + (f"{c.clean_map:.4f}" if c.clean_map is not None else "-")
+        for c in cards
+    ]
+    emit(
+        [
+            {"source": c.source, "name": c.name, **c.describe(), **c.to_json(), "attacks": list(c.attacks)}
+            for c in cards
+        ],
+        args.json,
+        "\n".join(lines) or "no models (run make zoo)",
+    )
+
+
+def cmd_encode(args) -> None:
+    import numpy as np
+
+    from .retrieval.encoding import encode
+
+    system = system_of(args)
+    split = getattr(system.dataset, args.split)
+    codes = {"database": system.database_codes, "train": system.train_codes}.get(args.split)
+    if codes is None:
+        codes = encode(system.model, split)
+    np.savez_compressed(args.out, codes=codes.numpy().astype(np.int8), labels=split.labels.numpy().astype(np.uint8))
+    emit(
+        {"out": args.out, "split": args.split, "codes": list(codes.shape)},
+        args.json,
+        f"wrote {args.out}: {args.split} codes {tuple(codes.shape)} (+-1 int8) and labels",
+    )
+
+
+def parse_seeds(text: str) -> list[int]:
+    try:
+        seeds = [int(v) for v in split_list(text)]
+    except ValueError:
+        raise InvalidInputError(f"--seeds takes whole numbers separated by commas, e.g. 0,1,2; got {text!r}") from None
+    if len(set(seeds)) != len(seeds) or any(v < 0 for v in seeds):
+        raise InvalidInputError(f"--seeds takes distinct seeds >= 0, got {text!r}")
+    return seeds
 
 
 def cmd_train_attack(args) -> None:
@@ -427,70 +553,6 @@ def cmd_train_attack(args) -> None:
     emit({**log, "out": str(out)}, args.json, f"saved {out / 'prosgan.safetensors'} ({log['train_seconds']:.0f} s)")
 
 
-def cmd_import(args) -> None:
-    from .core.progress import StderrBar
-    from .systems.importers import import_model
-
-    card = import_model(
-        args.source,
-        args.arch,
-        args.bits,
-        Path(args.weights),
-        args.dataset,
-        Path(args.out),
-        data_root=args.data_root,
-        split_seed=args.split_seed,
-        image_size=args.image_size,
-        hash_layer=args.hash_layer,
-        database_codes=args.database_codes,
-        database_labels=args.database_labels,
-        topk=args.topk,
-        device=args.device,
-        progress=StderrBar(),
-    )
-    emit(
-        {**card.to_json(), "out": args.out},
-        args.json,
-        f"wrote {args.out}: {card.backbone} {card.bits} bits on {card.dataset}, clean MAP@{card.topk} "
-        f"{card.clean_map:.4f}; use it with --model {args.out}",
-    )
-
-
-def cmd_lecture(args) -> None:
-    from dataclasses import asdict
-
-    from .core.progress import StderrBar
-    from .experiments import lecture
-
-    if args.prepare:
-        lecture.prepare(StderrBar())
-    found = {step.title: None if step.live else lecture.status(step) for step in lecture.LECTURE}
-    rows = [{"step": title, "live": s is None} | (asdict(s) if s else {}) for title, s in found.items()]
-    lines = [f"{title}: {s.text() if s else 'computed on arrival (one query)'}" for title, s in found.items()]
-    emit(rows, args.json, "\n".join(lines))
-
-
-def cmd_zoo(args) -> None:
-    from .systems.zoo import all_entries
-
-    if args.build:
-        from .training.zoo_build import build
-
-        entries = build(args.only, args.jobs)
-    else:
-        entries = all_entries()
-    lines = [
-        f"{e.source if e.origin == 'zoo' else e.name + ' (' + e.source + ')':<40} MAP@{e.topk} "
-        + (f"{e.clean_map:.4f}" if e.clean_map is not None else "-")
-        for e in entries
-    ]
-    emit(
-        [e.to_index() | {"source": e.source} for e in entries],
-        args.json,
-        "\n".join(lines) or "no models (run make zoo)",
-    )
-
-
 class Parser(argparse.ArgumentParser):
     """argparse, but a usage error is one line on stderr and exit status 2."""
 
@@ -499,8 +561,11 @@ class Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .attacks import ATTACKS
+    from .data import DATASETS
+    from .experiments.leaderboard import BUDGETS
+    from .experiments.robustness import CURVE_ATTACKS, CURVE_EPS
     from .prosgan.training import TrainSettings
+    from .systems.importers import ARCHS, METHODS, SOURCES
     from .training.train import TrainConfig
 
     parser = Parser(prog="hashdemo", description=__doc__)
@@ -531,45 +596,34 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_train)
 
     p = sub.add_parser("eval", help="clean MAP of a model on its query set")
-    p.add_argument("--topk", type=int, default=1000, help="MAP@K; -1 = the whole database")
-    p.add_argument(
-        "--ties",
-        choices=("stable", "deephash"),
-        default="stable",
-        help="stable: ties broken by database index; deephash: as DeepHash-pytorch's CalcTopMap ranks",
-    )
-    model_flags(p)
+    run_flags(p, groups=("queries", "measure", "machine"))
     p.set_defaults(run=cmd_eval)
 
     p = sub.add_parser("encode", help="write codes (+-1 int8) and labels of a split to .npz")
     p.add_argument("--split", choices=("query", "database", "train"), default="query")
     p.add_argument("--out", required=True)
-    model_flags(p)
+    run_flags(p, groups=())
     p.set_defaults(run=cmd_encode)
 
     p = sub.add_parser("attack", help="attack a query set and report MAP / t-MAP / perceptibility / time")
-    p.add_argument("--attack", default="pga", choices=ATTACKS.names())
     run_flags(p)
     seeds_flag(p)
-    model_flags(p)
     p.set_defaults(run=cmd_attack)
 
     p = sub.add_parser("bench", help="compare attacks on the same queries: the papers' table")
     p.add_argument("--attacks", default=None, help="comma-separated (default: the protocol's table rows)")
     format_flag(p)
-    run_flags(p)
+    run_flags(p, skip=("attack",))
     seeds_flag(p)
-    model_flags(p)
     engine_flags(p)
     p.set_defaults(run=cmd_bench)
 
     p = sub.add_parser("sweep", help="sweep eps, step, steps, bits or a method parameter for some attacks")
     p.add_argument("--param", dest="sweep_param", required=True, help="eps, step, steps, bits, or e.g. t, n_t")
     p.add_argument("--values", required=True, help="comma-separated, e.g. 2,4,8,16,32")
-    p.add_argument("--attacks", default="pga")
+    p.add_argument("--attacks", default=None, help="comma-separated (default: the protocol's table rows)")
     format_flag(p)
-    run_flags(p)
-    model_flags(p)
+    run_flags(p, skip=("attack",))
     engine_flags(p)
     p.set_defaults(run=cmd_sweep)
 
@@ -584,39 +638,29 @@ def build_parser() -> argparse.ArgumentParser:
         "generator=auto finds it; elsewhere, pass --set generator=<out>/prosgan.safetensors)",
     )
     p.add_argument("--restart", action="store_true", help="start over instead of resuming the run in --out")
-    model_flags(p)
+    run_flags(p, groups=())
     p.set_defaults(run=cmd_train_attack)
 
     p = sub.add_parser("transfer", help="perturbations made on source models, used on target models")
     p.add_argument("--sources", required=True, help="comma-separated models that make the perturbations")
     p.add_argument("--targets", required=True, help="comma-separated models attacked with them")
-    p.add_argument("--attack", default="pga", choices=ATTACKS.names())
     format_flag(p)
-    run_flags(p)
-    model_flags(p, model=False)
+    run_flags(p, models="none")
     engine_flags(p)
     p.set_defaults(run=cmd_transfer)
 
     p = sub.add_parser("leaderboard", help="rank models by worst-case MAP over an ensemble and breaking budget")
-    p.add_argument("--models", default=None, help="comma-separated models (default: every zoo model)")
-    p.add_argument("--queries", type=int, default=1000)
     format_flag(p)
-    model_flags(p, model=False)
+    run_flags(p, models="many", skip=("attack",), many={"eps": BUDGETS})
     engine_flags(p)
     p.set_defaults(run=cmd_leaderboard)
 
     p = sub.add_parser("robustness", help="MAP against eps for several models and attacks (robustness curves)")
-    p.add_argument("--models", required=True, help="comma-separated zoo:<name> or model folders")
-    p.add_argument("--attacks", default="pga,hag")
-    p.add_argument("--eps", dest="eps_values", default="2,4,8,16", help="comma-separated, 1/255 units")
-    p.add_argument("--queries", type=int, default=1000)
-    p.add_argument("--protocol", default="pgd")
-    p.add_argument("--format", choices=("md", "json"), default="md")
-    model_flags(p, model=False)
+    p.add_argument("--attacks", default=",".join(CURVE_ATTACKS), help="comma-separated")
+    format_flag(p, ("md", "csv", "json", "latex"))
+    run_flags(p, models="many", skip=("attack",), many={"eps": CURVE_EPS})
+    engine_flags(p)
     p.set_defaults(run=cmd_robustness)
-
-    from .data import DATASETS
-    from .systems.importers import ARCHS, SOURCES
 
     p = sub.add_parser("import", help="a DeepHash-pytorch, THA, ProS-GAN or torchvision checkpoint as a model folder")
     p.add_argument("--from", dest="source", required=True, choices=SOURCES, help="which code saved the weights")
@@ -626,14 +670,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--weights", required=True, help="the state_dict (.pt/.pth, read with weights_only=True) or .safetensors"
     )
     p.add_argument("--dataset", required=True, choices=DATASETS.names(), help="the data it was trained on")
+    p.add_argument("--method", default=METHODS[-1], choices=METHODS, help="the hashing loss it was trained with")
     p.add_argument("--out", required=True, help="the model folder to write")
     p.add_argument("--hash-layer", default=None, help="--from state-dict: the layer that is the hash layer (fc, ...)")
-    p.add_argument("--image-size", type=int, default=224, help="the crop the net takes (Resize 256, CenterCrop 224)")
     p.add_argument("--split-seed", type=int, default=0)
-    p.add_argument("--topk", type=int, default=1000, help="the clean MAP@K recorded with the model")
     p.add_argument("--database-codes", default=None, help="skip encoding: DeepHash-pytorch's *-trn_binary.npy")
     p.add_argument("--database-labels", default=None, help="their labels (*-trn_label.npy), checked against the data")
-    model_flags(p, model=False)
+    run_flags(p, models="none", groups=("measure", "machine"))
     p.set_defaults(run=cmd_import)
 
     p = sub.add_parser("protocols", help="list the papers' protocols and what each sets")
@@ -654,6 +697,9 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+RUN_COMMANDS = ("attack", "bench", "sweep", "transfer", "leaderboard", "robustness")  # every run setting a flag
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -664,4 +710,4 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-__all__ = ["build_parser", "main"]
+__all__ = ["RUN_COMMANDS", "build_parser", "main"]

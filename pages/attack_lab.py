@@ -5,6 +5,7 @@ import streamlit as st
 from hashdemo.experiments import lab
 from hashdemo.figures import charts
 from hashdemo.figures.paper import FORMATS, WIDTHS, paper_figure
+from hashdemo.run.protocols import LAB_PROTOCOL
 from hashdemo.run.settings import resolve
 from hashdemo.ui import controls, exports, frame, resources, views
 from hashdemo.ui.explain import NOTES
@@ -22,10 +23,10 @@ sb.header("Attack")
 attack = controls.attack_picker(state, sb)
 attack_cls = controls.ATTACKS.get(attack)
 sb.caption(attack_cls.paper)
-protocol = controls.protocol_picker(state, sb, "lab")
-overrides = controls.budget_controls(state, sb, protocol, attack)
-overrides |= controls.method_controls(state, sb, attack)
+protocol = controls.protocol_picker(state, sb, LAB_PROTOCOL)
 system = resources.load_or_explain(spec)
+overrides = controls.settings_controls(state, sb, protocol, attack=attack, system=system)
+overrides |= controls.method_controls(state, sb, attack)
 data = system.dataset
 
 present = frame.presenting()  # a projector: the query's controls in the sidebar, the result on the first screen
@@ -34,12 +35,12 @@ if present:
 ask, shown, launch = (sb, sb, sb) if present else st.columns([5, 3, 4], gap="medium")
 query = views.query_input(state, ask, shown, data)
 target = views.target_input(state, launch, system, attack_cls, query)
-k = controls.param_control(state, launch, views.K, 10)
+k = controls.param_control(state, launch, lab.K)
 run_clicked = launch.button("Run attack", type="primary", disabled=query is None, use_container_width=True)
 progress_slot = launch.empty()
 link_ok = state.report()
 try:
-    settings = resolve(protocol, attack, overrides, model=spec)
+    settings = resolve(protocol, attack, overrides, model=system.spec)
 except Exception as exc:
     resources.show_error(exc)
     state.finish()
@@ -47,7 +48,8 @@ except Exception as exc:
 
 request = None if query is None else lab.LabRequest(settings, query.id, target, k)
 stored = st.session_state.get("lab")
-auto = st.query_params.get("run") == "1" and link_ok and (stored is None or stored.request != request)
+fresh = stored is not None and stored.request.same(request)
+auto = state.run_on_arrival and link_ok and not fresh
 if request is not None and (run_clicked or auto):
     bar = progress_slot.progress(0.0, text=f"{attack_cls.title}: starting")
     try:
@@ -60,15 +62,16 @@ if request is not None and (run_clicked or auto):
             progress=resources.progress_bar(bar, attack_cls.title),
         )
         st.session_state["lab"] = stored
+        fresh = True
     except Exception as exc:
         resources.show_error(exc)
     progress_slot.empty()
-state.finish({"run": "1" if stored is not None and stored.request == request else None})
+state.finish({"run": "1" if fresh else None})
 
 if request is None:
     st.info("Choose a query (or upload a readable image) to run an attack.")
     st.stop()
-if stored is None or stored.request != request:
+if not fresh:
     st.info("Press **Run attack** to perturb this query with these settings.")
     st.stop()
 run, result = stored, stored.result

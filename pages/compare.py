@@ -4,9 +4,10 @@ import streamlit as st
 
 from hashdemo.attacks import ATTACKS
 from hashdemo.figures import tables
-from hashdemo.run import driver as evaluation
+from hashdemo.run.driver import Job, execute
+from hashdemo.run.protocols import DEFAULT_PROTOCOL
 from hashdemo.run.report import curves as run_curves
-from hashdemo.run.settings import resolve
+from hashdemo.run.settings import Choices
 from hashdemo.ui import controls, exports, frame, resources, views
 from hashdemo.ui.state import PageState, url_multiselect
 
@@ -20,36 +21,26 @@ frame.intro(
 spec = controls.model_picker(state, st.sidebar)
 system = resources.load_or_explain(spec)
 st.sidebar.header("Protocol and budget")
-protocol = controls.protocol_picker(state, st.sidebar, "pgd")
-overrides = controls.budget_controls(
-    state, st.sidebar, protocol, query_set=True, queries_available=len(system.dataset.query)
-)
-overrides |= controls.target_set_control(state, st.sidebar, system)
+protocol = controls.protocol_picker(state, st.sidebar, DEFAULT_PROTOCOL)
+overrides = controls.settings_controls(state, st.sidebar, protocol, system=system, query_set=True)
 chosen = url_multiselect(
     state, st.sidebar, "Attacks", ATTACKS.names(), "attacks", list(protocol.attacks), format_func=controls.attack_label
 )
 link_ok = state.report()
 state.finish()
 try:
-    settings = {name: resolve(protocol, name, overrides, model=spec) for name in chosen}
+    choices = Choices.of(protocol.name, overrides)
+    jobs = {name: Job(system, choices.settings(name, system.spec)) for name in chosen}
 except Exception as exc:
     resources.show_error(exc)
     st.stop()
 
-runs = {name: evaluation.run_attack(system, settings[name], only_cached=True) for name in chosen}
-auto = st.query_params.get("run") == "1" and link_ok and None in runs.values()  # a link that runs on arrival
+runs = dict(zip(jobs, execute(list(jobs.values()), only_cached=True), strict=True))
+auto = state.run_on_arrival and link_ok and None in runs.values()  # a link that runs on arrival, once
 if frame.controls_place().button("Run comparison", type="primary", disabled=not chosen) or auto:
-    status = st.empty()
-    for i, name in enumerate(chosen):
-        help_text = "any click stops it; finished attacks stay cached, the one running leaves nothing"
-        try:
-            with resources.running(ATTACKS.get(name).title, help_text, f"stop-{name}") as progress:
-                evaluation.run_attack(system, settings[name], progress=progress)
-        except Exception as exc:
-            resources.show_error(exc)
-        status.caption(f"{i + 1} of {len(chosen)} attacks done")
-    status.empty()
-    runs = {name: evaluation.run_attack(system, settings[name], only_cached=True) for name in chosen}
+    missing = [job for name, job in jobs.items() if runs[name] is None]
+    resources.run_plan(missing, "comparison", "finished batches stay cached; the comparison resumes from them")
+    runs = dict(zip(jobs, execute(list(jobs.values()), only_cached=True), strict=True))
 
 done = {name: run for name, run in runs.items() if run is not None}
 missing = [controls.attack_label(n) for n, r in runs.items() if r is None]

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from hashdemo.systems.zoo import all_entries, models_dir
+from hashdemo.systems.zoo import all_cards, models_dir
 from hashdemo.ui.frame import PAGES
 
 st.title("hashdemo")
@@ -15,7 +15,7 @@ st.write(
 for page in PAGES[1:]:
     st.page_link(page.path, label=f"{page.title}: {page.blurb}", icon=page.icon)
 st.subheader("Models")
-entries = all_entries()
+entries = all_cards()
 if entries:
     st.dataframe(
         [
@@ -27,7 +27,7 @@ if entries:
                 "bits": e.bits,
                 "variant": e.variant,
                 f"clean MAP@{e.topk}": e.clean_map,
-                "training (s, 1 thread)": e.train_seconds,
+                "training (s, 1 thread)": e.record.get("train_seconds"),
                 "where": "zoo" if e.origin == "zoo" else e.source,
             }
             for e in entries

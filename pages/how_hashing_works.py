@@ -3,6 +3,7 @@
 import streamlit as st
 import torch
 
+from hashdemo.experiments import lab
 from hashdemo.figures import charts, panels
 from hashdemo.retrieval.ranking import hamming_distance, rank
 from hashdemo.ui import controls, exports, frame, resources, views
@@ -56,7 +57,7 @@ st.write(
 )
 
 st.subheader("4. The top-k")
-k = controls.param_control(state, st, views.K, 10)
+k = controls.param_control(state, st, lab.K)
 index, dist = rank(code[None], system.database_codes, topk=k)
 views.show_png(
     panels.retrieval_grid(

@@ -21,13 +21,11 @@ if waiting:
         "machine). Prepare them before class, and every step opens in seconds."
     )
     if right.button("Prepare this lecture", type="primary", icon=":material/download_done:"):
-        bar = st.progress(0.0, text="starting")
-        try:
-            lecture.prepare(resources.progress_bar(bar, "Preparing"))
-        except Exception as exc:
-            resources.show_error(exc)
-        bar.empty()
-        st.rerun()
+        done = resources.run_with_stop(
+            "Preparing", "finished batches stay cached; preparing again resumes from them", lecture.prepare
+        )
+        if done is not None:
+            st.rerun()
 else:
     st.success("Prepared: every step opens in seconds.", icon=":material/task_alt:")
 
@@ -37,7 +35,7 @@ for step in lecture.LECTURE:
         head.subheader(step.title)
         # presentation mode travels in the link: the page then finds its URL as it is and adds no history entry
         params = {**step.params, "present": "true"} if frame.presenting() else step.params
-        link.page_link(step.page, label="Open", icon=":material/arrow_forward:", query_params=params)
+        link.page_link(frame.VIEWS[step.view], label="Open", icon=":material/arrow_forward:", query_params=params)
         st.write(step.text)
         if step.live:
             st.caption("Computed on arrival: one query, about a second.")

@@ -7,7 +7,6 @@ import streamlit as st
 import torch
 
 from hashdemo.core import params
-from hashdemo.core.progress import Stopped
 from hashdemo.figures import charts, panels
 from hashdemo.prosgan import gallery
 from hashdemo.prosgan import model as prosgan_model
@@ -142,13 +141,11 @@ if go:
             key=f"live-{len(seen)}",
         )
 
-    try:
-        stop_help = "stops after the current batch; the finished epochs are kept and a later run resumes"
-        with resources.running("ProS-GAN", stop_help) as progress:
-            train(system, settings, folder, progress=progress, on_epoch=show)
-    except Stopped as exc:
-        st.info(str(exc))
-    else:
+    stop_help = "stops after the current batch; the finished epochs are kept and a later run resumes"
+    log = resources.run_with_stop(
+        "ProS-GAN", stop_help, lambda progress: train(system, settings, folder, progress=progress, on_epoch=show)
+    )
+    if log is not None:
         st.success(f"Trained: it is now in the list of section 1 ({folder}).")
 
 state.report()

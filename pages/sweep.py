@@ -6,6 +6,8 @@ from hashdemo.attacks import ATTACKS
 from hashdemo.core.params import Param
 from hashdemo.experiments import sweep
 from hashdemo.figures import charts, tables
+from hashdemo.run.protocols import DEFAULT_PROTOCOL
+from hashdemo.run.settings import Choices
 from hashdemo.ui import controls, exports, frame, resources
 from hashdemo.ui.state import PageState, url_multiselect, url_selectbox
 
@@ -23,10 +25,8 @@ NOTES = {
 spec = controls.model_picker(state, st.sidebar)
 system = resources.load_or_explain(spec)
 st.sidebar.header("Protocol and budget")
-protocol = controls.protocol_picker(state, st.sidebar, "pgd")
-overrides = controls.budget_controls(
-    state, st.sidebar, protocol, query_set=True, queries_available=len(system.dataset.query)
-)
+protocol = controls.protocol_picker(state, st.sidebar, DEFAULT_PROTOCOL)
+overrides = controls.settings_controls(state, st.sidebar, protocol, system=system, query_set=True)
 chosen = url_multiselect(
     state, st, "Attacks", ATTACKS.names(), "attacks", ["pga", "dhta"], format_func=controls.attack_label
 )
@@ -39,7 +39,7 @@ def axis_label(name: str) -> str:
     return f"{controls.label_of(param)}{note}"
 
 
-param = url_selectbox(state, st, "Setting", list(axes), "param", "eps", format_func=axis_label)
+param = url_selectbox(state, st, "Setting", list(axes), "param", next(iter(axes)), format_func=axis_label)
 default_text = ", ".join(f"{v:g}" for v in sweep.default_values(axes[param]))
 values_param = Param(
     "values",
@@ -58,16 +58,16 @@ except Exception as exc:
     resources.show_error(exc)
     st.stop()
 
-common = {"protocol": protocol.name, "overrides": overrides}
+choices = Choices.of(protocol.name, overrides)
 if st.button("Run sweep", type="primary"):
-    try:
-        with resources.running("sweep", "stops it; finished points stay cached") as progress:
-            sweep.run_sweep(system, param, values, chosen, **common, progress=progress)
-    except Exception as exc:
-        resources.show_error(exc)
+    resources.run_with_stop(
+        "sweep",
+        "finished batches stay cached; the sweep resumes from them",
+        lambda progress: sweep.run_sweep(system, param, values, chosen, choices, progress=progress),
+    )
 
 try:
-    rows = sweep.run_sweep(system, param, values, chosen, **common, only_cached=True)
+    rows = sweep.run_sweep(system, param, values, chosen, choices, only_cached=True)
 except sweep.NotCached as missing:
     st.info(f"Not computed yet: {missing}. Press **Run sweep**.")
     st.stop()

@@ -1,19 +1,18 @@
 """Transfer: perturbations made on one model, used on others (HAG Tables IV-VI, ProS-GAN Table 3); the sum of
 several sources' perturbations, and that sum on a held-out model (a black-box attack)."""
 
-from dataclasses import replace
-
 import streamlit as st
 import torch
 
-from hashdemo.core.progress import Stopped
 from hashdemo.experiments.transfer import transfer
 from hashdemo.figures import charts, panels, tables
+from hashdemo.models.card import DEFAULT_DATASET
 from hashdemo.retrieval.ranking import rank
 from hashdemo.run.driver import run_attack
-from hashdemo.run.settings import DEVICE, resolve
+from hashdemo.run.protocols import DEFAULT_PROTOCOL
+from hashdemo.run.settings import Choices
 from hashdemo.systems.spec import ModelSpec
-from hashdemo.systems.zoo import all_entries
+from hashdemo.systems.zoo import all_cards
 from hashdemo.ui import controls, exports, frame, resources, views
 from hashdemo.ui.state import PageState, url_selectbox
 
@@ -26,11 +25,11 @@ frame.intro(
     "source resembles (another method and network) makes it a black-box attack."
 )
 by_data: dict[str, list] = {}
-for e in all_entries():
+for e in all_cards():
     if not e.held_out_classes:
         by_data.setdefault(e.dataset, []).append(e)
 sb = st.sidebar
-dataset = url_selectbox(state, sb, "Dataset", list(by_data), "dataset", "fashion")
+dataset = url_selectbox(state, sb, "Dataset", list(by_data), "dataset", DEFAULT_DATASET)
 entries = by_data[dataset]
 sources_default = [e.source for e in entries if (e.method, e.bits, e.defence) == ("dpsh", 32, None)][:2]
 sources = controls.models_multiselect(
@@ -54,32 +53,31 @@ targets_default = (
 targets = controls.models_multiselect(
     state, sb, "Targets (are attacked)", "targets", entries, targets_default or [e.source for e in entries[:3]]
 )
-device = controls.param_control(state, sb, replace(DEVICE, choices=tuple(controls.devices())), "auto")
+where = controls.spec_controls(state, sb, None)
 attack = controls.attack_picker(state, sb)
+source_systems = resources.load_many([ModelSpec(s, **where) for s in sources])
+target_systems = resources.load_many([ModelSpec(t, **where) for t in targets])
 sb.header("Protocol and budget")
-protocol = controls.protocol_picker(state, sb, "pgd")
-overrides = controls.budget_controls(state, sb, protocol, attack, query_set=True, queries_available=1000)
+protocol = controls.protocol_picker(state, sb, DEFAULT_PROTOCOL)
+first_system = (source_systems or [None])[0]
+overrides = controls.settings_controls(state, sb, protocol, attack=attack, system=first_system, query_set=True)
 state.report()
 state.finish()
 if not sources or not targets:
     st.info("Choose at least one source and one target model in the sidebar.")
     st.stop()
-source_systems = resources.load_many([ModelSpec(s, device) for s in sources])
-target_systems = resources.load_many([ModelSpec(t, device) for t in targets])
 if source_systems is None or target_systems is None:
     st.stop()
-common = {"overrides": overrides, "protocol": protocol.name}
+choices = Choices.of(protocol.name, overrides)
 
 if st.button("Run the transfer", type="primary"):
-    try:
-        with resources.running("transfer", "stops after the current batch; finished sources stay cached") as progress:
-            transfer(source_systems, target_systems, attack, **common, progress=progress)
-    except Stopped as exc:
-        st.info(str(exc))
-    except Exception as exc:
-        resources.show_error(exc)
+    resources.run_with_stop(
+        "transfer",
+        "finished batches stay cached; the transfer resumes from them",
+        lambda progress: transfer(source_systems, target_systems, attack, choices, progress=progress),
+    )
 try:
-    found = transfer(source_systems, target_systems, attack, **common, only_cached=True)
+    found = transfer(source_systems, target_systems, attack, choices, only_cached=True)
 except Exception as exc:
     resources.show_error(exc)
     st.stop()
@@ -100,7 +98,7 @@ st.caption(
 
 st.subheader("One query, from each source, on one target")
 runs = {
-    s.spec.source: run_attack(s, resolve(protocol, attack, overrides, model=s.spec), keep_images=True, only_cached=True)
+    s.spec.source: run_attack(s, choices.settings(attack, s.spec), keep_images=True, only_cached=True)
     for s in source_systems
 }
 first = runs[sources[0]]

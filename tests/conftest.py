@@ -8,6 +8,8 @@ from dataclasses import dataclass
 import pytest
 import torch
 
+from hashdemo.systems.spec import ModelSpec
+
 os.environ.setdefault("HASHDEMO_CACHE", tempfile.mkdtemp(prefix="hashdemo-test-cache-"))
 # two xdist workers share the 2 cores: one thread each (HASHDEMO_TEST_THREADS overrides)
 torch.set_num_threads(int(os.environ.get("HASHDEMO_TEST_THREADS", "1" if "PYTEST_XDIST_WORKER" in os.environ else "2")))
@@ -19,7 +21,7 @@ DEFAULT_MODEL = "zoo:fashion-dpsh-smallcnn-32"
 def system():
     from hashdemo.systems.system import load_system
 
-    return load_system(DEFAULT_MODEL)
+    return load_system(ModelSpec(DEFAULT_MODEL))
 
 
 def random_codes(n: int, bits: int, generator: torch.Generator) -> torch.Tensor:

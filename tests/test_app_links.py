@@ -5,6 +5,7 @@ was computed with (the lecture walked step by step: tests/test_lecture.py)."""
 from apptools import click, lab, metrics
 
 from hashdemo.experiments.lecture import LECTURE
+from hashdemo.ui.frame import VIEWS
 
 
 def test_a_link_reproduces_the_numbers_in_a_fresh_session():
@@ -46,18 +47,21 @@ def test_a_valid_link_runs_what_it_asks_k_included():
 
 
 def test_switching_the_attack_never_shows_another_runs_settings():
-    """Before any run the page waits; after one (run=1 in the URL) each new attack runs for itself."""
+    """Before any run the page waits; after a run (run=1 now in the URL) a new attack waits for its button too:
+    run=1 runs a page once, when a link arrives, never on a control's change."""
     at = lab()
     for name in ("pga", "tha"):
         at.sidebar.selectbox(key="lab:attack").set_value(name).run()
         assert not at.exception and not at.metric and any("Press **Run attack**" in i.value for i in at.info)
-    at = click(at, "Run attack")
     for name in ("hag", "dhta", "prosgan", "pga"):
+        at = click(at, "Run attack")
+        assert not at.exception and at.session_state["lab"].settings.attack == at.session_state["lab:attack"]
+        assert at.query_params.get("run") == "1"
         at.sidebar.selectbox(key="lab:attack").set_value(name).run()
-        assert not at.exception and at.session_state["lab"].settings.attack == name
-        title = controls_title(name)
-        assert any(m.value.startswith("Settings of this run") for m in at.markdown)
-        assert any(e.label == f"The attack: {title}" for e in at.expander)
+        assert not at.exception and not at.metric and any("Press **Run attack**" in i.value for i in at.info)
+    at = click(at, "Run attack")
+    assert at.session_state["lab"].settings.attack == "pga"
+    assert any(e.label == f"The attack: {controls_title('pga')}" for e in at.expander)
 
 
 def controls_title(name: str) -> str:
@@ -75,6 +79,6 @@ def test_a_links_settings_win_over_the_sessions():
         at.query_params.pop(key)
     for key, value in step.params.items():
         at.query_params[key] = value
-    at.switch_page(step.page).run()
+    at.switch_page(VIEWS[step.view]).run()
     assert at.sidebar.number_input(key="compare:eps").value == 8.0
     assert "eps" not in at.query_params

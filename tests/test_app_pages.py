@@ -15,7 +15,8 @@ def test_home_lists_the_models_and_every_page():
     table = at.dataframe[0].value
     assert "zoo:fashion-dpsh-smallcnn-32" in table["model"].tolist()
     index = json.loads((ROOT / "assets" / "zoo" / "index.json").read_text())["models"]
-    assert table["training (s, 1 thread)"].tolist()[: len(index)] == [m["train_seconds"] for m in index]
+    meta = [json.loads((ROOT / "assets" / "zoo" / name / "meta.json").read_text()) for name in index]
+    assert table["training (s, 1 thread)"].tolist()[: len(index)] == [m["train_seconds"] for m in meta]
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
     assert config["client"]["toolbarMode"] == "minimal"  # no Deploy button
 

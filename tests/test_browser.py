@@ -270,9 +270,9 @@ def result_box(page, step):
     first page's top-k."""
     if step.live:
         return page.locator('[data-testid="stMetric"]').first.bounding_box()
-    if step.page.endswith("compare.py"):
+    if step.view == "compare":
         return page.locator("table").first.bounding_box()
-    if step.page.endswith("robustness.py"):
+    if step.view == "robustness":
         return page.locator(".js-plotly-plot").first.bounding_box()
     return page.locator('[data-testid="stImage"] img').first.bounding_box()
 

@@ -10,12 +10,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hashdemo.attacks import ATTACKS, LOOP_PARAMS
-from hashdemo.experiments import robustness
+from hashdemo.attacks import ATTACKS
+from hashdemo.experiments import leaderboard
 from hashdemo.experiments.transfer import transfer
 from hashdemo.run import driver as evaluation
 from hashdemo.run.protocols import PROTOCOLS
-from hashdemo.run.settings import RUN_PARAMS, resolve
+from hashdemo.run.settings import Choices, resolve, run_fields
+from hashdemo.systems.spec import ModelSpec
 from hashdemo.systems.system import load_system
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,8 +31,8 @@ def test_python_dash_m_hashdemo_runs():
 
 def test_flags_and_set_help_are_generated_from_the_declarations(cli):
     help_text = " ".join(cli("attack", "--help").stdout.split())
-    for param in RUN_PARAMS + LOOP_PARAMS:
-        assert param.flag in help_text
+    for b in run_fields():
+        assert b.param.flag in help_text
     for name, cls in ATTACKS.items():
         for param in cls.parameters:
             assert f"{name}: {param.name}:" in help_text
@@ -44,7 +45,7 @@ def test_attack_json_matches_the_library(system, cli):
     report = json.loads(out.stdout)
     library = evaluation.run_attack(system, resolve("pgd", "p2p", SMALL, model=system.spec)).report
     assert report == library.to_json()
-    assert "t_map_clean" in report and report["system"]["weights"] == system.digest
+    assert "t_map_clean" in report and report["system"]["weights"] == system.spec.digest
 
 
 def test_bench_formats(system, cli):
@@ -59,7 +60,7 @@ def test_bench_formats(system, cli):
     for fmt, marker in (("md", "| Anchor code |"), ("csv", "Attack,MAP@1000,t-MAP@1000"), ("latex", "\\label{tab:x}")):
         out = cli("bench", "--attacks", "noise,pga,dhta", *SMALL_ARGS, "--format", fmt, "--label", "tab:x")
         assert out.returncode == 0 and marker in out.stdout, out.stderr
-    assert "weights " + system.digest in out.stdout  # an export names what was attacked
+    assert "weights " + system.spec.digest in out.stdout  # an export names what was attacked
 
 
 def test_seeds_give_mean_and_sample_std_of_the_single_seed_runs(system, cli):
@@ -96,16 +97,16 @@ def test_sweep(cli):
     assert [row["value"] for row in rows] == [2.0, 8.0] and rows[0]["map_adv"] >= rows[1]["map_adv"]
 
 
-@pytest.mark.parametrize("name", [p for p in PROTOCOLS if not PROTOCOLS[p].record_at])
-def test_a_run_under_each_protocol_records_it(cli, name):
+@pytest.mark.parametrize("name", [p for p in PROTOCOLS if not PROTOCOLS[p].value("record_at", ())])
+def test_a_run_under_each_protocol_records_it(system, cli, name):
     attack = PROTOCOLS[name].attacks[0]
     out = cli("attack", "--protocol", name, "--attack", attack, "--queries", "3", "--steps", "3", "--json")
     assert out.returncode == 0, out.stderr
     report = json.loads(out.stdout)
-    expected = resolve(name, attack, {"queries": 3, "steps": 3})
+    expected = resolve(name, attack, {"queries": 3, "steps": 3}, model=system.spec)
     assert report["protocol"] == name and report["settings"]["overridden"] == ["queries", "steps"]
     assert report["settings"] == {**expected.to_json(), "effective": report["settings"]["effective"]}
-    assert (report["topk"], report["t_topk"]) == (PROTOCOLS[name].topk, PROTOCOLS[name].t_topk)
+    assert (report["topk"], report["t_topk"]) == (expected.topk, expected.t_topk)
 
 
 def test_eval_and_encode(tmp_path, cli):
@@ -124,8 +125,8 @@ def test_leaderboard_json_equals_the_library(cli):
     models = "zoo:fashion-dph-smallcnn-16"
     out = cli("leaderboard", "--models", models, "--queries", "6", "--format", "json")
     assert out.returncode == 0, out.stderr
-    systems = [load_system(m) for m in models.split(",")]
-    rows = robustness.leaderboard(systems, queries=6, only_cached=True)
+    systems = [load_system(ModelSpec(m)) for m in models.split(",")]
+    rows = leaderboard.leaderboard(systems, Choices.of(overrides={"queries": 6}), only_cached=True)
     assert json.loads(out.stdout) == [r.to_json() for r in rows]
     md = cli("leaderboard", "--models", models, "--queries", "6", "--format", "md")
     assert "| Model | Defence | Clean MAP |" in md.stdout
@@ -137,7 +138,10 @@ def test_transfer_json_equals_the_library(cli):
     out = cli("transfer", "--sources", f"{a},{b}", "--targets", a, *args, "--format", "json")
     assert out.returncode == 0, out.stderr
     library = transfer(
-        [load_system(a), load_system(b)], [load_system(a)], "pga", overrides={"queries": 20, "steps": 10}
+        [load_system(ModelSpec(a)), load_system(ModelSpec(b))],
+        [load_system(ModelSpec(a))],
+        "pga",
+        Choices.of(overrides={"queries": 20, "steps": 10}),
     )
     assert json.loads(out.stdout) == json.loads(json.dumps(library.to_json()))
     latex = cli("transfer", "--sources", a, "--targets", a, *args, "--format", "latex")
@@ -151,8 +155,8 @@ def test_transfer_json_equals_the_library(cli):
         (["eval", "--model", "/does/not/exist"], "not found"),
         (["attack", "--eps", "-3"], r"epsilon must be in [0, 255] (1/255)"),
         (["attack", "--steps", "0"], "iterations T must be a whole number in [1, 5000]"),
-        (["attack", "--attack", "nope"], "invalid choice"),
-        (["attack", "--protocol", "nope"], "invalid choice"),
+        (["attack", "--attack", "nope"], "unknown attack 'nope'; choose one of"),
+        (["attack", "--protocol", "nope"], "unknown protocol 'nope'; choose one of"),
         (["attack", "--attack", "pga", "--set", "t=0.4", "--queries", "4"], "(-1, 0)"),
         (["attack", "--attack", "pga", "--set", "gamma=2", "--queries", "4"], "PgA has no setting gamma"),
         (["attack", "--queries", "5000"], "queries must be between 1 and 1000, got 5000"),
@@ -160,7 +164,7 @@ def test_transfer_json_equals_the_library(cli):
         (["sweep", "--param", "t", "--values", "0.5", "--attacks", "dhta"], "cannot sweep 't' for dhta"),
         (["sweep", "--param", "steps", "--values", "2.5", "--attacks", "pga"], "a whole number"),
         (["sweep", "--param", "bits", "--values", "128", "--attacks", "pga"], "available: 16, 32, 64"),
-        (["train", "--bits", "0", "--epochs", "1"], "bits must be a whole number in [1, 1024]"),
+        (["train", "--bits", "0", "--epochs", "1"], "bit length must be a whole number in [1, 1024]"),
         (["bench", "--seeds", "0,x"], "--seeds takes whole numbers"),
         (["attack", "--seed", "1", "--seeds", "0,1"], "either --seed or --seeds"),
     ],

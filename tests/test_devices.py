@@ -10,10 +10,11 @@ import torch
 from hashdemo import attacks
 from hashdemo.attacks import ATTACKS
 from hashdemo.attacks.budget import Budget
-from hashdemo.defences import DEFENCES, get_defence
+from hashdemo.defences import DEFENCES, get_defence, inner_settings
 from hashdemo.experiments.robustness import breaking_eps
 from hashdemo.retrieval import metrics
 from hashdemo.retrieval.ranking import rank
+from hashdemo.run.settings import Choices
 from hashdemo.systems.spec import DEFAULT_MODEL, ModelSpec
 from hashdemo.systems.system import load_system
 from hashdemo.targets.codes import dice, pharos_code
@@ -44,7 +45,8 @@ def test_every_attack_runs_where_the_model_runs(on, name):
 
 @pytest.mark.parametrize("name", DEFENCES.names())
 def test_each_defences_inner_attack_runs_where_the_model_is_trained(on, name):
-    defence = get_defence(name, BUDGET, on.dataset.num_classes, on.bits, seed=3)
+    inner = inner_settings(name, BUDGET.eps_255, BUDGET.step_255, BUDGET.steps, 3)
+    defence = get_defence(name, inner, on.dataset.num_classes, on.bits)
     defence.first_steps = defence.later_steps = 20  # a small PrototypeNet fit where one is needed
     data = on.dataset
     defence.start_epoch(on.model, replace(data, train=data.train.subset(torch.arange(300))), 0)
@@ -56,7 +58,7 @@ def test_each_defences_inner_attack_runs_where_the_model_is_trained(on, name):
 
 
 def test_breaking_budget_retrieval_and_targets_on_the_device(on):
-    assert breaking_eps(on, queries=2, largest=4).shape == (2,)
+    assert breaking_eps(on, Choices.of(overrides={"queries": 2}), largest=4).shape == (2,)
     codes = on.model.encode(queries(on)[0])
     assert codes.device.type == on.device.type
     _, index = rank(codes, on.database_codes.to(on.device), topk=10)

@@ -3,8 +3,8 @@ reports of the in-process run (timings aside) and fills the same cache."""
 
 import pytest
 
-from hashdemo.run.driver import cached_run, run_attack
-from hashdemo.run.engines import InProcess, RayEngine
+from hashdemo.run.driver import InProcess, Job, execute
+from hashdemo.run.engines import RayEngine
 from hashdemo.run.settings import resolve
 
 TIMING = ("seconds_per_image", "setup_seconds")
@@ -17,18 +17,17 @@ def without_timing(report) -> dict:
 def test_ray_bench_equals_the_in_process_one(system, tmp_path, monkeypatch):
     ray = pytest.importorskip("ray")
     jobs = [
-        (system, resolve("pgd", name, {"queries": 12, "steps": 5, "batch_size": 4}, model=system.spec))
+        Job(system, resolve("pgd", name, {"queries": 12, "steps": 5, "batch_size": 4}, model=system.spec))
         for name in ("pga", "dhta", "noise")
     ]
     monkeypatch.setenv("HASHDEMO_CACHE", str(tmp_path / "ray"))
     try:
-        RayEngine(num_cpus=2).prefetch(jobs)  # 3 runs of 3 batches: 9 tasks
-        on_ray = [cached_run(system, settings).report for _, settings in jobs]
+        execute(jobs, engine=RayEngine(num_cpus=2))  # 3 runs of 3 batches: 9 tasks
+        on_ray = [run.report for run in execute(jobs, only_cached=True)]
     finally:
         ray.shutdown()
     monkeypatch.setenv("HASHDEMO_CACHE", str(tmp_path / "local"))
-    InProcess().prefetch(jobs)
-    here = [run_attack(system, settings).report for _, settings in jobs]
+    here = [run.report for run in execute(jobs, engine=InProcess())]
     assert [without_timing(r) for r in on_ray] == [without_timing(r) for r in here]
     assert on_ray[1].t_map_adv > on_ray[1].t_map_clean
 

@@ -1,14 +1,17 @@
 """run_attack: numbers, the on-disk cache (hit, miss, stop, what the key holds) and the sweep that reads it."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
+import torch
 
 from hashdemo.core.errors import InvalidInputError
 from hashdemo.core.paths import cache_dir
 from hashdemo.core.progress import Stopped
 from hashdemo.experiments.sweep import run_sweep
 from hashdemo.run import driver as evaluation
-from hashdemo.run.settings import resolve
+from hashdemo.run.settings import Choices, resolve
 
 SMALL = {"queries": 24, "steps": 8, "eps": 8}
 
@@ -22,7 +25,7 @@ def test_run_attack_report_and_cache(system, monkeypatch):
     r = first.report
     assert r.queries == 24 and r.linf_max <= 8 + 1e-4 and r.map_adv < r.map_clean
     assert r.settings["overridden"] == ["eps", "queries", "seed", "steps"]
-    assert r.system["weights"] == system.digest and r.system["dataset"] == "fashion"
+    assert r.system["weights"] == system.spec.digest and r.system["dataset"] == "fashion"
     assert (cache_dir() / "results" / f"{first.key}.json").is_file()
     assert (cache_dir() / "curves" / f"{first.key}.json").is_file()  # the Compare page's curves too
 
@@ -39,12 +42,13 @@ def test_run_attack_report_and_cache(system, monkeypatch):
 
 def test_the_key_holds_the_weights_the_data_and_the_device(system):
     settings = small("pga")
-    key = evaluation.run_key(system, settings)
+    key = evaluation.run_key(evaluation.Job(system, settings))
     identity = system.identity()
-    assert set(identity) == {"weights", "data", "device"} and identity["device"] == "cpu"
-    assert identity["weights"] == system.digest and identity["data"]["sizes"] == [10000, 1000, 60000]
-    other = type(system)(**{**system.__dict__, "digest": "0" * 16})  # the same name, retrained weights
-    assert evaluation.run_key(other, settings) != key
+    assert set(identity) == {"weights", "codes", "data", "device"} and identity["device"] == "cpu"
+    assert identity["weights"] == system.spec.digest and identity["data"]["sizes"] == [10000, 1000, 60000]
+    retrained = replace(system.spec, digest="0" * 16)  # the same name, retrained weights
+    other = type(system)(**{**system.__dict__, "spec": retrained})
+    assert evaluation.run_key(evaluation.Job(other, settings)) != key
 
 
 def test_targeted_report_has_t_map(system):
@@ -71,7 +75,7 @@ def test_targeted_precision_at_10_by_brute_force(system):
 def test_stopped_run_leaves_no_cache_entry(system):
     calls = iter([False, True])
     with pytest.raises(Stopped):
-        evaluation.run_attack(system, small("hag", seed=99, batch_size=8), should_stop=lambda: next(calls))
+        evaluation.run_attack(system, small("hag", seed=99, batch_size=8), stop=lambda: next(calls))
     assert evaluation.run_attack(system, small("hag", seed=99, batch_size=8), only_cached=True) is None
     assert not list((cache_dir() / "results").glob("*.tmp"))
 
@@ -83,36 +87,35 @@ def test_more_queries_than_the_data_holds_is_one_sentence(system):
 
 def test_sweep_applies_every_setting_and_refuses_unknown_ones(system):
     base = {"queries": 12, "steps": 6}
-    plain = run_sweep(system, "eps", [8], ["hag"], protocol="pgd", overrides=base)[0].report
-    scheduled = run_sweep(system, "eps", [8], ["hag"], protocol="pgd", overrides={**base, "schedule": "none"})[0]
+    plain = run_sweep(system, "eps", [8], ["hag"], Choices.of("pgd", base))[0].report
+    scheduled = run_sweep(system, "eps", [8], ["hag"], Choices.of("pgd", {**base, "schedule": "none"}))[0]
     sgd = run_sweep(
         system,
         "eps",
         [8],
         ["hag"],
-        protocol="pgd",
-        overrides={**base, "optimiser": "sgd", "lr": 0.0077, "random_start": True},
+        Choices.of("pgd", {**base, "optimiser": "sgd", "lr": 0.0077, "random_start": True}),
     )[0].report
     assert plain.settings["schedule"] == "hag" and scheduled.report.settings["schedule"] == "none"
     assert sgd.optimiser == "sgd" and sgd.settings["lr"] == 0.0077 and sgd.random_start is True
     with pytest.raises(InvalidInputError, match="no setting gamma"):
-        run_sweep(system, "eps", [8], ["hag"], protocol="pgd", overrides={**base, "gamma": 1})
+        run_sweep(system, "eps", [8], ["hag"], Choices.of("pgd", {**base, "gamma": 1}))
     with pytest.raises(InvalidInputError, match="n_t is not a setting of hag"):
-        run_sweep(system, "eps", [8], ["hag"], protocol="pgd", overrides={**base, "n_t": 3})
+        run_sweep(system, "eps", [8], ["hag"], Choices.of("pgd", {**base, "n_t": 3}))
 
 
 def test_steps_sweep_is_one_run_per_attack_with_snapshots(system, monkeypatch):
     from hashdemo.experiments import sweep
 
     calls = []
-    real = sweep.run_attack
+    real = sweep.execute
 
-    def counting(target, settings, **kwargs):
-        calls.append(settings)
-        return real(target, settings, **kwargs)
+    def counting(jobs, **kwargs):
+        calls.extend(job.settings for job in jobs)
+        return real(jobs, **kwargs)
 
-    monkeypatch.setattr(sweep, "run_attack", counting)
-    rows = sweep.run_sweep(system, "steps", [2, 5, 9], ["pga", "dhta"], protocol="pgd", overrides={"queries": 12})
+    monkeypatch.setattr(sweep, "execute", counting)
+    rows = sweep.run_sweep(system, "steps", [2, 5, 9], ["pga", "dhta"], Choices.of("pgd", {"queries": 12}))
     assert [(s.attack, s.budget.steps, s.record_at) for s in calls] == [("pga", 9, (2, 5, 9)), ("dhta", 9, (2, 5, 9))]
     assert [(r.value, r.report.attack) for r in rows] == [(n, a) for n in (2, 5, 9) for a in ("pga", "dhta")]
     last = {r.report.attack: r for r in rows if r.value == 9}
@@ -125,6 +128,29 @@ def test_steps_sweep_is_one_run_per_attack_with_snapshots(system, monkeypatch):
 def test_a_bit_length_sweep_keeps_the_device_and_data_root(system):
     from hashdemo.experiments.sweep import points
 
-    planned = points(system, "bits", [16, 64], ["hag"], protocol="pgd", overrides={"queries": 4})
+    planned = points(system, "bits", [16, 64], ["hag"], Choices.of("pgd", {"queries": 4}))
     assert [p.system.bits for p in planned] == [16, 64]
     assert all(p.system.spec.device == system.spec.device and p.settings.model == p.system.spec for p in planned)
+
+
+def test_a_stopped_run_keeps_its_finished_batches_and_resumes_from_them(system, tmp_path, monkeypatch):
+    settings = small("pga", seed=5, batch_size=4)  # 6 batches of 4
+    monkeypatch.setenv("HASHDEMO_CACHE", str(tmp_path / "whole"))
+    whole = evaluation.run_attack(system, settings)
+    monkeypatch.setenv("HASHDEMO_CACHE", str(tmp_path / "stopped"))
+    batches = lambda: len(list((cache_dir() / evaluation.BATCHES).glob("*.json")))
+    with pytest.raises(Stopped):
+        evaluation.run_attack(system, settings, stop=lambda: batches() >= 1)
+    assert batches() == 1 and evaluation.run_attack(system, settings, only_cached=True) is None
+    computed = []
+    real = evaluation.compute_batch
+    monkeypatch.setattr(
+        evaluation, "compute_batch", lambda job, p, first, **kw: computed.append(first) or real(job, p, first, **kw)
+    )
+    resumed = evaluation.run_attack(system, settings)
+    assert computed == [4, 8, 12, 16, 20]  # the first batch came from the cache
+    assert (
+        torch.equal(resumed.adversarial_codes, whole.adversarial_codes)
+        and resumed.report.map_adv == whole.report.map_adv
+    )
+    assert batches() == 0  # a finished run keeps its joined entry, not its batches

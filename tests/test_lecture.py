@@ -9,12 +9,13 @@ from streamlit.testing.v1 import AppTest
 
 from hashdemo.experiments import lecture
 from hashdemo.experiments.lecture import LECTURE
+from hashdemo.ui.frame import VIEWS
 
 
 def test_every_step_links_to_a_page_that_exists():
     assert len(LECTURE) == 8
     for step in LECTURE:
-        assert (ROOT / step.page).is_file(), step.page
+        assert (ROOT / VIEWS[step.view]).is_file(), VIEWS[step.view]
 
 
 def test_the_lecture_steps_one_after_another_in_one_session():
@@ -27,7 +28,7 @@ def test_the_lecture_steps_one_after_another_in_one_session():
             at.query_params.pop(key)
         for key, value in step.params.items():
             at.query_params[key] = value
-        at.switch_page(step.page).run()
+        at.switch_page(VIEWS[step.view]).run()
         assert not at.exception, (step.title, [e.value for e in at.exception])
         assert not at.warning and not at.error, (step.title, [w.value for w in at.warning])
         as_lists = lambda query: {k: v if isinstance(v, list) else [v] for k, v in query.items()}

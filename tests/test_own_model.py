@@ -17,6 +17,7 @@ import hashdemo
 from hashdemo.cli import main
 from hashdemo.core.errors import HashdemoError
 from hashdemo.data import load_dataset
+from hashdemo.systems.spec import ModelSpec
 
 # ----- the README's snippet --------------------------------------------------------------------------------------
 
@@ -157,7 +158,7 @@ def test_an_import_is_one_command_and_its_codes_are_bit_for_bit_theirs(imported,
     net, out, _args = imported
     card = json.loads((out / "meta.json").read_text())
     assert card["imported"]["from"] == "deephash" and card["data_root"] == str(folder)
-    system = hashdemo.load_system(str(out))
+    system = hashdemo.load_system(ModelSpec(str(out)))
     images = system.dataset.database.images(range(len(system.dataset.database)))  # Resize 256, CenterCrop 224
     with torch.no_grad():
         theirs = torch.sign(net((images - IMAGENET[0]) / IMAGENET[1])).to(torch.int8)

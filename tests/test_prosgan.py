@@ -15,6 +15,7 @@ from hashdemo.prosgan import model as prosgan_model
 from hashdemo.prosgan.networks import Discriminator, Generator, SemanticDecoder
 from hashdemo.prosgan.training import TrainSettings, train
 from hashdemo.run.settings import resolve
+from hashdemo.systems.spec import ModelSpec
 
 TINY = TrainSettings(
     epochs=2, decay=0.0, batch_size=16, held_out=8, ngf=8, blocks=1, decoder_width=8, ndf=8, prototype_steps=20
@@ -109,7 +110,7 @@ def test_a_stopped_run_keeps_the_last_complete_epoch(small, tmp_path):
     folder = tmp_path / "run"
     calls = iter([False] * 3 + [True] * 100)  # 3 batches per epoch: stop in the second epoch
     with pytest.raises(Stopped):
-        train(small, TINY, folder, resume=False, should_stop=lambda: next(calls))
+        train(small, TINY, folder, resume=False, stop=lambda: next(calls))
     log = json.loads((folder / "log.json").read_text())
     assert len(log["epochs"]) == 1 and not list(folder.glob("*.tmp"))
     _, meta = prosgan_model.load(folder / "prosgan.safetensors", small)
@@ -120,7 +121,7 @@ def test_a_generator_for_another_model_is_refused(small, tmp_path):
     from hashdemo.systems.system import load_system
 
     train(small, replace(TINY, epochs=1), tmp_path / "run", resume=False)
-    other = load_system("zoo:fashion-dpsh-smallcnn-16")
+    other = load_system(ModelSpec("zoo:fashion-dpsh-smallcnn-16"))
     with pytest.raises(
         InvalidInputError,
         match="trained for zoo:fashion-dpsh-smallcnn-32 .* the model in use is zoo:fashion-dpsh-smallcnn-16",

@@ -14,20 +14,22 @@ from hashdemo.attacks import AttackResult, Loop
 from hashdemo.attacks.budget import Budget
 from hashdemo.core.errors import InvalidInputError
 from hashdemo.core.progress import Stopped
-from hashdemo.defences import get_defence
+from hashdemo.defences import get_defence, inner_settings
 from hashdemo.experiments import robustness
 from hashdemo.hashing import get_method
 from hashdemo.models import build_model
 from hashdemo.retrieval import metrics
-from hashdemo.run.settings import resolve
+from hashdemo.run.driver import run_attack
+from hashdemo.run.settings import Choices, resolve
 from hashdemo.systems.zoo import resolve_folder
 from hashdemo.training.train import STATE, STATE_JSON, TrainConfig, train
 
 BUDGET = Budget.from_255(8, 2, 7, True, 0)
+INNER = lambda name: inner_settings(name, 8, 2, 7, 0)  # the same budget as a defence's inner run
 
 
 def test_atrdh_term_hand_worked():
-    defence = get_defence("atrdh", BUDGET, num_classes=2, bits=2)
+    defence = get_defence("atrdh", INNER("atrdh"), num_classes=2, bits=2)
     u_clean = torch.tensor([[0.9, -0.2], [-0.5, 0.7]])
     u_adv = torch.tensor([[0.5, 0.5], [-1.0, 0.0]])
     labels = torch.tensor([[True, False], [False, True]])
@@ -41,7 +43,7 @@ def test_atrdh_term_hand_worked():
 def test_atrdh_memory_term_is_the_authors_code():
     """codes=memory: the adversarial outputs against a memory of every training item's clean output (zero until
     its batch is seen), S in {+1, -1} over all training items (the authors' defence script)."""
-    defence = get_defence("atrdh", BUDGET, num_classes=2, bits=2, codes="memory")
+    defence = get_defence("atrdh", INNER("atrdh"), num_classes=2, bits=2, codes="memory")
     defence.train_labels = torch.tensor([[True, False], [False, True], [True, False]])
     defence.memory = torch.zeros(3, 2)
     u_clean = torch.tensor([[0.9, -0.2]])
@@ -54,7 +56,7 @@ def test_atrdh_memory_term_is_the_authors_code():
 
 
 def test_pharos_term_is_eq_16():
-    defence = get_defence("pharos-at", BUDGET, num_classes=2, bits=4)
+    defence = get_defence("pharos-at", INNER("pharos-at"), num_classes=2, bits=4)
     u_adv = torch.tensor([[0.5, -0.5, 1.0, 0.0], [1.0, 1.0, 1.0, 1.0]])
     pharos = torch.tensor([[1.0, 1.0, 1.0, -1.0], [-1.0, -1.0, 1.0, 1.0]])
     # -(1/N) sum_i (1/K) b*_i . f(x'_i) = -((0.5 - 0.5 + 1 + 0) / 4 + (-1 - 1 + 1 + 1) / 4) / 2
@@ -63,7 +65,7 @@ def test_pharos_term_is_eq_16():
 
 
 def test_pharos_at_uses_pga_itself(system):
-    defence = get_defence("pharos-at", BUDGET, num_classes=10, bits=32)
+    defence = get_defence("pharos-at", INNER("pharos-at"), num_classes=10, bits=32)
     defence.train_codes, defence.train_labels = system.train_codes, system.dataset.train.labels
     x, y = system.dataset.train.images(range(4)), system.dataset.train.labels[:4]
     inner = defence.adversarial(system.model, x, y, step=0)
@@ -79,7 +81,7 @@ def test_one_defended_step_lowers_the_defended_loss(system, name):
     model = build_model("smallcnn", 32, 1, (0.2856,), (0.3519,))
     model.load_state_dict(load_file(str(resolve_folder("zoo:fashion-dph-smallcnn-32") / "model.safetensors")))
     data = system.dataset
-    defence = get_defence(name, BUDGET, 10, 32)
+    defence = get_defence(name, INNER(name), 10, 32)
     defence.later_steps = defence.first_steps = 50  # a small PrototypeNet fit for the test
     defence.start_epoch(model, replace(data, train=data.train.subset(torch.arange(500))), 0)
     x, y = data.train.images(range(32)), data.train.labels[:32]
@@ -130,7 +132,7 @@ def test_training_resumes_exactly_and_leaves_no_state_behind(tmp_path, monkeypat
     straight, _, _ = train(config, folder=tmp_path / "straight")
     batches = iter([False] * 8 + [True])  # 5 batches an epoch: stop in epoch 2
     with pytest.raises(Stopped):
-        train(config, folder=tmp_path / "halves", should_stop=lambda: next(batches))
+        train(config, folder=tmp_path / "halves", stop=lambda: next(batches))
     assert json.loads((tmp_path / "halves" / STATE_JSON).read_text())["epochs"] == 1
     with pytest.raises(InvalidInputError, match="other settings"):
         train(replace(config, lr=1e-3), folder=tmp_path / "halves")
@@ -147,11 +149,11 @@ def test_init_must_fit():
 
 
 def test_worst_case_is_the_minimum_of_the_members_with_ties_shared(system):
-    worst = robustness.worst_case(system, 8, queries=12)
+    worst = robustness.worst_case(system, 8, Choices.of(overrides={"queries": 12}))
     aps = []
     for member in robustness.ENSEMBLE:
         settings = resolve("pgd", member.attack, {**dict(member.overrides), "eps": 8, "queries": 12})
-        run = robustness.run_attack(system, settings)
+        run = run_attack(system, settings)
         labels = system.dataset.query.labels[run.query_index]
         aps.append(
             metrics.average_precision(
@@ -172,7 +174,7 @@ def test_worst_case_is_the_minimum_of_the_members_with_ties_shared(system):
 
 
 def test_breaking_budget_bisection_agrees_with_a_linear_scan(system):
-    found = robustness.breaking_eps(system, queries=16, largest=6)
+    found = robustness.breaking_eps(system, Choices.of(overrides={"queries": 16}), largest=6)
     settings = resolve("pgd", "pga", {"random_start": False, "queries": 16})
     data = system.dataset
     index = robustness.select_queries(16, len(data.query), 0)

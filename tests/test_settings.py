@@ -4,11 +4,10 @@ themselves (the CLI run under each protocol is in test_cli.py)."""
 
 import pytest
 
-from hashdemo.attacks import ATTACKS, LOOP_PARAMS
+from hashdemo.attacks import ATTACKS
 from hashdemo.core.errors import InvalidInputError
-from hashdemo.core.units import UNIT
 from hashdemo.run.protocols import PROTOCOLS
-from hashdemo.run.settings import RUN_PARAMS, ModelSpec, resolve
+from hashdemo.run.settings import ModelSpec, resolve, run_fields
 
 # Written from the papers, independently of hashdemo/protocols.py:
 # protocol -> (eps in [0,1], MAP@K, t-MAP@K, queries, where the paper says so)
@@ -46,8 +45,8 @@ PER_ATTACK = {
 @pytest.mark.parametrize("name", list(STATED))
 def test_protocol_values_are_the_papers(name):
     eps, topk, t_topk, queries, _where = STATED[name]
-    p = PROTOCOLS[name]
-    assert p.eps * UNIT == pytest.approx(eps) and (p.topk, p.t_topk, p.queries) == (topk, t_topk, queries)
+    s = resolve(name, PROTOCOLS[name].attacks[0])
+    assert s.budget.eps == pytest.approx(eps) and (s.topk, s.t_topk, s.queries) == (topk, t_topk, queries)
 
 
 def test_every_protocol_is_in_the_table():
@@ -96,7 +95,7 @@ def test_bad_overrides_are_refused(overrides, message):
 
 
 def test_every_setting_is_declared_once():
-    names = [p.name for p in RUN_PARAMS + LOOP_PARAMS]
+    names = [b.name for b in run_fields()]
     assert len(names) == len(set(names))
     for cls in ATTACKS.values():
         own = [p.name for p in cls.parameters]

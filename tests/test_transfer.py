@@ -7,7 +7,8 @@ import pytest
 from hashdemo.core.errors import InvalidInputError
 from hashdemo.experiments.transfer import evaluate, transfer
 from hashdemo.run.driver import run_attack
-from hashdemo.run.settings import resolve
+from hashdemo.run.settings import Choices, resolve
+from hashdemo.systems.spec import ModelSpec
 from hashdemo.systems.system import load_system
 
 SMALL = {"queries": 20, "steps": 10}
@@ -16,27 +17,29 @@ OPEN = "zoo:fashion-dpsh-smallcnn-32-open"
 
 
 def systems(*specs):
-    return [load_system(s) for s in specs]
+    return [load_system(ModelSpec(s)) for s in specs]
 
 
 def test_transfer_onto_the_source_is_the_white_box_attack():
-    result = transfer(systems(DEFAULT), systems(DEFAULT), "pga", overrides=SMALL)
-    white_box = run_attack(load_system(DEFAULT), resolve("pgd", "pga", SMALL)).report
+    result = transfer(systems(DEFAULT), systems(DEFAULT), "pga", Choices.of(overrides=SMALL))
+    white_box = run_attack(load_system(ModelSpec(DEFAULT)), resolve("pgd", "pga", SMALL)).report
     assert result.values[DEFAULT][DEFAULT] == white_box.map_adv
     assert result.clean[DEFAULT] == white_box.map_clean
 
 
 def test_targeted_transfer_keeps_the_targets_and_reports_t_map():
-    result = transfer(systems(DEFAULT, RESNET), systems(DEFAULT), "dhta", overrides=SMALL, combine=False)
-    white_box = run_attack(load_system(DEFAULT), resolve("pgd", "dhta", SMALL)).report
+    result = transfer(systems(DEFAULT, RESNET), systems(DEFAULT), "dhta", Choices.of(overrides=SMALL), combine=False)
+    white_box = run_attack(load_system(ModelSpec(DEFAULT)), resolve("pgd", "dhta", SMALL)).report
     assert result.targeted and result.values[DEFAULT][DEFAULT] == white_box.t_map_adv
     assert result.clean[DEFAULT] == white_box.t_map_clean
 
 
 def test_combined_perturbations_are_the_clipped_sum_of_the_stored_ones():
-    result = transfer(systems(DEFAULT, RESNET), systems(DEFAULT), "pga", overrides=SMALL)
-    runs = [run_attack(load_system(s), resolve("pgd", "pga", SMALL), keep_images=True) for s in (DEFAULT, RESNET)]
-    system = load_system(DEFAULT)
+    result = transfer(systems(DEFAULT, RESNET), systems(DEFAULT), "pga", Choices.of(overrides=SMALL))
+    runs = [
+        run_attack(load_system(ModelSpec(s)), resolve("pgd", "pga", SMALL), keep_images=True) for s in (DEFAULT, RESNET)
+    ]
+    system = load_system(ModelSpec(DEFAULT))
     clean = system.dataset.query.images(runs[0].query_index)
     summed = (clean + sum(r.adversarial_images - clean for r in runs)).clamp(0, 1)
     eps = 8 / 255
@@ -50,11 +53,11 @@ def test_combined_perturbations_are_the_clipped_sum_of_the_stored_ones():
 
 def test_transfer_needs_the_same_data():
     with pytest.raises(InvalidInputError, match="other data"):
-        transfer(systems(DEFAULT), systems("zoo:fashion-mosaic-dpsh-smallcnn-32"), "pga", overrides=SMALL)
+        transfer(systems(DEFAULT), systems("zoo:fashion-mosaic-dpsh-smallcnn-32"), "pga", Choices.of(overrides=SMALL))
 
 
 def test_open_set_targets_are_classes_the_model_never_trained_on():
-    system = load_system(OPEN)
+    system = load_system(ModelSpec(OPEN))
     held_out = list(system.card.held_out_classes)
     assert held_out and not system.dataset.train.labels[:, held_out].any()  # never in its training split
     assert system.dataset.database.labels[:, held_out].any()  # but the database holds them
@@ -66,7 +69,7 @@ def test_open_set_targets_are_classes_the_model_never_trained_on():
     with pytest.raises(InvalidInputError, match="THA cannot aim at a class the model never saw"):
         run_attack(system, resolve("pgd", "tha", {**SMALL, "target_set": "open"}))
     with pytest.raises(InvalidInputError, match="no open-set targets"):
-        run_attack(load_system(DEFAULT), resolve("pgd", "dhta", {**SMALL, "target_set": "open"}))
+        run_attack(load_system(ModelSpec(DEFAULT)), resolve("pgd", "dhta", {**SMALL, "target_set": "open"}))
 
 
 def test_transfer_page_runs_and_shows_the_matrix_and_an_example():

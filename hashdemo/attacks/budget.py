@@ -63,12 +63,17 @@ class Budget:
     eps: float
     step: float
     steps: int
-    random_start: bool | None = None
-    seed: int = 0
+    random_start: bool | None = RANDOM_START.default
+    seed: int = SEED.default
 
     @classmethod
     def from_255(
-        cls, eps: float = 8, step: float = 1, steps: int = 100, random_start: bool | None = None, seed: int = 0
+        cls,
+        eps: float = EPS.default,
+        step: float = STEP.default,
+        steps: int = STEPS.default,
+        random_start: bool | None = RANDOM_START.default,
+        seed: int = SEED.default,
     ) -> Budget:
         """Build from the papers' 1/255 units, checking each value against its declared range."""
         return cls(

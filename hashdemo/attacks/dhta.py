@@ -9,8 +9,6 @@ from .loop import Loop
 from .losses import inner_product_loss
 
 SCRIPT_BATCH = 32  # the ProS-GAN authors' DHTA script: queries per batch, over which its loss is averaged
-# P2P / DHTA by sign steps of 1/255 with HAG's schedule (hashdemo's reading until 0.3; the `pga` protocol)
-SIGN_STEPS = PaperSetting(2000, Loop(schedule="hag"), "2000 PGD sign steps of 1/255 with HAG's schedule")
 
 
 @ATTACKS.register()

@@ -11,7 +11,7 @@ from typing import ClassVar
 
 import torch
 
-from ..core.params import Param
+from ..core.params import Param, declared, setting
 
 # (x', scale, rows) -> (loss (b,), H (b, K)) for those rows of the batch (None: every row)
 Objective = Callable[[torch.Tensor, float, torch.Tensor | None], tuple[torch.Tensor, torch.Tensor]]
@@ -165,41 +165,42 @@ RULES: dict[str, type[StepRule]] = {
     "adam": TorchOptimiserStep,
 }
 
-LOOP_PARAMS = (
-    Param(
-        "optimiser",
-        "pgd",
-        "pgd: sign step of size `step` (PgA Eq. 15); apgd: Croce & Hein 2020; sgd / adam: the papers' optimisers",
-        choices=tuple(RULES),
-    ),
-    Param("lr", 0.0, "learning rate of sgd / adam on [0,1] pixels (HAG: 500/255^2)", 0.0, None),
-    Param("momentum", 0.9, "momentum of sgd (HAG: 0.9)", 0.0, 1.0, open_high=True),
-    Param("schedule", "none", "hag: tanh(alpha H) with alpha 0.1 -> 1 (HAG Eq. 10)", choices=tuple(SCHEDULES)),
-    Param(
-        "patience",
-        0,
-        "PGD: stop a query whose code has not changed for this many iterations (0 = never). Faster, but it can "
-        "change the result; no paper's protocol uses it",
-        0,
-        None,
-        integer=True,
-    ),
+OPTIMISER = Param(
+    "optimiser",
+    "pgd",
+    "pgd: sign step of size `step` (PgA Eq. 15); apgd: Croce & Hein 2020; sgd / adam: the papers' optimisers",
+    choices=tuple(RULES),
+)
+LR = Param("lr", 0.0, "learning rate of sgd / adam on [0,1] pixels (HAG: 500/255^2)", 0.0, None)
+MOMENTUM = Param("momentum", 0.9, "momentum of sgd (HAG: 0.9)", 0.0, 1.0, open_high=True)
+SCHEDULE = Param("schedule", "none", "hag: tanh(alpha H) with alpha 0.1 -> 1 (HAG Eq. 10)", choices=tuple(SCHEDULES))
+PATIENCE = Param(
+    "patience",
+    0,
+    "PGD: stop a query whose code has not changed for this many iterations (0 = never). Faster, but it can "
+    "change the result; no paper's protocol uses it",
+    0,
+    None,
+    integer=True,
 )
 MIN_ROWS = 16  # fewer rows take other kernels on this CPU (measured), so compaction never goes below
 
 
 @dataclass(frozen=True)
 class Loop:
-    """How an attack searches the eps-ball (the budget says how far and how long)."""
+    """How an attack searches the eps-ball (the budget says how far and how long); each field is a run setting."""
 
-    optimiser: str = "pgd"
-    lr: float = 0.0
-    momentum: float = 0.9
-    schedule: str = "none"
-    patience: int = 0
+    optimiser: str = setting(OPTIMISER, "loop")
+    lr: float = setting(LR, "loop")
+    momentum: float = setting(MOMENTUM, "loop")
+    schedule: str = setting(SCHEDULE, "loop")
+    patience: int = setting(PATIENCE, "loop")
 
     def to_json(self) -> dict:
         return asdict(self)
+
+
+LOOP_PARAMS = declared(Loop)
 
 
 def optimise(

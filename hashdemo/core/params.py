@@ -7,7 +7,7 @@ these; nothing else restates a default or a range.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,6 +38,7 @@ class Param:
     optional: bool = False
     boolean: bool = False  # a yes/no setting whose default may be None (optional)
     text: bool = False  # free text whose default may be None (a path, a model name)
+    options: tuple[Any, ...] | None = None  # values a control offers (a select slider), when not a restriction
 
     @property
     def title(self) -> str:
@@ -148,15 +149,56 @@ def check_all(declared: Sequence[Param], given: dict[str, Any], owner: str) -> d
     return {p.name: p.check(given.get(p.name, p.default), owner) for p in declared}
 
 
-def setting(param: Param) -> Any:
-    """A dataclass field declared by its Param: the Param's default is the field's (`declared` lists them)."""
+def setting(param: Param, group: str = "", role: str = "attack") -> Any:
+    """A dataclass field declared by its Param: the Param's default is the field's. `group` places its control on
+    a page (budget, loop, queries, measure, model, machine); `role` says what it changes: "attack" (the adversarial
+    codes), "measure" (only the numbers computed from them), "runtime" (neither: threads)."""
     from dataclasses import field
 
-    return field(default=param.default, metadata={"param": param})
+    return field(default=param.default, metadata={"param": param, "group": group, "role": role})
+
+
+def nested(factory: Callable[[], Any]) -> Any:
+    """A dataclass field holding another settings dataclass (RunSettings.model, RunSettings.loop): its own fields
+    are settings too, listed by `bound` in place."""
+    from dataclasses import field
+
+    return field(default_factory=factory, metadata={"nested": True})
+
+
+@dataclass(frozen=True)
+class Bound:
+    """A setting as a field: where it sits (`path`, e.g. ("model", "device")), its Param, group and role."""
+
+    path: tuple[str, ...]
+    param: Param
+    group: str
+    role: str
+
+    @property
+    def name(self) -> str:
+        return self.param.name
+
+    def get(self, obj: Any) -> Any:
+        for part in self.path:
+            obj = getattr(obj, part)
+        return obj
+
+
+def bound(cls: type) -> tuple[Bound, ...]:
+    """Every setting of a dataclass, nested ones in place, in field order."""
+    from dataclasses import fields
+
+    out: list[Bound] = []
+    for f in fields(cls):
+        if f.metadata.get("nested"):
+            inner = f.default_factory() if callable(f.default_factory) else f.type  # type: ignore[misc]
+            out += [Bound((f.name, *b.path), b.param, b.group, b.role) for b in bound(type(inner))]
+        elif "param" in f.metadata:
+            out.append(Bound((f.name,), f.metadata["param"], f.metadata["group"], f.metadata["role"]))
+    return tuple(out)
 
 
 def declared(cls: type) -> tuple[Param, ...]:
-    """The Params of a dataclass's fields declared with `setting`, in field order."""
-    from dataclasses import fields
-
-    return tuple(f.metadata["param"] for f in fields(cls) if "param" in f.metadata)
+    """The Params of a dataclass's fields declared with `setting` (nested ones in place), in field order."""
+    return tuple(b.param for b in bound(cls))

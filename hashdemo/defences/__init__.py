@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from ..attacks.budget import Budget
+from ..run.protocols import DEFAULT_PROTOCOL
+from ..run.settings import RunSettings, resolve
 from . import atrdh, pharos  # noqa: F401  (each registers its defence)
 from .base import DEFENCES, Defence
 
 
-def get_defence(name: str, budget: Budget, num_classes: int, bits: int, seed: int = 0, **params) -> Defence:
-    return DEFENCES.get(name)(budget, num_classes, bits, seed, **params)
+def inner_settings(name: str, eps: float, step: float, steps: int, seed: int) -> RunSettings:
+    """The inner attack's settings: the defence's attack by PGD within eps (1/255), from a random start."""
+    cls = DEFENCES.get(name)
+    overrides = {"eps": eps, "step": step, "steps": steps, "random_start": True, "seed": seed, **cls.attack_params}
+    return resolve(DEFAULT_PROTOCOL, cls.attack, overrides)
 
 
-__all__ = ["DEFENCES", "Defence", "get_defence"]
+def get_defence(name: str, inner: RunSettings, num_classes: int, bits: int, **params) -> Defence:
+    return DEFENCES.get(name)(inner, num_classes, bits, **params)
+
+
+__all__ = ["DEFENCES", "Defence", "get_defence", "inner_settings"]

@@ -39,8 +39,8 @@ class ATRDH(Defence):
     )
     first_steps, later_steps = 2000, 200
 
-    def __init__(self, budget, num_classes, bits, seed=0, **params):
-        super().__init__(budget, num_classes, bits, seed, **params)
+    def __init__(self, inner, num_classes, bits, **params):
+        super().__init__(inner, num_classes, bits, **params)
         self.prototype_net: PrototypeNet | None = None
         self.memory: torch.Tensor | None = None
 
@@ -48,7 +48,7 @@ class ATRDH(Defence):
         super().start_epoch(model, data, epoch)
         steps = self.first_steps if self.prototype_net is None else self.later_steps
         self.prototype_net = train_prototype_net(
-            self.train_codes, self.train_labels, steps=steps, seed=self.seed + epoch, start=self.prototype_net
+            self.train_codes, self.train_labels, steps=steps, seed=self.inner.seed + epoch, start=self.prototype_net
         )
         if self.params["codes"] == "memory" and self.memory is None:
             self.memory = torch.zeros(len(data.train), self.bits)

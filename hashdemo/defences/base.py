@@ -3,25 +3,25 @@ batch with it and adds a term that pulls it back; the one training loop (hashdem
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any, ClassVar
 
 import torch
 
-from ..attacks import ATTACKS, AttackResult, Knowledge, Loop
-from ..attacks.budget import Budget
+from ..attacks import ATTACKS, AttackResult, Knowledge
 from ..core.params import Param, check_all
 from ..core.registry import Registry
 from ..data import RetrievalDataset
 from ..models import HashingModel
 from ..retrieval.encoding import encode
+from ..run.driver import attack_batch
+from ..run.settings import RunSettings
 
 
 class Defence:
     """Subclasses name the inner attack (`attack`, `attack_params`), what it knows (`knowledge`) and the
     training term added to the method's own loss (`loss`). The inner attack is the library's: it runs on the
     model in eval mode (running BatchNorm statistics, none updated) by PGD within the defence's budget, from a
-    random start, each batch seeded by the run's seed and the batch's step."""
+    random start: a batch of the run driver's, seeded by the run's seed and the training step."""
 
     name: ClassVar[str]
     title: ClassVar[str]
@@ -30,9 +30,9 @@ class Defence:
     attack_params: ClassVar[dict[str, Any]] = {}
     parameters: ClassVar[tuple[Param, ...]] = ()
 
-    def __init__(self, budget: Budget, num_classes: int, bits: int, seed: int = 0, **params: Any):
-        self.budget = budget
-        self.num_classes, self.bits, self.seed = num_classes, bits, seed
+    def __init__(self, inner: RunSettings, num_classes: int, bits: int, **params: Any):
+        self.inner = inner  # the inner attack's settings (defences.inner_settings)
+        self.num_classes, self.bits = num_classes, bits
         self.params = check_all(self.parameters, params, self.title)
         self.train_codes: torch.Tensor | None = None
         self.train_labels: torch.Tensor | None = None
@@ -57,9 +57,8 @@ class Defence:
 
     def adversarial(self, model: HashingModel, x: torch.Tensor, labels: torch.Tensor, step: int) -> AttackResult:
         """The inner attack on a training batch (x' and the target codes it was made with, on x's device)."""
-        attack = ATTACKS.get(self.attack)(model, self.knowledge(), **self.attack_params)
-        budget = replace(self.budget, seed=self.seed * 100_003 + step)
-        return attack(x, labels, budget=budget, loop=Loop())
+        attack = ATTACKS.get(self.attack)(model, self.knowledge(), **self.inner.method_params)
+        return attack_batch(attack, x, labels, None, self.inner, first=step)
 
     def loss(
         self, u_clean: torch.Tensor, u_adv: torch.Tensor, labels: torch.Tensor, result: AttackResult, index

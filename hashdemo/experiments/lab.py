@@ -7,8 +7,6 @@ result depends on; a page shows a stored LabRun only when its request equals the
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import torch
@@ -16,13 +14,17 @@ import torch
 from .. import attacks
 from ..attacks import AttackResult
 from ..core.errors import InvalidInputError
+from ..core.params import Param
 from ..core.progress import Progress, silent
 from ..core.units import to_255
 from ..retrieval import metrics
 from ..retrieval.ranking import rank
+from ..run.driver import StopCheck, attack_batch, check_open_set, never
 from ..run.results import QueryNumbers
 from ..run.settings import RunSettings
 from ..systems.system import HashingSystem
+
+K = Param("k", 10, "how many results are shown (and AP@k, P@k)", 5, 50, integer=True, label="results shown (k)")
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,14 @@ class LabRequest:
     query: str
     target: tuple[bool, ...] | None
     k: int
+
+    def same(self, other: LabRequest | None) -> bool:
+        """Whether `other` shows the same result (runtime settings such as threads aside)."""
+        return (
+            other is not None
+            and self.settings.same_result(other.settings)
+            and (self.query, self.target, self.k) == (other.query, other.target, other.k)
+        )
 
 
 @dataclass
@@ -227,18 +237,6 @@ def details(run: LabRun) -> list[Metric]:
     return out
 
 
-@contextmanager
-def one_thread() -> Iterator[None]:
-    """One intra-op thread while attacking a single image: off the main thread (as in Streamlit) two threads
-    made a 100-step attack 2.7x slower on this 2-core CPU (0.26 s against 0.13 s, bench/lab_latency.py)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
 def run_lab(
     system: HashingSystem,
     request: LabRequest,
@@ -247,29 +245,33 @@ def run_lab(
     *,
     keep_images: bool = False,
     progress: Progress = silent,
+    stop: StopCheck = never,
 ) -> LabRun:
-    """Attack one query image (1, C, H, W) as `request` says; rank both codes. keep_images stores every iterate
-    (the iteration scrubber)."""
+    """Attack one query image (1, C, H, W) as `request` says (through the driver's one attack call); rank both
+    codes. keep_images stores every iterate (the iteration scrubber)."""
     settings, k = request.settings, request.k
     if not 1 <= k <= len(system.dataset.database):
         raise InvalidInputError(f"k must be between 1 and {len(system.dataset.database)}")
     attack = attacks.get(settings.attack, system, **settings.method_params)
     target_labels = None if request.target is None else torch.tensor([request.target], dtype=torch.bool)
     unseen = list(system.card.held_out_classes)
-    if target_labels is not None and unseen and bool(target_labels[:, unseen].any()) and not attack.open_set:
-        raise InvalidInputError(f"{attack.title} cannot aim at a class the model never saw: {attack.open_set_reason}")
+    check_open_set(attack, target_labels is not None and bool(unseen) and bool(target_labels[:, unseen].any()))
     steps = attack.steps_for(settings.budget)
-    with one_thread():
-        result = attack(
-            image,
-            labels,
-            target_labels if attack.targeted else None,
-            budget=settings.budget,
-            loop=settings.loop,
-            record_at=range(steps + 1) if keep_images else (),
-            keep_images=keep_images,
-            progress=progress,
-        )
+
+    def step(t: int, total: int, text: str) -> None:
+        progress(t, total, text if " " in text else f"iteration {t}/{total}")
+
+    result = attack_batch(
+        attack,
+        image,
+        labels,
+        target_labels if attack.targeted else None,
+        settings,
+        record_at=range(steps + 1) if keep_images else (),
+        keep_images=keep_images,
+        progress=step,
+        stop=stop,
+    )
     target = result.target_labels
     data = system.dataset
     return LabRun(

@@ -14,12 +14,13 @@ from dataclasses import dataclass, field
 import torch
 
 from ..core.progress import Progress, silent
-from ..run.driver import run_attack
-from ..run.protocols import PROTOCOLS
+from ..run.driver import Job, StopCheck, execute, never
+from ..run.protocols import DEFAULT_PROTOCOL, PROTOCOLS
 from ..run.results import AttackReport
-from ..run.settings import RunSettings, resolve
-from ..systems.spec import DEFAULT_MODEL, ModelSpec
+from ..run.settings import Choices
+from ..systems.spec import ModelSpec
 from ..systems.system import HashingSystem, load_system
+from .robustness import curve_jobs
 
 QUERY = {"qclass": "Sandal", "qindex": "0"}
 TARGET = {"target": "Bag"}
@@ -32,7 +33,7 @@ CURVE_EPS = (4.0, 8.0, 16.0)
 # queries per cached step: what keeps a cold step under 30 s on a 2-core CPU (bench/lecture.py measures it)
 CURVE_QUERIES = 12
 TABLE_QUERIES = 12
-TABLE_ATTACKS = PROTOCOLS["pgd"].attacks
+TABLE_ATTACKS = PROTOCOLS[DEFAULT_PROTOCOL].attacks
 
 
 @dataclass(frozen=True)
@@ -66,42 +67,40 @@ class Claim:
 @dataclass(frozen=True)
 class Step:
     title: str
-    page: str  # a file under pages/
+    view: str  # the page that shows it: "how", "lab", "compare", "robustness" (the app maps views to pages)
     params: dict[str, str | list[str]] = field(default_factory=dict)  # the page's URL; run=1 runs on arrival
     text: str = ""
-    runs: Callable[[], list[tuple[ModelSpec, RunSettings]]] = list  # the cached runs its page reads
+    runs: Callable[[], list[Job]] = list  # the cached runs its page reads
     claims: tuple[Claim, ...] = ()
 
     @property
     def live(self) -> bool:
         """Computed on arrival (one query in the Attack Lab), nothing to prepare."""
-        return self.page.endswith("attack_lab.py")
+        return self.view == "lab"
 
 
-def table_runs(attacks=TABLE_ATTACKS, queries=TABLE_QUERIES, protocol="pgd") -> list[tuple[ModelSpec, RunSettings]]:
-    spec = ModelSpec(DEFAULT_MODEL)
-    return [(spec, resolve(protocol, name, {"queries": queries}, model=spec)) for name in attacks]
+def default_system() -> HashingSystem:
+    return load_system(ModelSpec())
 
 
-def curve_runs(models=DEFENDED, eps_values=CURVE_EPS, queries=CURVE_QUERIES) -> list[tuple[ModelSpec, RunSettings]]:
-    specs = [ModelSpec(source) for source in models]
-    return [
-        (spec, resolve("pgd", "pga", {"eps": eps, "queries": queries}, model=spec))
-        for spec in specs
-        for eps in eps_values
-    ]
+def table_runs(attacks=TABLE_ATTACKS, queries=TABLE_QUERIES) -> list[Job]:
+    system, choices = default_system(), Choices.of(overrides={"queries": queries})
+    return [Job(system, choices.settings(name, system.spec)) for name in attacks]
+
+
+def curve_runs(models=DEFENDED, eps_values=CURVE_EPS, queries=CURVE_QUERIES) -> list[Job]:
+    systems = [load_system(ModelSpec(source)) for source in models]
+    return curve_jobs(systems, ["pga"], list(eps_values), Choices.of(overrides={"queries": queries}))
 
 
 def lab_step(title: str, attack: str, text: str, target: bool = False) -> Step:
-    return Step(
-        title, "pages/attack_lab.py", {"attack": attack, **QUERY, **(TARGET if target else {}), "run": "1"}, text
-    )
+    return Step(title, "lab", {"attack": attack, **QUERY, **(TARGET if target else {}), "run": "1"}, text)
 
 
 LECTURE: tuple[Step, ...] = (
     Step(
         "1. Clean retrieval",
-        "pages/how_hashing_works.py",
+        "how",
         dict(QUERY),
         "A query becomes K numbers, their signs a K-bit code; the system returns the database items with the "
         "fewest differing bits. Items of the query's class crowd the smallest distances.",
@@ -146,7 +145,7 @@ LECTURE: tuple[Step, ...] = (
     ),
     Step(
         "7. Defences: adversarial training",
-        "pages/robustness.py",
+        "robustness",
         {
             "models": list(DEFENDED),
             "attacks": ["pga"],
@@ -160,8 +159,8 @@ LECTURE: tuple[Step, ...] = (
     ),
     Step(
         "8. The papers' table",
-        "pages/compare.py",
-        {"protocol": "pgd", "queries": str(TABLE_QUERIES), "run": "1"},
+        "compare",
+        {"protocol": DEFAULT_PROTOCOL, "queries": str(TABLE_QUERIES), "run": "1"},
         f"Every attack on the same {TABLE_QUERIES} queries: MAP (lower = stronger non-targeted attack), t-MAP "
         "(higher = stronger targeted attack), and the target codes themselves as queries. All share the budget "
         "of 8/255 but ProS-GAN, which the paper leaves unbounded: its L-inf column shows it, and it is not ranked.",
@@ -200,7 +199,7 @@ _COST: dict[str, float] = {}
 
 def seconds_per_image_step(system: HashingSystem) -> float:
     """One forward + backward to the input per image, timed on 16 queries (the unit of an estimate)."""
-    key = system.digest + str(system.device)
+    key = system.spec.digest + str(system.device)
     if key not in _COST:
         x = system.dataset.query.images(torch.arange(16)).to(system.device).requires_grad_(True)
         torch.autograd.grad(system.model.pre_tanh(x).sum(), x)  # warm-up
@@ -211,51 +210,41 @@ def seconds_per_image_step(system: HashingSystem) -> float:
     return _COST[key]
 
 
-def missing_runs(step: Step) -> list[tuple[HashingSystem, RunSettings]]:
-    out = []
-    for spec, settings in step.runs():
-        system = load_system(spec)
-        if run_attack(system, settings, only_cached=True) is None:
-            out.append((system, settings))
-    return out
+def missing_runs(step: Step) -> list[Job]:
+    jobs = step.runs()
+    return [job for job, run in zip(jobs, execute(jobs, only_cached=True), strict=True) if run is None]
 
 
 def status(step: Step) -> StepStatus:
     """Ready when every run the step's page reads is cached; else how many are missing and how long they take."""
     missing = missing_runs(step)
     estimate = sum(
-        len_queries(system, s) * max(1, s.attack_class.steps_for(s.budget)) * seconds_per_image_step(system)
-        for system, s in missing
+        len_queries(job)
+        * max(1, job.settings.attack_class.steps_for(job.settings.budget))
+        * seconds_per_image_step(job.system)
+        for job in missing
     )
     return StepStatus(not missing, len(missing), estimate)
 
 
-def len_queries(system: HashingSystem, settings: RunSettings) -> int:
-    return min(settings.queries or len(system.dataset.query), len(system.dataset.query))
+def len_queries(job: Job) -> int:
+    available = len(job.system.dataset.query)
+    return min(job.settings.queries or available, available)
 
 
-def prepare(progress: Progress = silent, steps: tuple[Step, ...] = LECTURE) -> list[dict]:
-    """Compute every step's runs ahead of class (cached on disk); per step: runs computed and seconds taken."""
-    out = []
-    todo = [(step, missing_runs(step)) for step in steps]
-    total, done = sum(len(m) for _, m in todo), 0
-    for step, missing in todo:
-        start = time.perf_counter()
-        for system, settings in missing:
-            progress(done, total, f"{step.title}: {settings.attack_class.title}")
-            run_attack(system, settings)
-            done += 1
-        out.append({"step": step.title, "computed": len(missing), "seconds": round(time.perf_counter() - start, 1)})
-    progress(total, total, "the lecture is ready")
-    return out
+def prepare(progress: Progress = silent, steps: tuple[Step, ...] = LECTURE, stop: StopCheck = never) -> int:
+    """Compute every step's runs ahead of class (cached on disk, batch by batch: a stopped preparation resumes);
+    returns how many runs it computed."""
+    missing = [job for step in steps for job in missing_runs(step)]
+    execute(missing, progress=progress, stop=stop)
+    progress(1, 1, "the lecture is ready")
+    return len(missing)
 
 
 def claim_reports(step: Step) -> dict[str, AttackReport] | None:
     """The step's cached reports by attack name (None until prepared)."""
-    reports = {}
-    for spec, settings in step.runs():
-        run = run_attack(load_system(spec), settings, only_cached=True)
-        if run is None:
-            return None
-        reports[settings.attack] = run.report
-    return reports
+    jobs = step.runs()
+    runs = execute(jobs, only_cached=True)
+    if any(run is None for run in runs):
+        return None
+    return {job.settings.attack: run.report for job, run in zip(jobs, runs, strict=True)}

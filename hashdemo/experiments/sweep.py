@@ -3,25 +3,22 @@ or more attacks. Iterations come from snapshots of one run per attack (HAG Table
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
 from .. import attacks
-from ..attacks.budget import EPS, STEP, STEPS
+from ..attacks.budget import STEPS
 from ..core.errors import InvalidInputError
 from ..core.params import Param
 from ..core.progress import Progress, silent
-from ..run.driver import run_attack
+from ..models import BITS
+from ..run.driver import Job, StopCheck, execute, never
 from ..run.results import AttackReport, SweepRow
-from ..run.settings import RunSettings, resolve
+from ..run.settings import Choices, RunSettings, user_fields
 from ..systems.system import HashingSystem, load_system
-from ..systems.zoo import all_entries
+from ..systems.zoo import all_cards
 
-BITS = Param(
-    "bits", 32, "code length K (zoo models that differ only in bits)", 1, None, integer=True, label="bit length"
-)
-BUDGET_PARAMS = {"eps": EPS, "step": STEP, "steps": STEPS, "bits": BITS}
+SWEPT_GROUPS = ("budget", "loop", "measure")  # a sweep's axes: every numeric setting of these
 
 
 DEFAULT_VALUES = {
@@ -39,7 +36,10 @@ def default_values(param: Param) -> list:
     if param.low is not None and param.high is not None:
         return [round(param.low + (param.high - param.low) * f, 4) for f in (0.1, 0.3, 0.5, 0.7, 0.9)]
     start = param.low if param.low is not None else 0
-    return [start + d for d in (0, 2, 4, 8, 16)] if param.integer else [param.default * f for f in (0.25, 0.5, 1, 2, 4)]
+    if param.integer:
+        return [int(start) + d for d in (0, 2, 4, 8, 16)]
+    base = param.default or 1
+    return [base * f for f in (0.25, 0.5, 1, 2, 4)]
 
 
 class NotCached(Exception):
@@ -49,14 +49,16 @@ class NotCached(Exception):
 def sibling_models(system: HashingSystem) -> dict[int, str]:
     """Models (zoo or the user's) that differ from `system` only in bit length: {bits: source}."""
     card = system.card
-    mine = (card.dataset, card.backbone, card.method, card.width, card.variant)
-    return {e.bits: e.source for e in all_entries() if (*e.family(), e.variant) == mine}
+    mine = (*card.family(), card.variant)
+    return {c.bits: c.source for c in all_cards() if (*c.family(), c.variant) == mine}
 
 
 def sweepable(attack_names: list[str]) -> dict[str, Param]:
-    """The settings one can sweep for these attacks: the budget, bit length, and numeric method parameters
-    that every chosen attack declares alike (HAG's t in [0, 1] and PgA's t in (-1, 0) are swept apart)."""
-    out = dict(BUDGET_PARAMS)
+    """The settings one can sweep for these attacks: every numeric run setting (the budget first), the bit length,
+    and numeric method parameters that every chosen attack declares alike (HAG's t in [0, 1] and PgA's t in
+    (-1, 0) are swept apart)."""
+    out = {b.name: b.param for b in user_fields() if b.param.numeric and b.group in SWEPT_GROUPS}
+    out[BITS.name] = BITS
     declared = [{p.name: p for p in attacks.attack_class(n).parameters if p.numeric} for n in attack_names]
     if declared:
         for name, param in declared[0].items():
@@ -79,7 +81,7 @@ def check(system: HashingSystem, param: str, values: list[Any], attack_names: li
     if not values:
         raise InvalidInputError("give at least one value to sweep")
     checked = [choices[param].check(v, "the sweep") for v in values]
-    if param == "bits":
+    if param == BITS.name:
         siblings = sibling_models(system)
         missing = [v for v in checked if v not in siblings]
         if missing:
@@ -88,13 +90,6 @@ def check(system: HashingSystem, param: str, values: list[Any], attack_names: li
                 f"available: {', '.join(map(str, sorted(siblings)))}"
             )
     return checked
-
-
-def split_overrides(overrides: dict[str, Any], name: str) -> dict[str, Any]:
-    """The settings that apply to one attack: run and loop settings always, method parameters if it declares them."""
-    own = {p.name for p in attacks.attack_class(name).parameters}
-    every = {p.name for n in attacks.ATTACKS for p in attacks.attack_class(n).parameters}
-    return {k: v for k, v in overrides.items() if k in own or k not in every}
 
 
 @dataclass(frozen=True)
@@ -107,37 +102,25 @@ class Point:
 
 
 def points(
-    system: HashingSystem,
-    param: str,
-    values: list[Any],
-    attack_names: list[str],
-    *,
-    protocol: str,
-    overrides: dict[str, Any] | None = None,
+    system: HashingSystem, param: str, values: list[Any], attack_names: list[str], choices: Choices = Choices()
 ) -> list[Point]:
-    """The runs a sweep needs; a steps sweep is one run per attack, with snapshots at every value. Every override
-    applies (loop options included); a key no chosen attack knows is an error. A bit-length sweep loads each
-    sibling with the system's own device and data root."""
+    """The runs a sweep needs; a steps sweep is one run per attack, with snapshots at every value. Every chosen
+    setting applies; a method parameter no chosen attack knows is an error. A bit-length sweep loads each sibling
+    with the system's own device and data root."""
     values = check(system, param, values, attack_names)
-    overrides = dict(overrides or {})
-    known = {p.name for n in attack_names for p in attacks.attack_class(n).parameters}
-    stray = {p.name for n in attacks.ATTACKS for p in attacks.attack_class(n).parameters} - known
-    if set(overrides) & stray:
-        raise InvalidInputError(
-            f"{', '.join(sorted(set(overrides) & stray))} is not a setting of {', '.join(attack_names)}"
-        )
+    choices.check(attack_names)
     out = []
-    for value in [max(values)] if param == "steps" else values:
+    for value in [max(values)] if param == STEPS.name else values:
         target = system
-        if param == "bits" and value != system.bits:
-            target = load_system(replace(system.spec, source=sibling_models(system)[value]))
+        if param == BITS.name and value != system.bits:
+            target = load_system(replace(system.spec, source=sibling_models(system)[value], digest=""))
         for name in attack_names:
-            given = split_overrides(overrides, name)
-            if param == "steps":
-                given.update(steps=value, record_at=values)
-            elif param != "bits":
-                given[param] = value
-            out.append(Point(value, target, resolve(protocol, name, given, model=target.spec)))
+            extra: dict[str, Any] = {}
+            if param == STEPS.name:
+                extra = {"steps": value, "record_at": values}
+            elif param != BITS.name:
+                extra = {param: value}
+            out.append(Point(value, target, choices.settings(name, target.spec, **extra)))
     return out
 
 
@@ -146,26 +129,26 @@ def run_sweep(
     param: str,
     values: list[Any],
     attack_names: list[str],
+    choices: Choices = Choices(),
     *,
-    protocol: str,
-    overrides: dict[str, Any] | None = None,
+    engine=None,
     progress: Progress = silent,
-    should_stop: Callable[[], bool] = lambda: False,
+    stop: StopCheck = never,
     only_cached: bool = False,
 ) -> list[SweepRow]:
     """One row per (value, attack): the attack's report at that value (same queries at every point)."""
     values = check(system, param, values, attack_names)
-    planned = points(system, param, values, attack_names, protocol=protocol, overrides=overrides)
+    planned = points(system, param, values, attack_names, choices)
+    jobs = [Job(point.system, point.settings) for point in planned]
+    runs = execute(jobs, engine=engine, only_cached=only_cached, progress=progress, stop=stop)
     rows = []
-    for done, point in enumerate(planned, start=1):
-        run = run_attack(point.system, point.settings, should_stop=should_stop, only_cached=only_cached)
+    for point, run in zip(planned, runs, strict=True):
         if run is None:
             raise NotCached(f"{point.settings.attack_class.title} at {param} = {point.value:g}")
-        if param == "steps":
+        if param == STEPS.name:
             rows += snapshot_rows(run.report, values)
         else:
             rows.append(SweepRow(param, point.value, run.report))
-        progress(done, len(planned), f"{param}={point.value} {point.settings.attack}")
     return sorted(rows, key=lambda r: (r.value, attack_names.index(r.report.attack)))
 
 
@@ -174,7 +157,7 @@ def snapshot_rows(report: AttackReport, values: list[int]) -> list[SweepRow]:
     by_iteration = {row.iteration: row for row in report.by_iteration}
     return [
         SweepRow(
-            "steps",
+            STEPS.name,
             n,
             replace(
                 report,

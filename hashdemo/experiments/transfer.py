@@ -4,39 +4,40 @@ HAG IV-G.3), and that sum on a held-out model of another method and network (bla
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import torch
 
 from ..core.errors import InvalidInputError
 from ..core.progress import Progress, silent
 from ..core.units import to_255
-from ..run.driver import run_attack
+from ..retrieval.metrics import TIES
+from ..run.driver import Job, StopCheck, execute, never
 from ..run.report import map_at
 from ..run.results import TransferResult
-from ..run.settings import resolve
+from ..run.settings import Choices
 from ..systems.system import HashingSystem
 
 
-def evaluate(system: HashingSystem, images: torch.Tensor, labels: torch.Tensor, topk: int) -> float:
+def evaluate(
+    system: HashingSystem, images: torch.Tensor, labels: torch.Tensor, topk: int, ties: str = TIES.default
+) -> float:
     """MAP@topk of `images` as queries on `system` (relevance judged by `labels`: the query's or the target's)."""
     with torch.no_grad():
         codes = torch.cat(
             [system.model.encode(images[i : i + 500].to(system.device)).cpu() for i in range(0, len(images), 500)]
         )
-    return map_at(system, codes, labels, topk)
+    return map_at(system, codes, labels, topk, ties)
 
 
 def transfer(
     sources: list[HashingSystem],
     targets: list[HashingSystem],
     attack: str,
+    choices: Choices = Choices(),
     *,
-    overrides: dict | None = None,
-    protocol: str = "pgd",
     combine: bool = True,
+    engine=None,
     progress: Progress = silent,
-    should_stop: Callable[[], bool] = lambda: False,
+    stop: StopCheck = never,
     only_cached: bool = False,
 ) -> TransferResult | None:
     """The attack on every source (cached like Compare), its adversarial queries on every target; with `combine`,
@@ -45,27 +46,17 @@ def transfer(
     source has not run."""
     if not sources or not targets:
         raise InvalidInputError("a transfer needs at least one source and one target model")
-    overrides = dict(overrides or {})
     data = sources[0].dataset
     for system in sources + targets:
         if (system.dataset.name, system.dataset.split_seed) != (data.name, data.split_seed):
             raise InvalidInputError(
                 f"{system.spec.source} uses other data than {sources[0].spec.source}: transfer needs the same queries"
             )
-    runs = []
-    for i, system in enumerate(sources):
-        settings = resolve(protocol, attack, overrides, model=system.spec)
-        run = run_attack(
-            system,
-            settings,
-            keep_images=True,
-            only_cached=only_cached,
-            should_stop=should_stop,
-            progress=lambda d, t, text, i=i: progress(i * t + d, len(sources) * t, text),
-        )
-        if run is None:
-            return None
-        runs.append(run)
+    jobs = [Job(system, choices.settings(attack, system.spec), keep_images=True) for system in sources]
+    runs = execute(jobs, engine=engine, only_cached=only_cached, progress=progress, stop=stop)
+    if any(run is None for run in runs):
+        return None
+    settings = jobs[0].settings
     first = runs[0]
     targeted = first.target_labels is not None
     if targeted and any(not torch.equal(run.target_labels, first.target_labels) for run in runs):
@@ -77,7 +68,9 @@ def transfer(
     clean_images = data.query.images(first.query_index)
     topk = settings.t_topk if targeted else settings.topk
     values = {
-        s.spec.source: {t.spec.source: evaluate(t, run.adversarial_images, labels, topk) for t in targets}
+        s.spec.source: {
+            t.spec.source: evaluate(t, run.adversarial_images, labels, topk, settings.ties) for t in targets
+        }
         for s, run in zip(sources, runs, strict=True)
     }
     combined, combined_linf = {}, {}
@@ -87,16 +80,16 @@ def transfer(
         for name, delta in (("combined", summed), ("combined, projected to eps", summed.clamp(-eps, eps))):
             images = (clean_images + delta).clamp(0, 1)
             combined_linf[name] = round(to_255(float((images - clean_images).abs().amax()), None), 3)
-            combined[name] = {t.spec.source: evaluate(t, images, labels, topk) for t in targets}
+            combined[name] = {t.spec.source: evaluate(t, images, labels, topk, settings.ties) for t in targets}
     return TransferResult(
         attack=attack,
         targeted=targeted,
         sources=tuple(s.spec.source for s in sources),
         targets=tuple(t.spec.source for t in targets),
         labels={m.spec.source: m.label for m in sources + targets},
-        eps=settings.budget.eps_255,
+        eps=settings.eps,
         values=values,
-        clean={t.spec.source: evaluate(t, clean_images, labels, topk) for t in targets},
+        clean={t.spec.source: evaluate(t, clean_images, labels, topk, settings.ties) for t in targets},
         combined=combined,
         combined_linf=combined_linf,
     )

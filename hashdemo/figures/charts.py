@@ -294,10 +294,10 @@ def robustness_figure(rows: list, title: str = "") -> go.Figure:
     """MAP (t-MAP for targeted attacks) against eps (CurvePoints): colour and marker by attack, dash by model
     (PgA Fig. 5 style)."""
     fig = go.Figure()
-    models = list(dict.fromkeys(r.model for r in rows))
+    models = list(dict.fromkeys(r.model.source for r in rows))
     for model in models:
-        for attack in dict.fromkeys(r.attack for r in rows if r.model == model):
-            mine = [r for r in rows if r.model == model and r.attack == attack]
+        for attack in dict.fromkeys(r.attack for r in rows if r.model.source == model):
+            mine = [r for r in rows if r.model.source == model and r.attack == attack]
             look = style_for(attack)
             fig.add_trace(
                 go.Scatter(

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import __version__
-from ..run.results import AttackReport, LeaderboardRow, SweepRow, TransferResult
+from ..run.results import AttackReport, CurvePoint, LeaderboardRow, SweepRow, TransferResult
 
 # (key, header, better: "low" | "high" | None, format)
 COLUMNS = [
@@ -319,11 +319,13 @@ def render_sweep(rows: list[SweepRow], param: str, fmt: str) -> str:
     return render_table(sweep_table(rows, param), fmt)
 
 
-def leaderboard_table(rows: list[LeaderboardRow], budgets: tuple[float, ...] = (8, 16), ensemble: str = "") -> Table:
+def leaderboard_table(rows: list[LeaderboardRow], ensemble: str = "", protocol: str = "") -> Table:
     """The robustness leaderboard: one row per model, most robust first."""
+    budgets = [w.eps for w in rows[0].worst] if rows else []
     headers = ["Model", "Defence", "Clean MAP", *(f"Worst-case MAP @{b:g}/255" for b in budgets), "Median breaking eps"]
     body = [
-        [r.label, r.defence, r.clean_map, *(r.worst_at(b).map for b in budgets), r.median_breaking_eps] for r in rows
+        [r.label, r.model.defence or "none", r.clean_map, *(r.worst_at(b).map for b in budgets), r.median_breaking_eps]
+        for r in rows
     ]
     formats = ["{}", "{}", "{:.4f}", *("{:.4f}" for _ in budgets), "{:g}"]
     return Table(
@@ -331,8 +333,20 @@ def leaderboard_table(rows: list[LeaderboardRow], budgets: tuple[float, ...] = (
         body,
         formats,
         set(),
-        {"ensemble": ensemble, "protocol": "pgd", "breaking": "PgA from x, P@10 <= 0.2, grid of 1/255"},
+        {"ensemble": ensemble, "protocol": protocol, "breaking": "PgA from x, P@10 <= 0.2, grid of 1/255"},
         "Robustness: worst case over an ensemble of attacks per query (a tie is shared among the members)",
+    )
+
+
+def curve_table(rows: list[CurvePoint]) -> Table:
+    """Robustness curves as a table: one row per (model, attack, eps)."""
+    return Table(
+        ["Model", "Attack", "eps (1/255)", "MAP / t-MAP", "Clean MAP"],
+        [[r.label, r.title, r.eps, r.value, r.map_clean] for r in rows],
+        ["{}", "{}", "{:g}", "{:.4f}", "{:.4f}"],
+        set(),
+        {},
+        "MAP (t-MAP for targeted attacks) against epsilon",
     )
 
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from ..core.errors import InvalidInputError
+from ..core.params import Param
 from . import resnet_cifar, smallcnn, torchvision_nets, vgg_small  # noqa: F401  (each registers its backbone)
 from .backbones import BACKBONES, Backbone
 from .hashing_model import HashingModel, HashModel, InputAdapter, binarize
 from .torchvision_nets import IMAGENET_MEAN, IMAGENET_STD
 
 MAX_BITS = 1024
+BITS = Param("bits", 32, "code length K", 1, MAX_BITS, integer=True, label="bit length")
 
 
 def normalisation(backbone: str, data_mean: tuple[float, ...], data_std: tuple[float, ...]):

@@ -12,11 +12,12 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
 
 from ..core.errors import DataNotFoundError, InvalidInputError
 
 FORMAT = "hashdemo-checkpoint-1"
+DEFAULT_DATASET = "fashion"  # the embedded data: its name is left out of short labels
+LOCATED = ("source", "name", "origin", "weights", "attacks")
 META_FILE = "meta.json"
 
 # field -> (python types accepted, one line saying what it is)
@@ -55,7 +56,14 @@ class ModelCard:
     held_out_classes: tuple[int, ...] = ()
     folded: bool = False
     imported: dict | None = None  # {"from": "deephash", "arch": "alexnet", "weights_sha256": ...}
+    split: str = ""  # what identifies the data split beyond its seed (a digest of list files); written with it
     record: dict = field(default_factory=dict)  # every other key of meta.json (the training record)
+    # where the card was read, filled by the reader (never written into meta.json)
+    source: str = ""  # zoo:<name>, the folder's absolute path, or python:<label>
+    name: str = ""  # the zoo name or the folder's name
+    origin: str = ""  # "zoo", "yours" (a folder of your own) or "python" (built in Python)
+    weights: str = ""  # digest of the weight tensors' contents (the same wherever the folder lies)
+    attacks: tuple[str, ...] = ()  # trained generative attacks shipped beside it (prosgan)
 
     @property
     def variant(self) -> str:
@@ -63,6 +71,41 @@ class ModelCard:
         if self.defence:
             return self.defence
         return "open set" if self.held_out_classes else "standard"
+
+    @property
+    def label(self) -> str:
+        """Short enough for a legend: a zoo name without the default dataset, your folder's name marked as yours."""
+        if self.origin == "zoo":
+            return self.name.removeprefix(f"{DEFAULT_DATASET}-")
+        return f"{self.name} (yours)" if self.origin == "yours" else self.name
+
+    @property
+    def split_identity(self) -> str:
+        return self.split or f"seed {self.split_seed}"
+
+    @property
+    def source_digest(self) -> str | None:
+        """The SHA-256 of the checkpoint file an imported model came from."""
+        return (self.imported or {}).get("weights_sha256")
+
+    def family(self) -> tuple:
+        """What a model shares with its defended versions and other bit lengths (dataset, method, network)."""
+        return (self.dataset, self.backbone, self.method, self.width)
+
+    def describe(self) -> dict:
+        """What an export names: the model, its dataset and split, backbone, method, bits, weight digests."""
+        return {
+            "model": self.source,
+            "label": self.label,
+            "dataset": self.dataset,
+            "split": self.split_identity,
+            "backbone": self.backbone,
+            "method": self.method,
+            "bits": self.bits,
+            "defence": self.defence,
+            "weights": self.weights,
+            "source_checkpoint": self.source_digest,
+        }
 
     @classmethod
     def from_json(cls, meta: dict, where: str) -> ModelCard:
@@ -77,7 +120,7 @@ class ModelCard:
             raise InvalidInputError(f"{where}: unknown checkpoint format {meta['format']!r} (expected {FORMAT!r})")
         if len(meta["mean"]) != len(meta["std"]):
             raise InvalidInputError(f"{where}: meta.json's mean and std differ in length")
-        names = {f.name for f in fields(cls)} - {"record"}
+        names = {f.name for f in fields(cls)} - {"record", *LOCATED}
         known = {k: v for k, v in meta.items() if k in names and v is not None}
         known["mean"], known["std"] = tuple(known["mean"]), tuple(known["std"])
         known["held_out_classes"] = tuple(known.get("held_out_classes") or ())
@@ -85,7 +128,9 @@ class ModelCard:
         return cls(**known, record=record)
 
     def to_json(self) -> dict:
-        out = {"format": FORMAT, **{k: v for k, v in asdict(self).items() if k != "record"}, **self.record}
+        """What meta.json holds (where the card was read is not part of it)."""
+        written = {k: v for k, v in asdict(self).items() if k not in ("record", *LOCATED)}
+        out = {"format": FORMAT, **written, **self.record}
         out["mean"], out["std"] = list(self.mean), list(self.std)
         out["held_out_classes"] = list(self.held_out_classes)
         return out
@@ -105,8 +150,3 @@ def read_card(folder: Path) -> ModelCard:
     if not isinstance(meta, dict):
         raise InvalidInputError(f"{path}: meta.json must hold one JSON object")
     return ModelCard.from_json(meta, str(path))
-
-
-def card_value(card: ModelCard, name: str) -> Any:
-    """A field of the card, or of its training record (the zoo index keeps a few of those)."""
-    return getattr(card, name) if hasattr(card, name) else card.record.get(name)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -68,8 +70,6 @@ def read_header(path: Path) -> dict:
 def save(folder: Path, model: HashingModel, card: ModelCard, codes: dict[str, torch.Tensor]) -> None:
     """Write model.safetensors, meta.json and codes.safetensors (packed +-1 codes) into folder. A frozen model
     (BatchNorm folded) is saved as it is and recorded as folded, so that load rebuilds the same form."""
-    from dataclasses import replace
-
     folder.mkdir(parents=True, exist_ok=True)
     meta = replace(card, folded=bool(getattr(model, "folded", False))).to_json()
     state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
@@ -78,14 +78,40 @@ def save(folder: Path, model: HashingModel, card: ModelCard, codes: dict[str, to
     write_atomic(folder / META_FILE, lambda p: p.write_text(json.dumps(meta, indent=2) + "\n"))
 
 
-def weights_digest(folder: Path) -> str:
-    """SHA-256 (first 16 hex digits) of the weights file and the codes file: what a cached result is tied to."""
+@lru_cache(maxsize=256)
+def _contents_digest(path: str, size: int, mtime_ns: int) -> str:
     digest = hashlib.sha256()
-    for name in (MODEL_FILE, CODES_FILE):
-        with open(Path(folder) / name, "rb") as fh:
-            for block in iter(lambda fh=fh: fh.read(1 << 20), b""):
-                digest.update(block)
+    tensors = read_tensors(Path(path))
+    for name in sorted(tensors):
+        value = tensors[name].contiguous()
+        digest.update(f"{name}:{value.dtype}:{tuple(value.shape)}".encode())
+        digest.update(value.reshape(-1).view(torch.uint8).numpy().tobytes())
     return digest.hexdigest()[:16]
+
+
+def contents_digest(path: Path) -> str:
+    """SHA-256 (first 16 hex digits) of a safetensors file's tensors (names, dtypes, shapes, values), not of its
+    header: a checkpoint imported into two folders (whose meta.json name other data roots) has one digest."""
+    stat = Path(path).stat()
+    return _contents_digest(str(Path(path).resolve()), stat.st_size, stat.st_mtime_ns)
+
+
+def weights_digest(folder: Path) -> str:
+    return contents_digest(Path(folder) / MODEL_FILE)
+
+
+def codes_digest(folder: Path) -> str:
+    return contents_digest(Path(folder) / CODES_FILE)
+
+
+def card_of(folder: Path, source: str, origin: str) -> ModelCard:
+    """A model folder's card with where it was read: its source, name, origin, weights digest, shipped attacks."""
+    folder = Path(folder)
+    card = read_card(folder)
+    attacks = tuple(a for a in ("prosgan",) if (folder / f"{a}.safetensors").is_file())
+    return replace(
+        card, source=source, name=folder.name, origin=origin, weights=weights_digest(folder), attacks=attacks
+    )
 
 
 def build_from_card(card: ModelCard) -> HashingModel:

@@ -259,7 +259,7 @@ def train(
     resume: bool = True,
     progress: Progress = silent,
     on_epoch: Callable[[dict], None] = lambda entry: None,
-    should_stop: Callable[[], bool] = lambda: False,
+    stop: Callable[[], bool] = lambda: False,
 ) -> dict:
     """Train (or resume) a ProS-GAN for `system` into `folder`; returns the log. A stopped run raises Stopped and
     leaves the folder as it was after the last complete epoch."""
@@ -320,7 +320,7 @@ def train(
         sums: dict[str, float] = {}
         order = torch.randperm(n, generator=shuffle)
         for step, first in enumerate(range(0, n, size)):
-            if should_stop():
+            if stop():
                 raise Stopped(f"ProS-GAN training stopped in epoch {epoch + 1}; epochs 1-{epoch} are kept")
             index = order[first : first + size]
             x = 2 * data.train.images(index).to(device) - 1  # the networks' [-1, 1] scale

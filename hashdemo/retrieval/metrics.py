@@ -10,10 +10,12 @@ numbers papers report from that code.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 
 import numpy as np
 import torch
 
+from ..core.params import Param
 from . import ranking as retrieval
 
 
@@ -34,7 +36,28 @@ def ranked_relevance(
         yield torch.from_numpy(shared.any(axis=2))
 
 
-TIES = ("stable", "deephash")
+TIES_CONVENTIONS = ("stable", "deephash")
+TOPK = Param(
+    "topk",
+    1000,
+    "MAP@K over the top K retrieved; -1 = the whole database",
+    -1,
+    None,
+    integer=True,
+    label="MAP@K",
+    options=(100, 500, 1000, 5000, -1),
+)
+T_TOPK = replace(
+    TOPK, name="t_topk", help="t-MAP@K (relevance = the target label); -1 = the whole database", label="t-MAP@K"
+)
+TIES = Param(
+    "ties",
+    TIES_CONVENTIONS[0],
+    "order of equal Hamming distances: stable (by database index, reproducible) or deephash (the order of "
+    "DeepHash-pytorch's CalcTopMap, whose numbers papers compare)",
+    choices=TIES_CONVENTIONS,
+    label="ties",
+)
 
 
 def deephash_average_precision(query_codes, database_codes, query_labels, database_labels, topk: int) -> torch.Tensor:
@@ -59,11 +82,11 @@ def deephash_average_precision(query_codes, database_codes, query_labels, databa
 
 
 def average_precision(
-    *, query_codes, database_codes, query_labels, database_labels, topk: int = 1000, ties: str = "stable"
+    *, query_codes, database_codes, query_labels, database_labels, topk: int = TOPK.default, ties: str = TIES.default
 ) -> torch.Tensor:
     """Per-query AP@topk (topk = -1: the whole database), float64 (Q,)."""
-    if ties not in TIES:
-        raise ValueError(f"ties must be one of {', '.join(TIES)}, got {ties!r}")
+    if ties not in TIES_CONVENTIONS:
+        raise ValueError(f"ties must be one of {', '.join(TIES_CONVENTIONS)}, got {ties!r}")
     if ties == "deephash":
         return deephash_average_precision(query_codes, database_codes, query_labels, database_labels, topk)
     out = []
@@ -83,7 +106,7 @@ def average_precision(
 
 
 def mean_average_precision(
-    *, query_codes, database_codes, query_labels, database_labels, topk: int = 1000, ties: str = "stable"
+    *, query_codes, database_codes, query_labels, database_labels, topk: int = TOPK.default, ties: str = TIES.default
 ) -> float:
     """MAP@topk over all queries (queries with no relevant item in the top K count as 0)."""
     return float(

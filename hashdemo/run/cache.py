@@ -67,6 +67,12 @@ def store(kind: str, key: str, report: dict, tensors: dict[str, torch.Tensor] | 
     write_atomic(report_path, lambda p: p.write_text(json.dumps(report, indent=2)))
 
 
+def remove(kind: str, key: str) -> None:
+    """Forget an entry (the batches of a run, once the run itself is stored)."""
+    for path in _paths(kind, key):
+        path.unlink(missing_ok=True)
+
+
 def memo_json(kind: str, key: str, compute: Callable[[], dict]) -> dict:
     """A JSON-able result computed once and kept beside the entry it belongs to."""
     cached = load(kind, key)

@@ -1,53 +1,27 @@
-"""Where a grid of attack runs executes: in this process, or as tasks on Ray (an optional extra:
-`pip install "hashdemo[ray]"`; `make test` installs it).
+"""Where the driver's batches execute: in this process (driver.InProcess, the default), or as tasks on Ray (an
+optional extra: `pip install "hashdemo[ray]"`; `make test` installs it).
 
-A grid is a list of jobs (system, RunSettings). An engine computes the jobs that are not cached yet and stores
-them in the ordinary results cache; the grid's own code (bench, sweep, leaderboard, transfer) then reads them from
-there, so every engine gives the same report. On Ray a task is (settings, a shard of whole query batches): the
-worker loads the system its settings' ModelSpec names (device and data root included) once, attacks its batches
-with the same per-batch seeds, and the driver merges the shards in query order and writes the cache, as the
-in-process run does.
+On Ray a task is one batch of one run: the worker loads the system its settings' ModelSpec names (device and data
+root included) once, rebuilds the run's queries and targets from the settings, attacks the batch with the same
+seed, and returns its tensors; the driver stores each batch as it arrives and joins a run when its last batch is
+in, exactly as in this process.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from functools import lru_cache
 
 import torch
 
 from ..core.errors import InvalidInputError
-from ..core.progress import Progress, silent
+from ..core.progress import Stopped
 from ..systems.spec import ModelSpec
 from ..systems.system import HashingSystem, load_system
-from .driver import attack_batch, cached_run, finish, prepare, run_attack, run_key
+from .driver import InProcess, Job, compute_batch, prepare
 from .settings import RunSettings
 
-Job = tuple[HashingSystem, RunSettings]
-
-
-class InProcess:
-    """Every job here, one after another (the default)."""
-
-    name = "local"
-
-    def prefetch(
-        self,
-        jobs: list[Job],
-        *,
-        keep_images: bool = False,
-        progress: Progress = silent,
-        should_stop: Callable[[], bool] = lambda: False,
-    ) -> None:
-        for i, (system, settings) in enumerate(jobs):
-            run_attack(
-                system,
-                settings,
-                keep_images=keep_images,
-                should_stop=should_stop,
-                progress=lambda d, t, text, i=i: progress(i * t + d, len(jobs) * t, text),
-            )
+POLL_SECONDS = 0.2  # how often a waiting driver asks whether it should stop
 
 
 @lru_cache(maxsize=8)
@@ -57,21 +31,20 @@ def _worker_system(spec: ModelSpec) -> HashingSystem:
     return load_system(spec)
 
 
-def _shard(settings: RunSettings, firsts: list[int], keep_images: bool):
-    """A Ray task: some whole batches of one run, with the batch seeds the in-process run uses."""
-    system = _worker_system(settings.model)
-    prepared = prepare(system, settings)
-    return [attack_batch(system, settings, prepared, first, keep_images=keep_images) for first in firsts]
+def _batch(settings: RunSettings, index: tuple[int, ...] | None, first: int, keep_images: bool):
+    """A Ray task: one batch of one run, with the seed the in-process run gives it."""
+    job = Job(_worker_system(settings.model), settings, index, keep_images)
+    return compute_batch(job, prepare(job), first)
 
 
 class RayEngine:
-    """Jobs as tasks on Ray: a local instance started on demand (num_cpus), or the cluster at `address`
+    """Batches as tasks on Ray: a local instance started on demand (num_cpus), or the cluster at `address`
     ("auto" for the one this machine belongs to, or ray://head:10001). Every node needs hashdemo and its assets."""
 
     name = "ray"
 
-    def __init__(self, address: str | None = None, num_cpus: int | None = None, batches_per_task: int = 1):
-        self.address, self.num_cpus, self.batches_per_task = address, num_cpus, batches_per_task
+    def __init__(self, address: str | None = None, num_cpus: int | None = None):
+        self.address, self.num_cpus = address, num_cpus
 
     def start(self):
         try:
@@ -89,51 +62,37 @@ class RayEngine:
             ray.init(**options, include_dashboard=False, log_to_driver=False, configure_logging=False)
         return ray
 
-    def prefetch(
-        self,
-        jobs: list[Job],
-        *,
-        keep_images: bool = False,
-        progress: Progress = silent,
-        should_stop: Callable[[], bool] = lambda: False,
-    ) -> None:
-        ray = self.start()
-        task = ray.remote(num_cpus=1)(_shard)
-        waiting, parts, prepared = {}, {}, {}
-        for j, (system, settings) in enumerate(jobs):
-            if system.spec != settings.model or system.spec.source.startswith("python:"):
+    def execute(self, plan, prepared, tasks, done, progress, stop):
+        for job in {plan[t.job] for t in tasks}:
+            if job.system.spec != job.settings.model or job.system.spec.source.startswith("python:"):
                 raise InvalidInputError(
-                    f"--engine ray reloads each system on its workers from its ModelSpec; {system.spec.source} "
+                    f"--engine ray reloads each system on its workers from its ModelSpec; {job.system.spec.source} "
                     "cannot be reloaded there (a system built in Python): use the local engine"
                 )
-            if cached_run(system, settings, keep_images) is not None:
-                continue
-            prepared[j] = prepare(system, settings)
-            parts[j] = []
-            firsts = prepared[j].firsts(settings.batch_size)
-            for start in range(0, len(firsts), self.batches_per_task):
-                ref = task.remote(settings, firsts[start : start + self.batches_per_task], keep_images)
-                waiting[ref] = j
-        total = len(waiting)
+        ray = self.start()
+        remote = ray.remote(num_cpus=1)(_batch)
+        waiting = {}
+        for task in tasks:
+            job = plan[task.job]
+            waiting[remote.remote(job.settings, job.index, task.first, job.keep_images)] = task
+        work, finished = sum(t.work for t in tasks), 0
+        progress(0, work, f"{len(tasks)} batches on Ray")
         while waiting:
-            if should_stop():
+            if stop():
                 for ref in waiting:
                     ray.cancel(ref)
-                from ..core.progress import Stopped
-
-                raise Stopped("the grid was stopped; the runs that had finished are cached")
-            done, _ = ray.wait(list(waiting), num_returns=1)
-            j = waiting.pop(done[0])
-            parts[j].extend(ray.get(done[0]))
-            progress(total - len(waiting), total, f"{len(waiting)} tasks left")
-            system, settings = jobs[j]
-            if j not in waiting.values():  # every shard of this run is in: merge it like the in-process run
-                finish(system, settings, prepared[j], parts[j], run_key(system, settings))
+                raise Stopped("the run was stopped; the batches that had finished are cached")
+            ready, _ = ray.wait(list(waiting), num_returns=1, timeout=POLL_SECONDS)
+            for ref in ready:
+                task = waiting.pop(ref)
+                done(task, ray.get(ref))
+                finished += task.work
+                progress(finished, work, f"{len(waiting)} batches left on Ray")
 
 
-def engine(name: str = "local", address: str | None = None, num_cpus: int | None = None):
-    if name == "local":
+def engine(name: str = InProcess.name, address: str | None = None, num_cpus: int | None = None):
+    if name == InProcess.name:
         return InProcess()
-    if name == "ray":
+    if name == RayEngine.name:
         return RayEngine(address, num_cpus)
-    raise InvalidInputError(f"engine must be local or ray, got {name!r}")
+    raise InvalidInputError(f"engine must be {InProcess.name} or {RayEngine.name}, got {name!r}")

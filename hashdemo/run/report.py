@@ -74,14 +74,18 @@ def precision_per_query(system: HashingSystem, codes: torch.Tensor, labels: torc
     )
 
 
-def map_at(system: HashingSystem, codes: torch.Tensor, labels: torch.Tensor, topk: int) -> float:
-    """MAP@topk of `codes` as queries against the system's database, relevance judged by `labels`."""
+def map_at(
+    system: HashingSystem, codes: torch.Tensor, labels: torch.Tensor, topk: int, ties: str = metrics.TIES.default
+) -> float:
+    """MAP@topk of `codes` as queries against the system's database, relevance judged by `labels`, equal
+    distances ordered by the `ties` convention."""
     value = metrics.mean_average_precision(
         query_codes=codes,
         database_codes=system.database_codes,
         query_labels=labels,
         database_labels=system.dataset.database.labels,
         topk=topk,
+        ties=ties,
     )
     return round(value, 4)
 
@@ -102,12 +106,13 @@ def make_report(
 ) -> AttackReport:
     """The report of a run: every resolved setting, and the numbers each seed's tables report."""
     labels = system.dataset.query.labels[run.query_index]
+    measure = lambda codes, relevance, topk: map_at(system, codes, relevance, topk, settings.ties)
     effective = attack.effective(settings.budget, settings.loop)
     targeted = {}
     if attack.targeted:
         targeted = {
-            "t_map_clean": map_at(system, run.clean_codes, run.target_labels, settings.t_topk),
-            "t_map_adv": map_at(system, run.adversarial_codes, run.target_labels, settings.t_topk),
+            "t_map_clean": measure(run.clean_codes, run.target_labels, settings.t_topk),
+            "t_map_adv": measure(run.adversarial_codes, run.target_labels, settings.t_topk),
             **{
                 f"t_precision_at_{TARGETED_P_AT}_{name}": round(
                     float(precision_per_query(system, codes, run.target_labels, TARGETED_P_AT).mean()), 4
@@ -124,16 +129,16 @@ def make_report(
             target_code = CodeRow(
                 attack.target_kind,
                 attack.target_title,
-                map_at(system, run.target_codes, labels, settings.topk),
-                map_at(system, run.target_codes, run.target_labels, settings.t_topk) if attack.targeted else None,
+                measure(run.target_codes, labels, settings.topk),
+                measure(run.target_codes, run.target_labels, settings.t_topk) if attack.targeted else None,
             )
     by_iteration = tuple(
         IterationRow(
             iteration=n,
-            map_adv=map_at(system, codes, labels, settings.topk),
+            map_adv=measure(codes, labels, settings.topk),
             perceptibility_rmse=round(float(snapshot_rmse[n].mean()), 6),
             linf_max=round(to_255(float(snapshot_linf[n].max()), None), 4),
-            t_map_adv=map_at(system, codes, run.target_labels, settings.t_topk) if attack.targeted else None,
+            t_map_adv=measure(codes, run.target_labels, settings.t_topk) if attack.targeted else None,
         )
         for n, codes in run.snapshots.items()
     )
@@ -155,8 +160,8 @@ def make_report(
         seed=settings.budget.seed,
         topk=settings.topk,
         t_topk=settings.t_topk,
-        map_clean=map_at(system, run.clean_codes, labels, settings.topk),
-        map_adv=map_at(system, run.adversarial_codes, labels, settings.topk),
+        map_clean=measure(run.clean_codes, labels, settings.topk),
+        map_adv=measure(run.adversarial_codes, labels, settings.topk),
         seconds_per_image=round(seconds / len(run.query_index), 5),
         setup_seconds=round(setup, 2),
         linf_max=round(to_255(float(linf.max()), None), 4),

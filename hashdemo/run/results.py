@@ -8,6 +8,8 @@ from typing import Any
 
 import torch
 
+from ..models.card import ModelCard
+
 
 def _from(cls, data: dict, **nested):
     """A result dataclass from its JSON (unknown keys ignored, nested types rebuilt by `nested`)."""
@@ -145,9 +147,7 @@ class SweepRow:
 class CurvePoint:
     """A robustness curve's point: MAP (t-MAP for a targeted attack) of one model under one attack at one eps."""
 
-    model: str
-    label: str
-    defence: str | None
+    model: ModelCard
     attack: str
     title: str
     eps: float
@@ -155,8 +155,13 @@ class CurvePoint:
     value: float
     map_clean: float
 
+    @property
+    def label(self) -> str:
+        return self.model.label
+
     def to_json(self) -> dict:
-        return asdict(self)
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        return {**out, "model": self.model.describe(), "label": self.label}
 
 
 @dataclass(frozen=True)
@@ -178,22 +183,25 @@ class WorstCase:
 class LeaderboardRow:
     """One model of the robustness leaderboard."""
 
-    model: str
-    label: str
-    method: str
-    bits: int
-    backbone: str
-    defence: str
+    model: ModelCard
     clean_map: float
     worst: tuple[WorstCase, ...]  # one per budget
     median_breaking_eps: float
+
+    @property
+    def label(self) -> str:
+        return self.model.label
 
     def worst_at(self, eps: float) -> WorstCase:
         return next(w for w in self.worst if w.eps == eps)
 
     def to_json(self) -> dict:
-        out = {k: getattr(self, k) for k in ("model", "method", "bits", "backbone", "defence", "clean_map")}
-        return {**out, "worst": [w.to_json() for w in self.worst], "median_breaking_eps": self.median_breaking_eps}
+        return {
+            "model": self.model.describe(),
+            "clean_map": self.clean_map,
+            "worst": [w.to_json() for w in self.worst],
+            "median_breaking_eps": self.median_breaking_eps,
+        }
 
 
 @dataclass(frozen=True)

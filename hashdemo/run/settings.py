@@ -1,36 +1,43 @@
-"""Every run setting declared once. `RunSettings` is the only way a run is described, from every face alike (a
-page's controls, a link, the CLI, a sweep axis, a protocol, a Ray task); its `ModelSpec` names the system it runs
-on with the device and data root, so they survive every hop.
+"""Every run setting declared once: a field of RunSettings bound to its Param (`setting`), the loop's and the
+model's nested in place. `RunSettings` is the only way a run is described, from every face alike (a page's
+controls, a link, the CLI, a sweep axis, a protocol, a Ray task).
 
-The CLI's flags and `--set` help, the app's controls, link warnings and validation messages are generated from
-the Params below, the loop's (attacks.loop.LOOP_PARAMS) and each attack's own (Attack.parameters).
+From these fields come the CLI's flags (`fields()`), the app's controls and ranges, URL state, validation
+messages, the JSON of every report, the cache keys and a page's staleness check: a new setting is one field here.
+Eps and step are kept in the papers' 1/255 units; `budget` is the one place they become [0,1] pixel units.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
-from ..attacks import ATTACKS, LOOP_PARAMS, Attack, attack_class
+from ..attacks import ATTACKS, Attack, attack_class
 from ..attacks.budget import EPS, RANDOM_START, SEED, STEP, STEPS, Budget
 from ..attacks.loop import Loop
 from ..core.errors import InvalidInputError
-from ..core.params import Param
-from ..systems.spec import DEFAULT_MODEL, ModelSpec
-from .protocols import Protocol, get_protocol
+from ..core.params import Bound, Param, bound, nested, setting
+from ..core.units import from_255
+from ..retrieval.metrics import T_TOPK, TIES, TOPK
+from ..systems.spec import ModelSpec
+from .protocols import DEFAULT_PROTOCOL, PROTOCOLS, Protocol, get_protocol
 
-DEVICE = Param("device", "auto", "where the model runs: auto (the GPU when present), cpu or cuda[:N]", label="device")
-DATA_ROOT = Param(
-    "data_root", "", "your copy of the dataset (not needed for the shipped fashion data)", label="data root"
-)
-TOPK = Param(
-    "topk", 1000, "MAP@K over the top K retrieved; -1 = the whole database", -1, None, integer=True, label="MAP@K"
-)
-T_TOPK = replace(
-    TOPK, name="t_topk", help="t-MAP@K (relevance = the target label); -1 = the whole database", label="t-MAP@K"
+ATTACK = Param("attack", "pga", "the attack (see 'hashdemo attack --help')", choices=tuple(ATTACKS.names()))
+PROTOCOL = Param(
+    "protocol",
+    DEFAULT_PROTOCOL,
+    "a paper's table settings (see 'hashdemo protocols'); every other setting given overrides its value",
+    choices=tuple(PROTOCOLS),
 )
 QUERIES = Param(
-    "queries", 1000, "how many query images (a seeded sample when fewer than all)", 1, None, integer=True, optional=True
+    "queries",
+    None,
+    "how many query images (a seeded sample when fewer than all); unset: the whole query split",
+    1,
+    None,
+    integer=True,
+    optional=True,
+    increment=10,
 )
 QUERY_SEED = replace(
     SEED, name="query_seed", help="seeds the sample of queries when fewer than all", label="query seed"
@@ -52,42 +59,48 @@ TARGET_SET = Param(
     choices=("closed", "open"),
     label="target labels",
 )
-# what a run takes besides the loop's options and the attack's own parameters, in the order the CLI lists them
-RUN_PARAMS: tuple[Param, ...] = (
-    EPS,
-    STEP,
-    STEPS,
-    RANDOM_START,
-    SEED,
-    TOPK,
-    T_TOPK,
-    QUERIES,
-    QUERY_SEED,
-    BATCH,
-    TARGET_SET,
+THREADS = Param(
+    "threads",
+    None,
+    "CPU threads each attack uses (torch.set_num_threads); unset: torch's default",
+    1,
+    512,
+    integer=True,
+    optional=True,
 )
-INTERNAL_KEYS = ("record_at",)  # set by a sweep over T, never by a user
+INTERNAL = ("params", "record_at", "overridden")  # set by hashdemo itself, never a user's setting
 
 
 @dataclass(frozen=True)
 class RunSettings:
     """Everything one attack run depends on, resolved once: the cache key, a page's staleness check and the
-    report's settings block all come from this object."""
+    report's settings block all come from this object. Build it with `resolve(protocol, attack, overrides)`."""
 
-    model: ModelSpec
-    attack: str
-    protocol: str
-    budget: Budget
-    loop: Loop
-    params: tuple[tuple[str, Any], ...]  # the attack's own parameters, in declaration order
-    topk: int
-    t_topk: int
-    queries: int | None  # None: the whole query split
-    query_seed: int
-    batch_size: int
-    record_at: tuple[int, ...]
-    target_set: str
-    overridden: tuple[str, ...]  # the settings the user set apart from the protocol
+    model: ModelSpec = nested(ModelSpec)
+    attack: str = setting(ATTACK, "attack")
+    protocol: str = setting(PROTOCOL, "attack")
+    eps: float = setting(EPS, "budget")  # 1/255
+    step: float = setting(STEP, "budget")  # 1/255
+    steps: int = setting(STEPS, "budget")
+    random_start: bool | None = setting(RANDOM_START, "budget")
+    seed: int = setting(SEED, "budget")
+    loop: Loop = nested(Loop)
+    queries: int | None = setting(QUERIES, "queries")  # None: the whole query split
+    query_seed: int = setting(QUERY_SEED, "queries")
+    target_set: str = setting(TARGET_SET, "queries")
+    batch_size: int = setting(BATCH, "queries")
+    topk: int = setting(TOPK, "measure", "measure")
+    t_topk: int = setting(T_TOPK, "measure", "measure")
+    ties: str = setting(TIES, "measure", "measure")
+    threads: int | None = setting(THREADS, "machine", "runtime")
+    params: tuple[tuple[str, Any], ...] = ()  # the attack's own parameters, in declaration order
+    record_at: tuple[int, ...] = ()  # iterations whose codes are kept too (a sweep over T, HAG Table I)
+    overridden: tuple[str, ...] = ()  # the settings the user set apart from the protocol
+
+    @property
+    def budget(self) -> Budget:
+        """The attack's budget in [0,1] pixel units: the one conversion from the settings' 1/255."""
+        return Budget(from_255(self.eps), from_255(self.step), self.steps, self.random_start, self.seed)
 
     @property
     def method_params(self) -> dict[str, Any]:
@@ -98,50 +111,96 @@ class RunSettings:
         return attack_class(self.attack)
 
     def to_json(self) -> dict:
-        """In the papers' units (eps and step in 1/255), flat, as the reports and exports record it."""
-        return {
-            "protocol": self.protocol,
-            "attack": self.attack,
-            **self.budget.to_json(),
-            **self.loop.to_json(),
+        """Flat, in the papers' units (eps and step in 1/255), as the reports and exports record it."""
+        out: dict[str, Any] = {"model": self.model.to_json()}
+        out |= {b.name: b.get(self) for b in fields_of(type(self)) if b.path[0] != "model"}
+        return out | {
             "params": self.method_params,
-            "topk": self.topk,
-            "t_topk": self.t_topk,
-            "queries": self.queries,
-            "query_seed": self.query_seed,
-            "batch_size": self.batch_size,
             "record_at": list(self.record_at),
             "overridden": list(self.overridden),
-            "target_set": self.target_set,
         }
+
+    def result_json(self) -> dict:
+        """What the numbers depend on (the cache key): every setting but the runtime ones and the model's source,
+        which the system's identity (weights, codes, data, device) stands for."""
+        out = self.to_json()
+        for b in fields_of(type(self)):
+            if b.role == "runtime":
+                out.pop(b.name)
+        out.pop("model")
+        return out
+
+    def attack_json(self) -> dict:
+        """What a batch's adversarial codes depend on: result_json without the measure settings and the labels."""
+        out = self.result_json()
+        for b in fields_of(type(self)):
+            if b.role == "measure":
+                out.pop(b.name, None)
+        for name in ("protocol", "overridden"):
+            out.pop(name)
+        return out
+
+    def same_result(self, other: RunSettings | None) -> bool:
+        """Whether `other` gives the same numbers (a page's staleness check): equal but for runtime settings."""
+        return other is not None and type(other) is type(self) and runtime_free(self) == runtime_free(other)
 
     def describe(self) -> str:
         """In words and the papers' units: 'protocol lab; eps 16/255, step 1/255, T = 100, ...' (what applies)."""
         cls = self.attack_class
         parts = [f"protocol {self.protocol}"]
         if cls.uses_budget:
-            loop = self.loop
+            loop, budget = self.loop, self.budget
             parts += [
-                f"eps {self.budget.eps_255:g}/255",
-                f"step {self.budget.step_255:g}/255"
+                f"eps {self.eps:g}/255",
+                f"step {self.step:g}/255"
                 if loop.optimiser == "pgd"
                 else f"{loop.optimiser.upper()}"
                 + (f" (lr {loop.lr:g}" + (f", momentum {loop.momentum:g})" if loop.optimiser == "sgd" else ")"))
                 if loop.lr
                 else loop.optimiser.upper(),
-                f"T = {cls.steps_for(self.budget)}",
-                "random start" if cls.random_start_for(self.budget) else "start at x",
+                f"T = {cls.steps_for(budget)}",
+                "random start" if cls.random_start_for(budget) else "start at x",
                 "HAG schedule" if loop.schedule == "hag" else "no tanh schedule",
             ]
-        parts.append(f"seed {self.budget.seed}")
+        parts.append(f"seed {self.seed}")
         parts += [f"{p.title} = {self.method_params[p.name]}" for p in cls.parameters]
+        if self.ties != TIES.default:
+            parts.append(f"ties {self.ties}")
         if self.overridden:
             parts.append("changed from the protocol: " + ", ".join(self.overridden))
         return "; ".join(parts)
 
 
+def runtime_free(settings: RunSettings) -> RunSettings:
+    """The settings with every runtime field at its default."""
+    changes = {b.path[0]: b.param.default for b in fields_of(type(settings)) if b.role == "runtime"}
+    return replace(settings, **changes)
+
+
+def fields_of(cls: type) -> tuple[Bound, ...]:
+    return bound(cls)
+
+
+def run_fields() -> tuple[Bound, ...]:
+    """Every run setting, the model's and the loop's in place (what the CLI, the controls and the JSON show)."""
+    return fields_of(RunSettings)
+
+
+def user_fields() -> tuple[Bound, ...]:
+    """The settings a user sets apart from the model (flags beside --model, controls beside the picker)."""
+    return tuple(b for b in run_fields() if b.path[0] != "model")
+
+
+def model_fields() -> tuple[Bound, ...]:
+    return tuple(b for b in run_fields() if b.path[0] == "model")
+
+
+def field_param(name: str) -> Param:
+    return next(b.param for b in run_fields() if b.name == name)
+
+
 def known_keys(cls: type[Attack]) -> list[str]:
-    return [p.name for p in RUN_PARAMS] + [p.name for p in LOOP_PARAMS] + [p.name for p in cls.parameters]
+    return [b.name for b in user_fields() if b.name not in ("attack", "protocol")] + [p.name for p in cls.parameters]
 
 
 def resolve(
@@ -149,51 +208,105 @@ def resolve(
 ) -> RunSettings:
     """The protocol's settings for `attack`, then the user's explicit ones (eps and step in 1/255 units).
 
-    Overrides may name any run setting, any loop option and any of the attack's parameters; anything else is an
-    error that lists what is accepted.
+    Each field starts at its declared default; the attack's own loop (HAG's tanh schedule, say) comes next, then
+    the protocol's values, then, under a protocol that runs each attack as its paper does, that paper's optimiser
+    and iterations; the user's overrides come last. Overrides may name any run setting and any of the attack's
+    parameters; anything else is an error that lists what is accepted.
     """
     p = get_protocol(protocol) if isinstance(protocol, str) else protocol
     cls = attack_class(attack)
     given = {k: v for k, v in (overrides or {}).items() if v is not None}
-    unknown = sorted(set(given) - set(known_keys(cls)) - set(INTERNAL_KEYS))
+    unknown = sorted(set(given) - set(known_keys(cls)) - {"record_at"})
     if unknown:
+        names = [b.name for b in user_fields() if b.name not in ("attack", "protocol")]
         raise InvalidInputError(
-            f"{cls.title} has no setting {', '.join(unknown)}; settings: {', '.join(q.name for q in RUN_PARAMS)}; "
-            f"loop: {', '.join(q.name for q in LOOP_PARAMS)}; {cls.title}'s own: "
+            f"{cls.title} has no setting {', '.join(unknown)}; settings: {', '.join(names)}; {cls.title}'s own: "
             f"{', '.join(q.name for q in cls.parameters) or 'none'}"
         )
     paper = p.paper_setting(cls)  # None under PGD, and for noise (it takes no step)
     loop = paper.loop if paper else cls.default_loop
-    loop_values = {q.name: q.check(given.get(q.name, getattr(loop, q.name)), "the loop") for q in LOOP_PARAMS}
-    budget = Budget.from_255(
-        eps=given.get("eps", p.eps),
-        step=given.get("step", p.step),
-        steps=given.get("steps", paper.steps if paper else p.steps),
-        random_start=given.get("random_start", p.random_start),
-        seed=given.get("seed", SEED.default),
-    )
-    topk = TOPK.check(given.get("topk", p.topk))
-    t_topk = T_TOPK.check(given.get("t_topk", p.t_topk))
-    for value, param in ((topk, TOPK), (t_topk, T_TOPK)):
-        if value == 0:
+    values: dict[str, Any] = {}
+    for b in user_fields():
+        if b.name in ("attack", "protocol"):
+            continue
+        start = getattr(loop, b.name) if b.path[0] == "loop" else b.param.default
+        start = p.value(b.name, start)
+        if b.name == "steps" and paper:
+            start = paper.steps
+        values[b.name] = b.param.check(given.get(b.name, start))
+    for param in (TOPK, T_TOPK):
+        if values[param.name] == 0:
             raise InvalidInputError(f"{param.title} must be a positive number of items or -1 (the whole database)")
     params = {q.name: q.check(given.get(q.name, q.default), cls.title) for q in cls.parameters}
+    loop_names = {f.name for f in fields(Loop)}
+    top = {k: v for k, v in values.items() if k not in loop_names}
     return RunSettings(
         model=model or ModelSpec(),
         attack=attack,
         protocol=p.name,
-        budget=budget,
-        loop=Loop(**loop_values),
+        loop=Loop(**{k: v for k, v in values.items() if k in loop_names}),
         params=tuple(params.items()),
-        topk=topk,
-        t_topk=t_topk,
-        queries=QUERIES.check(given.get("queries", p.queries)),
-        query_seed=QUERY_SEED.check(given.get("query_seed", QUERY_SEED.default)),
-        batch_size=BATCH.check(given.get("batch_size", BATCH.default)),
-        record_at=tuple(sorted({int(n) for n in given.get("record_at", p.record_at)})),
-        target_set=TARGET_SET.check(given.get("target_set", TARGET_SET.default)),
-        overridden=tuple(sorted(set(given) - set(INTERNAL_KEYS))),
+        record_at=tuple(sorted({int(n) for n in given.get("record_at", p.value("record_at", ()))})),
+        overridden=tuple(sorted(set(given) - {"record_at"})),
+        **top,
     )
+
+
+def for_attack(overrides: dict[str, Any], attack: str) -> dict[str, Any]:
+    """The settings that apply to one attack: every run setting, and the method parameters it declares."""
+    own = {p.name for p in attack_class(attack).parameters}
+    every = {p.name for cls in ATTACKS.values() for p in cls.parameters}
+    return {k: v for k, v in overrides.items() if k in own or k not in every}
+
+
+@dataclass(frozen=True)
+class Choices:
+    """What a user chose for a set of runs (a page's controls, the CLI's flags): a protocol and explicit settings,
+    applied to every attack and model of a grid; a method parameter applies to the attacks that declare it."""
+
+    protocol: str = DEFAULT_PROTOCOL
+    overrides: tuple[tuple[str, Any], ...] = ()
+
+    @classmethod
+    def of(cls, protocol: str | None = None, overrides: dict[str, Any] | None = None) -> Choices:
+        given = {k: v for k, v in (overrides or {}).items() if v is not None}
+        return cls(get_protocol(protocol or DEFAULT_PROTOCOL).name, tuple(sorted(given.items(), key=lambda kv: kv[0])))
+
+    @property
+    def given(self) -> dict[str, Any]:
+        return dict(self.overrides)
+
+    def settings(self, attack: str, model: ModelSpec, **extra: Any) -> RunSettings:
+        """The settings of `attack` on `model` under these choices; `extra` (an experiment's own axis) wins."""
+        return resolve(self.protocol, attack, {**for_attack(self.given, attack), **extra}, model=model)
+
+    def check(self, attack_names: list[str]) -> None:
+        """Every method parameter chosen is one of these attacks'."""
+        own = {p.name for n in attack_names for p in attack_class(n).parameters}
+        every = {p.name for cls in ATTACKS.values() for p in cls.parameters}
+        stray = sorted(set(self.given) & (every - own))
+        if stray:
+            raise InvalidInputError(f"{', '.join(stray)} is not a setting of {', '.join(attack_names)}")
+
+
+def protocol_lines(p: Protocol) -> list[str]:
+    """What a protocol sets, one line each, in the user's units (shown by the app and the CLI help)."""
+    base = resolve(p, ATTACK.default)
+    k = lambda v: "the whole database" if v < 0 else str(v)
+    start = {None: "each attack's paper default (PgA yes, the others no)", True: "yes, for every attack", False: "no"}
+    out = [
+        f"epsilon {base.eps:g}/255 (= {base.budget.eps:.4f} on [0,1] pixels)",
+        "each attack with its own paper's optimiser and iterations"
+        if p.optimiser == "paper"
+        else f"PGD for every attack: step {base.step:g}/255, T = {base.steps}",
+        "random start: " + start[base.random_start],
+        f"MAP@{k(base.topk)}, t-MAP@{k(base.t_topk)}",
+        f"queries: {'all of the query split' if base.queries is None else base.queries}, targets drawn per query "
+        "from labels that share no class with it",
+    ]
+    if base.record_at:
+        out.append("MAP also at iterations " + ", ".join(map(str, base.record_at)) + " of the same run")
+    return out + list(p.notes)
 
 
 def method_param_lines() -> list[str]:
@@ -204,10 +317,4 @@ def method_param_lines() -> list[str]:
     return lines
 
 
-__all__ = [
-    "DEFAULT_MODEL",
-    "RUN_PARAMS",
-    "ModelSpec",
-    "RunSettings",
-    "resolve",
-]
+__all__ = ["Choices", "ModelSpec", "RunSettings", "fields_of", "resolve", "run_fields", "user_fields"]

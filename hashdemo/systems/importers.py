@@ -22,11 +22,15 @@ from ..core.devices import pick_device
 from ..core.errors import DataNotFoundError, InvalidInputError, UnsafeFileError
 from ..core.progress import Progress, silent
 from ..data import load_dataset, resolve_root
+from ..hashing import METHODS as HASHING_METHODS
 from ..models import IMAGENET_MEAN, IMAGENET_STD, build_model, checkpoint
 from ..models.card import ModelCard
 from ..retrieval.encoding import encode
-from ..retrieval.metrics import mean_average_precision
+from ..retrieval.metrics import TIES, TOPK, mean_average_precision
+from .spec import DEVICE
 
+METHODS = (*HASHING_METHODS.names(), "unknown")  # what `import --method` records (unknown: not said)
+IMPORT_IMAGE_SIZE = 224  # the crop the field's ImageNet nets take (Resize 256 + CenterCrop 224)
 ARCHS = ("alexnet", "vgg11", "vgg16", "resnet18", "resnet34", "resnet50", "resnet101")
 SOURCES = ("deephash", "tha", "prosgan", "state-dict")
 # what each source's nets take: DeepHash-pytorch and THA normalise with ImageNet's statistics (in their transform
@@ -179,18 +183,23 @@ def import_model(
     dataset: str,
     out: Path,
     *,
+    method: str = METHODS[-1],
     data_root: str | None = None,
     split_seed: int = 0,
-    image_size: int = 224,
+    image_size: int | None = None,
     hash_layer: str | None = None,
     database_codes: Path | None = None,
     database_labels: Path | None = None,
-    topk: int = 1000,
-    device: str = "auto",
+    topk: int = TOPK.default,
+    ties: str = TIES.default,
+    device: str = DEVICE.default,
     progress: Progress = silent,
 ) -> ModelCard:
     """Read the weights, encode (or take) the database codes and the training codes on `device`, measure clean
-    MAP, and write the model folder `out`."""
+    MAP (MAP@topk, equal distances ordered by `ties`), and write the model folder `out`."""
+    if method not in METHODS:
+        raise InvalidInputError(f"--method must be one of {', '.join(METHODS)}, got {method!r}")
+    image_size = image_size or IMPORT_IMAGE_SIZE
     model, mean, std = build_imported(source, arch, bits, Path(weights), hash_layer, image_size)
     model.to(pick_device(device))
     root = resolve_root(data_root)
@@ -221,6 +230,7 @@ def import_model(
         query_labels=data.query.labels,
         database_labels=data.database.labels,
         topk=topk,
+        ties=ties,
     )
     digest = hashlib.sha256(Path(weights).read_bytes()).hexdigest()[:16]
     card = ModelCard(
@@ -230,7 +240,7 @@ def import_model(
         in_channels=data.image_shape[0],
         mean=tuple(mean),
         std=tuple(std),
-        method="imported",
+        method=method,
         image_size=image_size,
         split_seed=split_seed,
         data_root=root,

@@ -1,20 +1,53 @@
-"""Which system a run uses: a ModelSpec names the model with the device and data root, so they travel together."""
+"""Which system a run uses: a ModelSpec names the model with the device, the data root and the image size it runs
+with, so they travel together; once loaded it also carries the content digest of the model's weight tensors."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..core.params import Param, setting
+
 DEFAULT_MODEL = "zoo:fashion-dpsh-smallcnn-32"
+
+MODEL = Param("model", DEFAULT_MODEL, "zoo:<name>, or a model folder written by 'train' or 'import'", text=True)
+DEVICE = Param("device", "auto", "where the model runs: auto (the GPU when present), cpu or cuda[:N]", text=True)
+DATA_ROOT = Param(
+    "data_root",
+    None,
+    "your copy of the dataset; unset: where the model folder says (the shipped fashion data needs none)",
+    optional=True,
+    text=True,
+    label="data root",
+)
+IMAGE_SIZE = Param(
+    "image_size",
+    None,
+    "pixels of the square crop the net takes from file-based data; unset: what the model folder says",
+    8,
+    4096,
+    integer=True,
+    optional=True,
+    label="image size",
+)
 
 
 @dataclass(frozen=True)
 class ModelSpec:
     """`source` is zoo:<name>, a model folder, or python:<label> for a system built in Python
-    (hashdemo.HashingSystem.from_tensors); `device` and `data_root` travel with it."""
+    (hashdemo.HashingSystem.from_tensors); `digest` is filled when the system is loaded (load_system): a digest of
+    the weight tensors' contents, the same wherever the folder lies and whatever data root it names."""
 
-    source: str = DEFAULT_MODEL
-    device: str = "auto"
-    data_root: str | None = None
+    source: str = setting(MODEL, "model")
+    device: str = setting(DEVICE, "model")
+    data_root: str | None = setting(DATA_ROOT, "model")
+    image_size: int | None = setting(IMAGE_SIZE, "model")
+    digest: str = ""
 
     def to_json(self) -> dict:
-        return {"source": self.source, "device": self.device, "data_root": self.data_root}
+        return {
+            "source": self.source,
+            "device": self.device,
+            "data_root": self.data_root,
+            "image_size": self.image_size,
+            "digest": self.digest,
+        }

@@ -10,7 +10,7 @@ checkpoint survive every hop), or built in Python from any nn.Module and the use
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -25,7 +25,9 @@ from ..models.card import ModelCard
 from ..retrieval.encoding import encode
 from ..targets.prototype import TABLE_FILE, PrototypeTable
 from .spec import ModelSpec
-from .zoo import ZOO, resolve_folder
+from .zoo import folder_card, resolve_folder
+
+PYTHON = "python:"  # the source of a system built in Python
 
 
 @dataclass(eq=False)
@@ -37,21 +39,19 @@ class HashingSystem:
     dataset: RetrievalDataset
     database_codes: torch.Tensor  # int8 (N_db, K), on the CPU
     train_codes: torch.Tensor  # int8 (N_train, K), on the CPU
-    card: ModelCard
-    digest: str  # of the weights and codes: a retrained model under the same name is another system
+    card: ModelCard  # what the model is, with where it was read and its weights digest
+    codes_digest: str  # of the database and training codes the index holds
     prototypes: PrototypeTable | None = None  # THA's prototype codes, shipped beside zoo models
     folder: Path | None = None  # the model folder it was loaded from (None: built in Python)
     extra: dict = field(default_factory=dict)
 
     @property
     def name(self) -> str:
-        source = self.spec.source
-        return source[len(ZOO) :] if source.startswith(ZOO) else source.rstrip("/").split("/")[-1]
+        return self.card.name
 
     @property
     def label(self) -> str:
-        """Short enough for a legend: the zoo name without the default dataset, or the folder's name."""
-        return self.name.removeprefix("fashion-")
+        return self.card.label
 
     @property
     def bits(self) -> int:
@@ -62,22 +62,18 @@ class HashingSystem:
         return next(self.model.parameters()).device
 
     def identity(self) -> dict:
-        """What its results depend on: the weights and codes, the data splits, and the device (cache keys)."""
-        return {"weights": self.digest, "data": self.dataset.identity(), "device": self.device.type}
+        """What its results depend on (cache keys): the weights' and codes' contents, the data splits, the
+        device; not where the folder lies."""
+        return {
+            "weights": self.spec.digest,
+            "codes": self.codes_digest,
+            "data": self.dataset.identity(),
+            "device": self.device.type,
+        }
 
     def describe(self) -> dict:
-        """What an export names: model, dataset and split, backbone, method, bits, weights digest, device, torch."""
-        return {
-            "model": self.spec.source,
-            "dataset": self.dataset.name,
-            "split": f"seed {self.dataset.split_seed}",
-            "backbone": self.card.backbone,
-            "method": self.card.method,
-            "bits": self.bits,
-            "weights": self.digest,
-            "device": self.device.type,
-            "torch": torch.__version__,
-        }
+        """What an export names: the model card's fields, the device and the torch version."""
+        return {**self.card.describe(), "device": self.device.type, "torch": torch.__version__}
 
     def query_codes(self) -> torch.Tensor:
         """Codes of the clean query split."""
@@ -128,7 +124,6 @@ class HashingSystem:
         bar = progress or StderrBar()
         database_codes = encode(model, data.database, progress=bar)
         train_codes = encode(model, data.train, progress=bar)
-        digest = weights_digest(model, database_codes)
         card = ModelCard(
             dataset=data.name,
             backbone=type(getattr(model, "net", model)).__name__,
@@ -137,41 +132,47 @@ class HashingSystem:
             mean=tuple(getattr(model, "mean", torch.zeros(1)).flatten().tolist()),
             std=tuple(getattr(model, "std", torch.ones(1)).flatten().tolist()),
             image_size=data.image_shape[1],
+            split=data.protocol,
+            source=f"{PYTHON}{name}",
+            name=name,
+            origin="python",
+            weights=module_digest(model),
         )
-        return cls(
-            ModelSpec(f"python:{name}", str(model_device(model))),
-            model,
-            data,
-            database_codes,
-            train_codes,
-            card,
-            digest,
-        )
+        spec = ModelSpec(card.source, str(model_device(model)), digest=card.weights)
+        codes = tensors_digest({"database": database_codes, "train": train_codes})
+        return cls(spec, model, data, database_codes, train_codes, card, codes)
 
 
 def model_device(model: torch.nn.Module) -> torch.device:
     return next(model.parameters()).device
 
 
-def weights_digest(model: torch.nn.Module, codes: torch.Tensor) -> str:
-    """SHA-256 of a model's parameters and buffers and its database codes (for systems built in Python)."""
+def tensors_digest(tensors: dict[str, torch.Tensor]) -> str:
+    """SHA-256 (16 hex digits) of named tensors' contents, as models.checkpoint.contents_digest reads a file's."""
     digest = hashlib.sha256()
-    for key, value in model.state_dict().items():
-        digest.update(key.encode())
-        digest.update(value.detach().cpu().contiguous().numpy().tobytes())
-    digest.update(codes.numpy().tobytes())
+    for key in sorted(tensors):
+        value = tensors[key].detach().cpu().contiguous()
+        digest.update(f"{key}:{value.dtype}:{tuple(value.shape)}".encode())
+        digest.update(value.reshape(-1).view(torch.uint8).numpy().tobytes())
     return digest.hexdigest()[:16]
 
 
+def module_digest(model: torch.nn.Module) -> str:
+    """The digest of a model's parameters and buffers (for systems built in Python)."""
+    return tensors_digest(model.state_dict())
+
+
 @lru_cache(maxsize=16)
-def load_system(spec: ModelSpec | str) -> HashingSystem:
-    """Load a zoo model or a model folder with its dataset and codes, on the spec's device (cached, never mutated)."""
-    spec = ModelSpec(spec) if isinstance(spec, str) else spec
+def load_system(spec: ModelSpec) -> HashingSystem:
+    """Load a zoo model or a model folder with its dataset and codes, on the spec's device (cached, never mutated);
+    the system's spec carries the digest of the weights' contents."""
+    if not isinstance(spec, ModelSpec):
+        raise InvalidInputError(f"load_system takes a ModelSpec, got {type(spec).__name__}: ModelSpec({spec!r})")
     device = pick_device(spec.device)
     folder = resolve_folder(spec.source)
-    model, card, codes = checkpoint.load(folder)
-    image_size = card.image_size if card.dataset in ("folder", "list") or card.imported else None
-    dataset = load_dataset(card.dataset, spec.data_root or card.data_root, card.split_seed, image_size)
+    card = folder_card(folder)
+    model, _, codes = checkpoint.load(folder)
+    dataset = load_dataset(card.dataset, spec.data_root or card.data_root, card.split_seed, image_size(card, spec))
     dataset = dataset.without_classes(card.held_out_classes)
     for split in ("database", "train"):
         if split not in codes:
@@ -189,13 +190,26 @@ def load_system(spec: ModelSpec | str) -> HashingSystem:
     prototypes = PrototypeTable.load(table) if table.is_file() else None
     model.to(device)
     return HashingSystem(
-        spec,
+        replace(spec, digest=card.weights),
         model,
         dataset,
         codes["database"],
         codes["train"],
         card,
-        checkpoint.weights_digest(folder),
+        checkpoint.codes_digest(folder),
         prototypes,
         folder=folder,
     )
+
+
+def image_size(card: ModelCard, spec: ModelSpec) -> int | None:
+    """The crop file-based data is cut to: the size the model folder was saved for; a spec asking for another is
+    refused (a 32-px net fed 64-px crops retrieves nonsense, silently)."""
+    if card.dataset not in ("folder", "list") and not card.imported:
+        return None  # embedded data: the model takes the dataset's own size
+    if spec.image_size and card.image_size and spec.image_size != card.image_size:
+        raise InvalidInputError(
+            f"{card.source} was saved for {card.image_size}-pixel images, not {spec.image_size}: leave --image-size "
+            "unset (or import the checkpoint again with the size it was trained at)"
+        )
+    return spec.image_size or card.image_size

@@ -14,20 +14,20 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from .. import __version__
-from ..attacks.budget import EPS, STEP, STEPS, Budget
+from ..attacks.budget import EPS, STEP, STEPS
 from ..core.devices import pick_device
 from ..core.errors import InvalidInputError
 from ..core.params import Param, setting
 from ..core.paths import write_atomic
 from ..core.progress import Progress, Stopped, silent
 from ..data import DATASETS, load_dataset, resolve_root
-from ..defences import DEFENCES, get_defence
+from ..defences import DEFENCES, get_defence, inner_settings
 from ..hashing import METHODS, get_method
-from ..models import BACKBONES, MAX_BITS, build_model, checkpoint, normalisation
+from ..models import BACKBONES, BITS, build_model, checkpoint, normalisation
 from ..models.card import ModelCard
 from ..retrieval.encoding import encode
-from ..retrieval.metrics import mean_average_precision
-from ..run.settings import DEVICE, TOPK
+from ..retrieval.metrics import TOPK, mean_average_precision
+from ..systems.spec import DEVICE
 from ..systems.zoo import resolve_folder
 
 STATE, STATE_JSON = "train-state.safetensors", "train-state.json"
@@ -43,7 +43,7 @@ class TrainConfig:
         Param("backbone", "smallcnn", "the network before the hash layer", choices=tuple(BACKBONES.names()))
     )
     method: str = setting(Param("method", "dpsh", "the hashing loss", choices=tuple(METHODS.names())))
-    bits: int = setting(Param("bits", 32, "code length K", 1, MAX_BITS, integer=True))
+    bits: int = setting(BITS)
     epochs: int = setting(Param("epochs", 40, "training epochs", 1, 10_000, integer=True))
     batch_size: int = setting(Param("batch_size", 64, "training batch size", 1, 100_000, integer=True))
     lr: float = setting(Param("lr", 1e-3, "Adam's learning rate (cosine schedule)", 0.0, None, open_low=True))
@@ -133,7 +133,7 @@ def train(
     config: TrainConfig,
     progress: Progress = silent,
     folder: Path | None = None,
-    should_stop: Callable[[], bool] = lambda: False,
+    stop: Callable[[], bool] = lambda: False,
 ):
     """Train a hashing model (resuming the run in `folder` if one is there); returns (model, meta, codes).
     A stopped run raises Stopped; `folder` then holds the state of the last complete epoch."""
@@ -152,10 +152,10 @@ def train(
     )
     defence = None
     if config.defence:
-        budget = Budget.from_255(config.defence_eps, config.defence_step, config.defence_steps, True, config.seed)
-        defence = get_defence(
-            config.defence, budget, data.num_classes, config.bits, config.seed, **config.defence_params
+        inner = inner_settings(
+            config.defence, config.defence_eps, config.defence_step, config.defence_steps, config.seed
         )
+        defence = get_defence(config.defence, inner, data.num_classes, config.bits, **config.defence_params)
     optimiser = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     steps_per_epoch = -(-len(data.train) // config.batch_size)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, config.epochs * steps_per_epoch)
@@ -172,7 +172,7 @@ def train(
         model.train()
         order = torch.randperm(len(data.train), generator=shuffle)
         for first in range(0, len(order), config.batch_size):
-            if should_stop():
+            if stop():
                 raise Stopped(f"training stopped in epoch {epoch + 1}; epochs 1-{epoch} are kept")
             index = order[first : first + config.batch_size]
             model.alpha.fill_(loss_fn.activation_scale(step))

@@ -13,10 +13,12 @@ import torch
 from ..core.errors import DataNotFoundError
 from ..core.paths import ZOO_DIR, cache_dir
 from ..core.progress import StderrBar
+from ..models.card import META_FILE, ModelCard
 from ..prosgan.model import FILE
 from ..prosgan.training import LOG, ZOO_RECIPE, TrainSettings
 from ..prosgan.training import train as train_prosgan
-from ..systems.zoo import INDEX_FILE, ModelEntry, entry_of
+from ..systems.spec import ModelSpec
+from ..systems.zoo import INDEX_FILE, ZOO, zoo_cards
 from ..targets.prototype import TABLE_FILE, PrototypeTable, cached_prototype_net
 from .naming import model_name
 from .train import TrainConfig, train_and_save
@@ -85,12 +87,11 @@ def spec_name(config: TrainConfig) -> str:
     )
 
 
-def write_index() -> list[ModelEntry]:
-    """Rebuild index.json from the meta.json of every model folder present."""
-    entries = [entry_of(ZOO_DIR / spec_name(c)) for c in SPECS if (ZOO_DIR / spec_name(c) / "meta.json").is_file()]
-    rows = [{"name": e.name, **{k: v for k, v in e.to_index().items() if k != "name"}} for e in entries]
-    (ZOO_DIR / INDEX_FILE).write_text(json.dumps({"models": rows}, indent=2) + "\n")
-    return entries
+def write_index() -> list[ModelCard]:
+    """Rebuild index.json (the zoo's names, in the recipe's order) from the model folders present."""
+    names = [spec_name(c) for c in SPECS if (ZOO_DIR / spec_name(c) / META_FILE).is_file()]
+    (ZOO_DIR / INDEX_FILE).write_text(json.dumps({"models": names}, indent=2) + "\n")
+    return zoo_cards()
 
 
 def write_prototypes(name: str) -> None:
@@ -98,7 +99,7 @@ def write_prototypes(name: str) -> None:
     from ..attacks.tha import THA
     from ..systems.system import load_system
 
-    system = load_system(str(ZOO_DIR / name))  # by its folder: the index lists it only once the build is done
+    system = load_system(ModelSpec(str(ZOO_DIR / name)))  # by its folder: the index lists it once the build is done
     settings = {p.name.removeprefix("proto_"): p.default for p in THA.parameters}
     net = cached_prototype_net(system.train_codes, system.dataset.train.labels, **settings)
     PrototypeTable.of(net, system.dataset.train.labels, settings).save(ZOO_DIR / name / TABLE_FILE)
@@ -118,7 +119,7 @@ def _build_generator(recipe: GeneratorRecipe) -> str:
 
     torch.set_num_threads(1)
     scratch = cache_dir() / "zoo-build" / recipe.name.replace("/", "-")
-    log = train_prosgan(load_system(f"zoo:{recipe.model}"), recipe.settings, scratch, progress=StderrBar())
+    log = train_prosgan(load_system(ModelSpec(ZOO + recipe.model)), recipe.settings, scratch, progress=StderrBar())
     target = ZOO_DIR / recipe.model / recipe.file
     shutil.copyfile(scratch / FILE, target)
     shutil.copyfile(scratch / LOG, target.with_suffix(".json"))

@@ -1,5 +1,6 @@
-"""The app's controls, generated from the declarations: a control per Param (its range, increment, unit and help),
-the model picker over the zoo and the user's own models, the attack and protocol pickers, the query chooser."""
+"""The app's controls, generated from the declarations: a control per field of the run settings (its range,
+increment, unit and help; the model's fields beside the model picker), the model picker over the zoo and the user's
+own models, the attack and protocol pickers, the query chooser."""
 
 from __future__ import annotations
 
@@ -10,26 +11,39 @@ import streamlit as st
 import torch
 
 from .. import attacks
-from ..attacks import ATTACKS, LOOP_PARAMS
+from ..attacks import ATTACKS
 from ..core.errors import HashdemoError
-from ..core.params import Param
+from ..core.params import Bound, Param
 from ..data import DATASETS, resolve_root
 from ..defences import DEFENCES
 from ..models import BACKBONES
+from ..models.card import DEFAULT_DATASET, ModelCard
 from ..run.protocols import PROTOCOLS, Protocol, get_protocol
-from ..run.settings import DEVICE, QUERIES, QUERY_SEED, RUN_PARAMS, SEED, T_TOPK, TOPK, resolve
-from ..systems.spec import ModelSpec
-from ..systems.zoo import ModelEntry, all_entries, entry_of, resolve_folder
+from ..run.settings import ATTACK, QUERIES, model_fields, protocol_lines, resolve, user_fields
+from ..systems.spec import DEVICE, MODEL, ModelSpec
+from ..systems.zoo import all_cards, folder_card, resolve_folder
 from .state import PageState, parse_param, url_multiselect, url_selectbox
 
-DEFAULT_CHOICE = {"dataset": "fashion", "backbone": "smallcnn", "method": "dpsh", "bits": 32, "variant": "standard"}
+DEFAULT_CHOICE = {
+    "dataset": DEFAULT_DATASET,
+    "backbone": "smallcnn",
+    "method": "dpsh",
+    "bits": 32,
+    "variant": "standard",
+}
 # The opening query: measured so that every attack kind visibly works on it under the lab protocol (eps 16/255,
 # T = 100): HAG and PgA bring its P@10 from 1.0 to 0.0, and P2P, DHTA, THA, DHTA + I-FGSM and the feature attack
-# all reach the target that seed 0 draws for it (Coat) and 6 of its 8 other targets (README, "The Attack Lab").
+# all reach the target that seed 0 draws for it (Coat) and 6 of its 8 other targets.
 OPENING_QUERY = ("Sandal", 0)
-RUN_PARAM = {p.name: p for p in RUN_PARAMS + LOOP_PARAMS}
-TOPK_CHOICES = [100, 500, 1000, 5000, -1]
+PAGE_QUERIES = 100  # a page's query-set runs start at 100 queries: a first click takes seconds, not minutes
 JS_LARGEST = 2**53 - 1  # the largest whole number a browser's number box holds exactly
+GROUPS = {  # how a page shows the run settings' groups: a heading, or an expander (folded away)
+    "budget": ("Budget", False),
+    "loop": ("Optimiser", True),
+    "queries": ("Queries", False),
+    "measure": ("Evaluation", False),
+    "machine": ("Machine", True),
+}
 
 
 def label_of(param: Param) -> str:
@@ -49,6 +63,9 @@ def param_control(state: PageState, container, param: Param, default=None, name:
     label = label_of(param)
     if param.choices is not None:
         value = container.selectbox(label, list(param.choices), **common)
+    elif param.options is not None:
+        shown = (lambda v: "all" if v < 0 else str(v)) if param.low == -1 else str
+        value = container.select_slider(label, list(param.options), format_func=shown, **common)
     elif param.is_bool and param.optional:
         options = [None, True, False]
         text = {None: "the paper's default", True: "yes", False: "no"}
@@ -56,7 +73,9 @@ def param_control(state: PageState, container, param: Param, default=None, name:
     elif param.is_bool:
         value = container.checkbox(label, **common)
     elif param.is_text:
-        value = container.text_input(label, **common).strip() or param.default
+        value = (container.text_input(label, **common) or "").strip() or param.default
+    elif param.optional and st.session_state.get(key) is None and default is None:
+        value = number_control(container, param, label, {**common, "placeholder": "unset"})
     else:
         value = number_control(container, param, label, common)
     state.write(name, value, default)
@@ -94,14 +113,19 @@ LEVELS = (
 
 
 def devices() -> list[str]:
-    return ["auto", "cpu"] + [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+    return [DEVICE.default, "cpu"] + [f"cuda:{i}" for i in range(torch.cuda.device_count())]
 
 
-def model_picker(state: PageState, container=st.sidebar, device: bool = True) -> ModelSpec | None:
+def device_control(state: PageState, container) -> str:
+    return param_control(state, container, replace(DEVICE, choices=tuple(devices())))
+
+
+def model_picker(state: PageState, container=st.sidebar) -> ModelSpec | None:
     """Dataset / backbone / method / bits / variant over the zoo and the user's model folders ($HASHDEMO_MODELS),
-    each offering only what exists for the choices above it; or a model folder typed in. Returns its ModelSpec
-    (with the device and data root chosen here)."""
-    entries = all_entries()
+    each offering only what exists for the choices above it; or a model folder typed in. Then a control for every
+    other field of the ModelSpec (device, data root for data not shipped, image size for file-based data). Returns
+    the ModelSpec."""
+    cards = all_cards()
     levels = container.container()  # the pickers, drawn above the folder box that can override them
     folder = container.text_input(
         "...or a model folder",
@@ -110,59 +134,66 @@ def model_picker(state: PageState, container=st.sidebar, device: bool = True) ->
         "codes.safetensors); folders under $HASHDEMO_MODELS (default ./models) are listed above already.",
     ).strip()
     state.write("folder", folder, "")
-    chosen: ModelEntry | None = None
+    chosen: ModelCard | None = None
     if folder:
         try:
-            chosen = entry_of(resolve_folder(folder))
+            chosen = folder_card(resolve_folder(folder))
         except HashdemoError as exc:
             container.error(str(exc))
             return None
-    elif not entries:
+    elif not cards:
         container.error("No models: the zoo is empty (run `make zoo`) and no folder is under $HASHDEMO_MODELS.")
         return None
     else:
-        here = entries
+        here = cards
         for field, label, describe in LEVELS:
-            options = list(dict.fromkeys(getattr(e, field) for e in here))
+            options = list(dict.fromkeys(getattr(c, field) for c in here))
             if field != "dataset":
                 options.sort(key=str)
             value = url_selectbox(
                 state, levels, label, options, field, DEFAULT_CHOICE[field], help=describe(options[0])
             )
-            here = [e for e in here if getattr(e, field) == value]
+            here = [c for c in here if getattr(c, field) == value]
         if len(here) > 1:
-            labels = {e.source: e.label for e in here}
+            labels = {c.source: c.label for c in here}
             source = url_selectbox(
-                state, levels, "Model", list(labels), "model", here[0].source, format_func=labels.get
+                state, levels, "Model", list(labels), MODEL.name, here[0].source, format_func=labels.get
             )
-            here = [e for e in here if e.source == source]
+            here = [c for c in here if c.source == source]
         chosen = here[0]
-    chosen_device = "auto"
-    if device:
-        chosen_device = param_control(state, container, replace(DEVICE, choices=tuple(devices())), "auto")
-    data_root = None
-    if chosen.dataset in DATASETS and not DATASETS.get(chosen.dataset).embedded:
-        data_root = (
-            param_control(
-                state,
-                container,
-                Param(
-                    "data_root", "", "your copy of the dataset; empty: where the model folder says", label="data root"
-                ),
-            )
-            or None
-        )
-    return ModelSpec(chosen.source, chosen_device, resolve_root(data_root))
+    return ModelSpec(chosen.source, **spec_controls(state, container, chosen))
 
 
-def entry_label(source: str) -> str:
-    return next((e.label for e in all_entries() if e.source == source), source)
+def spec_controls(state: PageState, container, card: ModelCard | None) -> dict:
+    """A control per field of the ModelSpec beside its source: the device always; the data root only for data
+    that is not shipped; the image size only for file-based data (it must be the size the folder was saved for)."""
+    values = {}
+    for b in model_fields():
+        field = b.path[-1]
+        if field == "source":
+            continue
+        if field == "device":
+            values[field] = device_control(state, container)
+        elif field == "data_root":
+            embedded = card is None or (card.dataset in DATASETS and DATASETS.get(card.dataset).embedded)
+            if not embedded:
+                values[field] = resolve_root(param_control(state, container, b.param) or None)
+        elif field == "image_size":
+            if card is not None and (card.dataset in ("folder", "list") or card.imported):
+                values[field] = param_control(state, container, b.param, card.image_size)
+        else:
+            values[field] = param_control(state, container, b.param)
+    return values
+
+
+def card_label(source: str) -> str:
+    return next((c.label for c in all_cards() if c.source == source), source)
 
 
 def models_multiselect(
-    state: PageState, container, label: str, name: str, options: list[ModelEntry], default: list[str]
+    state: PageState, container, label: str, name: str, options: list[ModelCard], default: list[str]
 ) -> list[str]:
-    return url_multiselect(state, container, label, [e.source for e in options], name, default, format_func=entry_label)
+    return url_multiselect(state, container, label, [c.source for c in options], name, default, format_func=card_label)
 
 
 # ----- the attack and its settings ---------------------------------------------------------------------------------
@@ -171,14 +202,16 @@ def attack_label(name: str) -> str:
     return f"{cls.group}: {cls.title}"
 
 
-def attack_picker(state: PageState, container=st.sidebar, default: str = "pga", options: list[str] | None = None):
+def attack_picker(
+    state: PageState, container=st.sidebar, default: str = ATTACK.default, options: list[str] | None = None
+):
     names = options or [n for group in attacks.by_group().values() for n in group]
     return url_selectbox(
         state,
         container,
         "Attack",
         names,
-        "attack",
+        ATTACK.name,
         default,
         format_func=attack_label,
         help="Non-targeted attacks push retrieval away from the query's class; targeted ones pull it towards a "
@@ -202,73 +235,89 @@ def protocol_picker(state: PageState, container, default: str) -> Protocol:
     protocol = get_protocol(name)
     with container.expander(f"What '{name}' sets"):
         st.caption(
-            ("hashdemo's own. " if protocol.ours else f"Source: {protocol.source}. ") + "; ".join(protocol.lines())
+            ("hashdemo's own. " if protocol.ours else f"Source: {protocol.source}. ")
+            + "; ".join(protocol_lines(protocol))
         )
     return protocol
 
 
-def budget_controls(
+def settings_controls(
     state: PageState,
     container,
     protocol: Protocol,
+    *,
     attack: str | None = None,
+    system=None,
     query_set: bool = False,
-    queries_available: int | None = None,
+    skip: tuple[str, ...] = (),
 ) -> dict:
-    """eps, step, T and seed (and for query sets: queries, their seed, top-K) starting at the protocol's values;
-    returns the overrides. Under a paper protocol each attack keeps its own T unless "Same T" is on; an attack
-    that takes no budget (ProS-GAN) shows none."""
-    base = resolve(protocol, attack or "pga")
+    """A control for every run setting but the model's, the attack, the protocol (they have their pickers) and
+    `skip` (a page's own axis, such as the robustness curves' eps),
+    grouped as GROUPS says, each starting at the protocol's value for `attack` (every attack of a page without
+    one); returns the overrides, the values that differ from the protocol's. A setting that does not apply is not
+    shown, and a link naming it is told why: ProS-GAN takes no budget, FGSM and noise no step or T, one query no
+    query-set settings, a model that saw every class no open-set targets; under a protocol that runs each attack
+    with its own paper's T, one T for all is a choice ("same T")."""
+    base = resolve(protocol, attack or ATTACK.default)
     cls = ATTACKS.get(attack) if attack else None
-    defaults = {
-        "eps": base.budget.eps_255,
-        "step": base.budget.step_255,
-        "steps": base.budget.steps,
-        "seed": SEED.default,
-        "query_seed": QUERY_SEED.default,
-        "topk": base.topk,
-        "t_topk": base.t_topk,
-    }
-    state.follow((protocol.name, attack), {k: defaults[k] for k in ("eps", "step", "steps", "topk", "t_topk")})
-    values = {}
-    if cls is not None and not cls.uses_budget:
-        state.unused_here(["eps", "step", "steps"], f"{cls.title} takes no L-inf budget or iterations")
-    elif cls is not None and cls.fixed_steps is not None:
-        state.unused_here(["step", "steps"], f"{cls.title} takes {cls.fixed_steps} step(s) of its own size")
-    if cls is None or cls.uses_budget:
-        values["eps"] = param_control(state, container, RUN_PARAM["eps"], base.budget.eps_255)
-        if cls is None or cls.fixed_steps is None:
-            values["step"] = param_control(state, container, RUN_PARAM["step"], base.budget.step_255)
-            per_attack = protocol.optimiser == "paper" and attack is None
-            same = per_attack and param_control(
-                state,
-                container,
-                Param(
-                    "same_steps",
-                    False,
-                    "the protocol runs each attack for its own paper's iterations; on: one T for all",
-                    label="same T for every attack",
-                ),
-            )
-            if not per_attack or same:
-                values["steps"] = param_control(state, container, RUN_PARAM["steps"], base.budget.steps)
-    values["seed"] = param_control(state, container, SEED, SEED.default)
+    shown = [b for b in user_fields() if b.name not in (ATTACK.name, "protocol", *skip)]
+    start = {b.name: b.get(base) for b in shown}
+    available = len(system.dataset.query) if system is not None else None
     if query_set:
-        available = queries_available or QUERIES.default
-        queries = replace(QUERIES, high=available, optional=False, increment=10)
-        values["queries"] = param_control(state, container, queries, min(100, available))
-        values["query_seed"] = param_control(state, container, QUERY_SEED, QUERY_SEED.default)
-        for param, default in ((TOPK, base.topk), (T_TOPK, base.t_topk)):
-            key = state.start(param.name, default, parse_param(param), f"{label_of(param)} ({param.name})")
-            values[param.name] = container.select_slider(
-                label_of(param),
-                TOPK_CHOICES,
-                key=key,
-                format_func=lambda v: "all" if v < 0 else str(v),
-                help="HAG and DHTA report MAP@1000, PgA MAP@5000, ProS-GAN the whole database.",
-            )
-            state.write(param.name, values[param.name], default)
-    return {k: v for k, v in values.items() if v is not None and v != defaults.get(k)}
+        start[QUERIES.name] = min(PAGE_QUERIES, available or PAGE_QUERIES)
+    state.follow((protocol.name, attack), start)
+    reasons = skipped(shown, cls, protocol, attack, system, query_set)
+    state.unused_here(
+        [name for name in reasons if reasons[name]], "; ".join(sorted(set(filter(None, reasons.values()))))
+    )
+    places = {}
+    values = {}
+    for b in shown:
+        if b.name in reasons:
+            continue
+        if b.group not in places:
+            title, folded = GROUPS.get(b.group, ("Other settings", True))
+            places[b.group] = container.expander(title) if folded else container
+            if not folded:
+                container.caption(f"**{title}**")
+        param = b.param
+        if b.name == QUERIES.name and available:
+            param = replace(QUERIES, high=available, optional=False)
+        values[b.name] = param_control(state, places[b.group], param, start[b.name])
+        if b.name == "step" and same_steps_asked(cls, protocol, attack):
+            same = param_control(state, places[b.group], SAME_STEPS)
+            if not same:
+                reasons["steps"] = ""
+    protocols = {b.name: b.get(base) for b in shown}
+    return {k: v for k, v in values.items() if k not in reasons and v is not None and v != protocols[k]}
+
+
+SAME_STEPS = Param(
+    "same_steps",
+    False,
+    "the protocol runs each attack for its own paper's iterations; on: one T for all",
+    label="same T for every attack",
+)
+
+
+def same_steps_asked(cls, protocol: Protocol, attack: str | None) -> bool:
+    """A page of several attacks under a protocol that gives each its paper's T."""
+    return cls is None and protocol.optimiser == "paper" and attack is None
+
+
+def skipped(shown: list[Bound], cls, protocol: Protocol, attack, system, query_set: bool) -> dict[str, str]:
+    """The settings that do not apply here, each with why (an empty reason: hidden without a word)."""
+    out: dict[str, str] = {}
+    for b in shown:
+        if b.group in ("queries", "measure") and not query_set:
+            out[b.name] = "one query is attacked here"
+        elif cls is not None and not cls.uses_budget and b.name in ("eps", "step", "steps"):
+            out[b.name] = f"{cls.title} takes no L-inf budget or iterations"
+        elif cls is not None and cls.fixed_steps is not None and b.name in ("step", "steps"):
+            out[b.name] = f"{cls.title} takes {cls.fixed_steps} step(s) of its own size"
+        elif b.name == "target_set" and (system is None or not system.card.held_out_classes):
+            out[b.name] = "this model saw every class in training (no open-set targets)"
+    return out
 
 
 def method_controls(state: PageState, container, attack: str) -> dict:
@@ -279,26 +328,6 @@ def method_controls(state: PageState, container, attack: str) -> dict:
         if value is not None and value != param.default:
             out[param.name] = value
     return out
-
-
-def target_set_control(state: PageState, container, system) -> dict:
-    """For a model with classes held out of its training: aim targeted attacks at seen or at unseen classes."""
-    held_out = list(system.card.held_out_classes)
-    if not held_out:
-        return {}
-    unseen = ", ".join(system.dataset.class_names[c] for c in held_out)
-    key = state.start("target_set", "closed", lambda t: {"closed": "closed", "open": "open"}[t[-1]], "target labels")
-    choice = container.radio(
-        "Target labels",
-        ["closed", "open"],
-        key=key,
-        horizontal=True,
-        format_func=lambda v: "seen in training (closed set)" if v == "closed" else f"never seen: {unseen} (open set)",
-        help="DHTA appendix: an open-set target is a class the hashing model never saw; its anchor comes from "
-        "database items of the class. THA and ProS-GAN cannot aim at one (no prototype).",
-    )
-    state.write("target_set", choice, "closed")
-    return {"target_set": choice} if choice != "closed" else {}
 
 
 # ----- the query ----------------------------------------------------------------------------------------------------

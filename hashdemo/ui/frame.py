@@ -77,6 +77,13 @@ PAGES = (
     ),
 )
 BY_PATH = {p.path: p for p in PAGES}
+# the pages by the views the core names (a lecture step says which view shows it, never a file)
+VIEWS = {
+    "how": "pages/how_hashing_works.py",
+    "lab": "pages/attack_lab.py",
+    "compare": "pages/compare.py",
+    "robustness": "pages/robustness.py",
+}
 
 BASE_CSS = """<style>
 [data-testid="stImage"] img { max-width: 100%; height: auto; }

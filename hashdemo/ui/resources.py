@@ -4,14 +4,16 @@ mutated), and showing a failure in the user's terms without taking the page down
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from typing import Any
 
 import streamlit as st
 import torch
 
 from ..core.errors import HashdemoError
+from ..core.progress import Progress, Stopped
 from ..retrieval.codemap import CodeMap, code_map
+from ..run.driver import Job, execute
 from ..systems.spec import ModelSpec
 from ..systems.system import HashingSystem, load_system
 
@@ -64,8 +66,8 @@ def load_many(specs: list[ModelSpec]) -> list[HashingSystem] | None:
 
 def progress_bar(bar, title: str, min_interval: float = 0.15):
     """A progress callback (done, total, text) that redraws `bar` at most every `min_interval` seconds and always
-    at the end; a one-off stage names itself ("training the PrototypeNet 350/2000")."""
-    last = [0.0]
+    at the end, with the time left once a tenth of the work is done; a one-off stage names itself."""
+    last, start = [0.0], time.monotonic()
 
     def report(done: int, total: int, text: str) -> None:
         now = time.monotonic()
@@ -76,21 +78,38 @@ def progress_bar(bar, title: str, min_interval: float = 0.15):
         if total <= 0:  # no iterations (noise, ProS-GAN's one forward pass)
             bar.progress(1.0, text=f"{title}: one pass")
             return
-        doing = text if " " in text else "step"
-        bar.progress(min(1.0, (done + 1) / total), text=f"{title}: {doing} {min(done + 1, total)}/{total}")
+        share = min(1.0, max(done, 0) / total)
+        left = f", about {remaining(now - start, share)} left" if 0.1 <= share < 1 else ""
+        bar.progress(share, text=f"{title}: {text}{left}")
 
     return report
 
 
-@contextmanager
-def running(title: str, stop_help: str, key: str | None = None) -> Iterator:
-    """While a run lasts: a Stop button (any click stops a Streamlit run; finished parts stay cached) and a
-    progress bar, yielded as a progress callback; both are gone when the run ends, however it ends."""
+def remaining(elapsed: float, share: float) -> str:
+    seconds = elapsed * (1 - share) / share
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
+
+
+def run_with_stop(title: str, stop_help: str, work: Callable[[Progress], Any], key: str | None = None) -> Any:
+    """Run `work(progress)` with a Stop button and a progress bar; both are gone when it ends, however it ends.
+    Any click (Stop among them) ends a Streamlit run at its next progress update, within a fraction of a second;
+    what the driver finished before stays cached. An error is shown in place; returns None then."""
     stop, slot = st.empty(), st.empty()
     stop.button("Stop", key=key, help=stop_help)
     bar = slot.progress(0.0, text=f"{title}: starting")
     try:
-        yield progress_bar(bar, title)
+        return work(progress_bar(bar, title))
+    except Stopped as exc:
+        st.info(str(exc))
+    except Exception as exc:
+        show_error(exc)
     finally:
         slot.empty()
         stop.empty()
+    return None
+
+
+def run_plan(jobs: list[Job], title: str, stop_help: str, key: str | None = None) -> None:
+    """The driver's plan, run with a Stop button and a progress bar."""
+    if jobs:
+        run_with_stop(title, stop_help, lambda progress: execute(jobs, progress=progress), key)

@@ -38,13 +38,21 @@ class PageState:
 
     @classmethod
     def open(cls, page: str) -> PageState:
+        """The page's state for this run: an arrival applies the link (and is remembered at once, so that a run
+        the arrival started and a Stop interrupted is not started again by the rerun that follows)."""
         query = current_query()
         seen = st.session_state.get(f"_url:{page}")
         if seen is not None and query == seen:
             return cls(page)
         if not query and seen:  # back from another page without a link: this page's own last settings
             query = seen
+        st.session_state[f"_url:{page}"] = current_query()
         return cls(page, True, query)
+
+    @property
+    def run_on_arrival(self) -> bool:
+        """A link with run=1 runs its page once, when it arrives; after that the page waits for its button."""
+        return self.arrived and self.link.get("run") == ["1"]
 
     def key(self, name: str) -> str:
         return f"{self.page}:{name}"
@@ -66,10 +74,10 @@ class PageState:
             st.session_state[key] = value
         return key
 
-    def follow(self, basis: Any, defaults: dict[str, Any]) -> None:
+    def follow(self, basis: Any, defaults: dict[str, Any], what: str = "settings") -> None:
         """Controls whose starting values come from another choice (the protocol's budget): when that choice
         changes, they take its values again (a link arriving sets them itself)."""
-        marker = self.key("_basis:" + ",".join(defaults))
+        marker = self.key(f"_basis:{what}")
         if st.session_state.get(marker, basis) != basis and not self.arrived:
             for name, value in defaults.items():
                 st.session_state[self.key(name)] = value

@@ -12,7 +12,6 @@ import streamlit as st
 import torch
 
 from ..attacks import ATTACKS
-from ..core.params import Param
 from ..data.uploads import convert_upload
 from ..experiments.lab import LabRun, Metric, Retrieval, at_iteration
 from ..figures import charts, panels
@@ -21,9 +20,6 @@ from .controls import query_from_set
 from .exports import chart
 from .resources import show_error
 from .state import PageState, url_selectbox
-
-K = Param("k", 10, "how many results are shown (and AP@k, P@k)", 5, 50, integer=True, label="results shown (k)")
-
 
 DENSITY = 2  # panels with text are drawn at twice their screen size: crisp labels on a 1.5x or 2x display
 
