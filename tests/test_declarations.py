@@ -120,7 +120,7 @@ def test_a_new_field_reaches_every_run_command(extended):
     from hashdemo.cli import RUN_COMMANDS, build_parser
 
     parser = build_parser()
-    commands = parser._subparsers._group_actions[0].choices  # noqa: SLF001
+    commands = parser._subparsers._group_actions[0].choices
     for name in RUN_COMMANDS:
         assert "--colour" in commands[name].format_help(), name
 
