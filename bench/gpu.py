@@ -6,8 +6,8 @@ depend on the weights. Everything is measured in this one run.
 
     PYTHONPATH=. .venv/bin/python bench/gpu.py [--queries 200] [--batch 32] [--cpu-queries 50] [--smoke]
 
---smoke runs every part in seconds (2 queries, T = 3, batch 2, 64-px nets over 8 images), on the GPU when there is one
-and on the CPU otherwise, so that CI runs this script's code on a machine without a GPU.
+--smoke runs every part in seconds (2 queries, T = 3, batch 2, a 64-px AlexNet over 8 images), on the GPU when
+there is one and on the CPU otherwise, so that CI runs this script's code on a machine without a GPU.
 """
 
 import argparse
@@ -71,10 +71,10 @@ def random_system(backbone: str, device: str, size: int, database: int, bits: in
     return HashingSystem.from_tensors(model, database=(images, labels), queries=queries, progress=lambda *a: None)
 
 
-def big_nets(device: str, batch: int, size: int, database: int, given: dict) -> None:
+def big_nets(device: str, batch: int, size: int, database: int, given: dict, backbones=("alexnet", "resnet50")):
     print(f"\n| PgA, T = 100, {size} px, batch {batch} | s / image | PgA paper (AlexNet) |")
     print("|---|---|---|")
-    for backbone in ("alexnet", "resnet50"):
+    for backbone in backbones:
         system = random_system(backbone, device, size, database)
         x = system.dataset.query.images(torch.arange(batch)).to(device)
         y = system.dataset.query.labels[:batch].to(device)
@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{torch.cuda.get_device_name() if gpu else 'CPU'}, torch {torch.__version__}\n")
     given = {"steps": 3} if args.smoke else {}
     zoo_attacks(device, args.queries, args.cpu_queries, given)
-    big_nets(device, args.batch, size, database, given)
+    big_nets(device, args.batch, size, database, given, ("alexnet",) if args.smoke else ("alexnet", "resnet50"))
     generator_pass(device, args.batch, size)
     return 0
 

@@ -50,3 +50,12 @@ def cli(capsys):
         return Finished(code, out.out, out.err)
 
     return run
+
+
+# the longest test files first, so that two xdist workers (--dist loadfile) finish together
+SLOW_FIRST = ("test_browser_flows.py", "test_browser_lecture.py", "test_browser_pages.py", "test_robustness.py")
+
+
+def pytest_collection_modifyitems(items):
+    rank = {name: i for i, name in enumerate(SLOW_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))

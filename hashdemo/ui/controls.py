@@ -36,6 +36,7 @@ DEFAULT_CHOICE = {
 # all reach the target that seed 0 draws for it (Coat) and 6 of its 8 other targets.
 OPENING_QUERY = ("Sandal", 0)
 PAGE_QUERIES = 100  # a page's query-set runs start at 100 queries: a first click takes seconds, not minutes
+OPTIONAL_BOOL = {None: "the paper's default", True: "yes", False: "no"}
 JS_LARGEST = 2**53 - 1  # the largest whole number a browser's number box holds exactly
 GROUPS = {  # how a page shows the run settings' groups: a heading, or an expander (folded away)
     "budget": ("Budget", False),
@@ -67,9 +68,12 @@ def param_control(state: PageState, container, param: Param, default=None, name:
         shown = (lambda v: "all" if v < 0 else str(v)) if param.low == -1 else str
         value = container.select_slider(label, list(param.options), format_func=shown, **common)
     elif param.is_bool and param.optional:
-        options = [None, True, False]
-        text = {None: "the paper's default", True: "yes", False: "no"}
-        value = container.selectbox(label, options, format_func=text.get, **common)
+        # a selectbox holding None shows no choice at all: it holds the words, the value is read back from them
+        if not isinstance(st.session_state.get(key), str):
+            st.session_state[key] = OPTIONAL_BOOL[st.session_state.get(key)]
+        value = {text: v for v, text in OPTIONAL_BOOL.items()}[
+            container.selectbox(label, list(OPTIONAL_BOOL.values()), **common)
+        ]
     elif param.is_bool:
         value = container.checkbox(label, **common)
     elif param.is_text:

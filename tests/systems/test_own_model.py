@@ -24,7 +24,7 @@ from hashdemo.systems.spec import ModelSpec
 
 def readme_snippet() -> str:
     """The first Python block of the README's "Your own model" section; at most five lines and a print."""
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     section = readme.split("## Your own model", 1)[1]
     block = section.split("```python\n", 1)[1].split("```", 1)[0]
     lines = block.strip().splitlines()

@@ -3,6 +3,7 @@ device, queries, eps, step, T, top-K, ...) appear as literals only where they ar
 copy of RunSettings reaches every run command's --help, the app's controls and the JSON."""
 
 import ast
+import sys
 from dataclasses import make_dataclass
 from pathlib import Path
 
@@ -83,7 +84,7 @@ def scanned() -> list[Path]:
 
 
 def test_the_scan_finds_a_restated_default(tmp_path, monkeypatch):
-    monkeypatch.setattr("test_declarations.ROOT", tmp_path)
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
     sample = tmp_path / "sample.py"
     sample.write_text(
         'def f(eps=8.0, queries=1000):\n    return g("pgd", protocol="pgd", device="auto", **{"steps": 100})\n'

@@ -1,0 +1,75 @@
+"""Fixtures of the real-browser tests: one `streamlit run` (as `make app` starts it) and one Chromium per test
+module, a page, and the lecture prepared in the server's cache."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+from browsertools import CHROMIUM, ROOT, SHOTS, free_port, wait_healthy
+
+
+@pytest.fixture(scope="module")
+def server():
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "hashdemo.ui.serve",  # what `make app` runs
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+    with open(SHOTS.parent / f"streamlit-test-{port}.log", "w") as log:
+        proc = subprocess.Popen(
+            command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONPATH": str(ROOT)}
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            wait_healthy(url)
+            yield url
+        finally:
+            proc.terminate()
+            proc.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--disable-quic",
+            ],
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    yield context.new_page()
+    context.close()
+
+
+@pytest.fixture(scope="module")
+def prepared():
+    """The lecture prepared (what a lecturer does before class); the server shares this cache."""
+    from hashdemo.experiments import lecture
+
+    lecture.prepare()
