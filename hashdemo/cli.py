@@ -103,16 +103,16 @@ def run_flags(
                 p, b.param, note="the protocol's" if default is None else f"{default}, unless the protocol sets it"
             )
     if groups is None:
-        p.add_argument(
-            "--set",
-            dest="method_params",
-            action="append",
-            default=[],
-            metavar="NAME=VALUE",
-            help="an attack's own parameter (repeatable): " + "; ".join(method_param_lines()),
+        set_flag(
+            p, "--set", "method_params", "an attack's own parameter (repeatable): " + "; ".join(method_param_lines())
         )
         p.add_argument("--no-cache", action="store_true", help="recompute (and refresh the cache) even if cached")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+
+
+def set_flag(p: argparse.ArgumentParser, flag: str, dest: str, text: str) -> None:
+    """A repeatable NAME=VALUE flag for parameters declared by what they belong to (an attack, a loss, a defence)."""
+    p.add_argument(flag, dest=dest, action="append", default=[], metavar="NAME=VALUE", help=text)
 
 
 def seeds_flag(p: argparse.ArgumentParser) -> None:
@@ -574,22 +574,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("train", help="train a hashing model and write a model folder")
     for param in declared(TrainConfig):
         add_param(p, param)
-    p.add_argument(
-        "--set",
-        dest="method_params",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="a loss parameter, e.g. eta=1.0 for DPSH or lam=1e-4 for CSQ (repeatable)",
-    )
-    p.add_argument(
-        "--defence-set",
-        dest="defence_params",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="a defence parameter, e.g. codes=memory for ATRDH (repeatable)",
-    )
+    set_flag(p, "--set", "method_params", "a loss parameter, e.g. eta=1.0 for DPSH or lam=1e-4 for CSQ (repeatable)")
+    set_flag(p, "--defence-set", "defence_params", "a defence parameter, e.g. codes=memory for ATRDH (repeatable)")
     p.add_argument("--out", default=None, help="output folder (default runs/<name>-seed<seed>); a stopped run resumes")
     p.add_argument("--restart", action="store_true", help="start over instead of resuming the run in --out")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")

@@ -32,6 +32,14 @@ def readme_snippet() -> str:
     return block
 
 
+def test_the_readme_python_api_block_runs():
+    """The README's "The Python API" block, with its protocol row on 20 queries instead of 1,000 (time)."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    block = readme.split("## The Python API", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    assert '{"queries": 1000}' in block
+    exec(compile(block.replace('{"queries": 1000}', '{"queries": 20}'), "README.md", "exec"), {})
+
+
 class TinyHashNet(nn.Module):
     """A researcher's own network: 28 px grey images -> 16 pre-tanh outputs."""
 
@@ -164,6 +172,25 @@ def test_an_import_is_one_command_and_its_codes_are_bit_for_bit_theirs(imported,
         theirs = torch.sign(net((images - IMAGENET[0]) / IMAGENET[1])).to(torch.int8)
     assert torch.equal(system.database_codes, theirs)
     assert torch.equal(system.model.encode(images), theirs)
+
+
+def test_one_checkpoint_has_one_identity_wherever_it_is_imported(imported, folder, tmp_path, cli):
+    """The same weights imported into another folder with another copy of the data: one weights digest, the
+    method said at import, the source checkpoint's digest on the card, the same cache identity but the folder."""
+    import shutil
+
+    _net, out, args = imported
+    copy = tmp_path / "copy"
+    shutil.copytree(folder, copy)
+    again = tmp_path / "again"
+    moved = [str(copy) if a == str(folder) else str(again) if a == str(out) else a for a in args]
+    assert cli(*moved, "--method", "dpsh").returncode == 0
+    first, second = (hashdemo.load_system(ModelSpec(str(f))) for f in (out, again))
+    assert first.card.weights == second.card.weights == first.spec.digest == second.spec.digest
+    assert first.card.data_root != second.card.data_root and first.card.method == "unknown"
+    assert second.card.method == "dpsh" and second.card.source_digest == first.card.source_digest
+    assert first.identity()["weights"] == second.identity()["weights"]
+    assert first.describe()["weights"] == second.describe()["weights"]
 
 
 def test_eval_attack_and_bench_run_on_an_imported_model(imported, cli):
