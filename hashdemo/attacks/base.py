@@ -106,9 +106,6 @@ class Attack:
     group: ClassVar[str]  # "non-targeted" | "targeted" | "baseline"
     paper: ClassVar[str]
     equation: ClassVar[str]  # LaTeX of the loss, shown in the app
-    colour: ClassVar[str]  # its colour in every chart (Okabe-Ito), fixed per attack, never by order
-    marker: ClassVar[str] = "circle"
-    dash: ClassVar[str] = "solid"
     targeted: ClassVar[bool] = False
     target_kind: ClassVar[str | None] = None  # name of the target code: "pharos", "anchor", "prototype", ...
     target_title: ClassVar[str | None] = None  # as a query row of its own (ProS-GAN Tables 1 and 4)

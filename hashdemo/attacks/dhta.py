@@ -22,7 +22,6 @@ class DHTA(Attack):
     """
 
     name, title, group = "dhta", "DHTA", "targeted"
-    colour, marker, dash = "#56B4E9", "star", "solid"
     target_title = "Anchor code"
     paper = "Bai et al., Targeted Attack for Deep Hashing based Retrieval, ECCV 2020"
     equation = r"\min_{x'}\ -\tfrac{1}{K}\,h_a^\top f(x'),\; h_a=\mathrm{sign}\Big(\sum_{i=1}^{n_t} h_i\Big)"

@@ -23,7 +23,6 @@ class FeatureAttack(Attack):
     Compared under DHTA's settings (appendix E): 2000 iterations from x; no tanh, so no schedule."""
 
     name, title, group = "feature", "Feature-space", "baseline"
-    colour, marker, dash = "#56B4E9", "triangle-up", "dash"
     paper = "Inkawhich et al., CVPR 2019, as compared in DHTA appendix E (Table 3)"
     equation = (
         r"\min_{x'}\ \tfrac{1}{d}\,\lVert \phi(x') - \phi(x_t)\rVert_2^2,\; x_t\ \text{an image of the target label}"

@@ -11,7 +11,6 @@ class FGSM(DHTA):
     """x' = clip(x - eps * sign(grad of -(1/K) h_a . f(x))), from x (no random start, no schedule)."""
 
     name, title, group = "fgsm", "DHTA + FGSM", "baseline"
-    colour, marker, dash = "#E69F00", "square", "dash"
     paper = "Goodfellow et al., ICLR 2015, on the DHTA loss as in ProS-GAN (Table 2)"
     default_loop = Loop()
     fixed_steps = 1

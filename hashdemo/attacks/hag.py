@@ -26,7 +26,6 @@ class HAG(Attack):
     """
 
     name, title, group = "hag", "HAG", "non-targeted"
-    colour, marker, dash = "#0072B2", "circle", "solid"
     paper = "Yang et al., Adversarial Examples for Hamming Space Search, IEEE TCYB 2018"
     equation = (
         r"\min_{x'}\Big(\tfrac{1}{m}F'(x)^\top F'(x')+1\Big)^2,\;"

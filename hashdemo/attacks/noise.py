@@ -11,7 +11,6 @@ class Noise(Attack):
     """x' = clip(x + U(-eps, eps)): no gradient, one forward pass (DHTA / ProS-GAN Table 1, "Noise")."""
 
     name, title, group = "noise", "Noise", "baseline"
-    colour, marker, dash = "#009E73", "circle", "dash"
     paper = "baseline of DHTA and ProS-GAN (Table 1)"
     equation = r"x' = \mathrm{clip}_{[0,1]}\big(x + r\big),\; r\sim U(-\epsilon,\epsilon)"
     fixed_steps = 0

@@ -10,7 +10,6 @@ class P2P(DHTA):
     """Point-to-point: the target code is a single target-label database item's code."""
 
     name, title = "p2p", "P2P"
-    colour, marker, dash = "#CC79A7", "x", "solid"
     target_title = None
     target_kind = "target item's"
     equation = r"\min_{x'}\ -\tfrac{1}{K}\,h_t^\top f(x'),\; h_t = \text{code of one target-label item}"

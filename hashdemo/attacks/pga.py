@@ -17,7 +17,6 @@ class PgA(Attack):
     """
 
     name, title, group = "pga", "PgA", "non-targeted"
-    colour, marker, dash = "#009E73", "diamond", "solid"
     target_title = "Pharos code"
     paper = "Efficient Evaluation of Adversarial Robustness for Deep Hashing based Retrieval (PgA)"
     equation = (

@@ -12,7 +12,6 @@ class PgADagger(PgA):
     """Pharos code (Eq. 7), loss max -(1/K) b*^T f(x') (Eq. 10), PGD with random start (Eq. 15)."""
 
     name, title = "pga-dagger", "PgA†"
-    colour, marker, dash = "#E69F00", "triangle-up", "solid"
     equation = r"\max_{x'}\ \mathcal{L}_a=-\tfrac{1}{K}\,(b^\star)^\top f(x')"
     parameters = ()
 

@@ -54,7 +54,6 @@ class ProSGAN(Attack):
     """
 
     name, title, group = "prosgan", "ProS-GAN", "targeted"
-    colour, marker, dash = "#D55E00", "cross", "dash"
     target_title = "Prototype code (ProS-GAN)"
     paper = "Wang et al., Prototype-supervised Adversarial Network for Targeted Attack of Deep Hashing, CVPR 2021"
     equation = (

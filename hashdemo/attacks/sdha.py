@@ -27,7 +27,6 @@ class SDHA(Attack):
     """
 
     name, title, group = "sdha", "SDHA", "non-targeted"
-    colour, marker, dash = "#D55E00", "square", "solid"
     paper = "Lu et al., A Smart Adversarial Attack on Deep Hashing Based Image Retrieval, ICMR 2021"
     equation = (
         r"\min_{x'}\ \mathrm{MSE}(x',x)-\tfrac{25}{K}\,\mathrm{mean}_{r\in R(x)}\,"

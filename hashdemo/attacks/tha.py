@@ -20,7 +20,6 @@ class THA(Attack):
     """
 
     name, title, group = "tha", "THA", "targeted"
-    colour, marker, dash = "#0072B2", "hexagon", "dash"
     target_title = "Prototype code (THA)"
     paper = "Wang et al., Targeted Attack and Defense for Deep Hashing, SIGIR 2021"
     equation = r"\min_{x'}\ -\tfrac{1}{K}\,\mathrm{sign}(P(y_t))^\top f(x')"

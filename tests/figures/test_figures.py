@@ -55,7 +55,8 @@ def test_every_series_has_its_own_marker_or_dash_fixed_per_attack():
     looks = [charts.style_for(name) for name in ATTACKS] + [charts.style_for(None)]
     assert len({(s.symbol, s.dash, s.color) for s in looks}) == len(looks)
     assert len({(s.symbol, s.dash) for s in looks}) == len(looks)  # distinct even in grey
-    assert charts.style_for("pga").color == ATTACKS.get("pga").colour  # the attack's own, whatever the order
+    assert charts.style_for("pga") == charts.STYLES["pga"]  # its own, whatever the order
+    assert set(charts.STYLES) == set(ATTACKS.names())  # every attack has its look
 
 
 @pytest.fixture(scope="module")
