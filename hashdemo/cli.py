@@ -1,5 +1,5 @@
 """Command line: python -m hashdemo train | train-attack | import | eval | encode | attack | bench | sweep |
-robustness | leaderboard | transfer | protocols | zoo | lecture.
+robustness | leaderboard | transfer | report | protocols | zoo | lecture.
 
 Every run command's flags are generated from the run settings' fields (hashdemo.run.settings: each field bound to
 its Param, the model's and the loop's included) and each attack's own Params (`--set`); a bad value is one line on
@@ -348,23 +348,35 @@ def cmd_sweep(args) -> None:
 
 
 def cmd_leaderboard(args) -> None:
+    """Every zoo model and every model of yours ($HASHDEMO_MODELS), or --models; with --out, leaderboard.html
+    (sortable) and leaderboard.json, and each model's report beside them, built from the board's runs."""
     from .core.progress import StderrBar
-    from .experiments.leaderboard import leaderboard
+    from .experiments.leaderboard import board_choices, leaderboard
+    from .experiments.report import make_report
     from .experiments.robustness import ENSEMBLE
+    from .figures.leaderboard_doc import folder_name, write_leaderboard
+    from .figures.report_doc import writable, write_report
     from .figures.tables import leaderboard_table
     from .run.settings import field_param
-    from .systems.zoo import zoo_cards
+    from .systems.zoo import all_cards
 
-    names = args.models or ",".join(c.source for c in zoo_cards())
+    if args.out:
+        writable(Path(args.out))
+    names = args.models or ",".join(c.source for c in all_cards())
     budgets = tuple(values_of(field_param("eps"), args.eps) if isinstance(args.eps, str) else args.eps)
-    rows = leaderboard(
-        systems_of(args, names),
-        choices_of(args, skip=("eps",)),
-        budgets=budgets,
-        engine=grid_engine(args),
-        progress=StderrBar(),
-    )
-    table = leaderboard_table(rows, ", ".join(m.label for m in ENSEMBLE), choices_of(args).protocol)
+    choices = board_choices(choices_of(args, skip=("eps",)))
+    systems = systems_of(args, names)
+    rows = leaderboard(systems, choices, budgets=budgets, engine=grid_engine(args), progress=StderrBar())
+    ensemble = ", ".join(m.label for m in ENSEMBLE)
+    if args.out:
+        settings = {"protocol": choices.protocol, **choices.given, "budgets": list(budgets)}
+        write_leaderboard(rows, settings, ensemble, Path(args.out))
+        by_source = {s.spec.source: s for s in systems}
+        for row in rows:
+            system = by_source[row.model.source]
+            report = make_report(system, choices, budgets=budgets, only_cached=True)
+            write_report(report, Path(args.out) / folder_name(row), system)
+    table = leaderboard_table(rows, ensemble, choices.protocol)
     table.label = args.label
     print_rows(rows, args.format, table)
 
@@ -409,6 +421,30 @@ def cmd_transfer(args) -> None:
     table = transfer_table(result)
     table.label = args.label
     print(render_table(table, args.format))
+
+
+def cmd_report(args) -> None:
+    """The robustness report of one model: report.html, report.pdf and report.json in --out. A stopped run
+    (Ctrl-C) writes what is done as a partial report naming what is missing, and exits 2; the same command again
+    resumes (finished batches are cached)."""
+    from .core.progress import StderrBar
+    from .experiments.report import report_or_partial
+    from .figures.report_doc import writable, write_report
+
+    system = system_of(args)
+    out = Path(args.out)
+    writable(out)
+    report, stopped = report_or_partial(system, choices_of(args), engine=grid_engine(args), progress=StderrBar())
+    files = write_report(report, out, system)
+    if stopped:
+        raise InvalidInputError(
+            f"stopped ({stopped}); {out} holds a partial report without {', '.join(report.missing)}: run the same "
+            "command again to complete it"
+        )
+    summary = {"out": str(out), "files": {k: str(v) for k, v in files.items()}, "complete": report.complete}
+    emit(
+        summary, args.json, f"wrote {', '.join(str(f) for f in files.values())} ({report.provenance['seconds']:.0f} s)"
+    )
 
 
 def cmd_protocols(args) -> None:
@@ -636,6 +672,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_transfer)
 
     p = sub.add_parser("leaderboard", help="rank models by worst-case MAP over an ensemble and breaking budget")
+    p.add_argument("--out", default=None, help="write leaderboard.html, leaderboard.json and each model's report")
     format_flag(p)
     run_flags(p, models="many", skip=("attack",), many={"eps": BUDGETS})
     engine_flags(p)
@@ -665,6 +702,12 @@ def build_parser() -> argparse.ArgumentParser:
     run_flags(p, models="none", groups=("measure", "machine"))
     p.set_defaults(run=cmd_import)
 
+    p = sub.add_parser("report", help="the robustness report of one model: HTML, PDF and JSON")
+    p.add_argument("--out", required=True, help="the folder to write report.html, report.pdf and report.json into")
+    run_flags(p, skip=("attack",))
+    engine_flags(p)
+    p.set_defaults(run=cmd_report)
+
     p = sub.add_parser("protocols", help="list the papers' protocols and what each sets")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=cmd_protocols)
@@ -683,7 +726,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-RUN_COMMANDS = ("attack", "bench", "sweep", "transfer", "leaderboard", "robustness")  # every run setting a flag
+RUN_COMMANDS = (
+    "attack",
+    "bench",
+    "sweep",
+    "transfer",
+    "leaderboard",
+    "robustness",
+    "report",
+)  # every run setting a flag
 
 
 def main(argv: list[str] | None = None) -> int:

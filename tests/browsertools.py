@@ -20,6 +20,7 @@ PAGES = {
     "sweep": "Sweep",
     "prosgan": "ProS-GAN",
     "robustness": "Robustness",
+    "report": "Report",
     "transfer": "Transfer",
     "lecture": "Lecture",
 }

@@ -11,8 +11,16 @@ from ..run.settings import Choices
 from ..systems.system import HashingSystem
 from .robustness import BREAK_ATTACK, ENSEMBLE, breaking_eps, median_eps, member_jobs, worst_case
 
-BUDGETS = (8.0, 16.0)  # eps (1/255) of the worst-case columns; the first ranks the models
+BUDGETS = (8.0,)  # eps (1/255) of the worst-case columns; the first ranks the models
+BOARD_QUERIES = 1000  # the default size: every model on 1,000 queries (the fashion query split)
 CLEAN = "noise"  # the clean baseline's run: noise at eps 0 measures the clean codes on the same queries
+
+
+def board_choices(choices: Choices) -> Choices:
+    """The user's choices, the leaderboard's default size where they set no query count."""
+    if "queries" in choices.given:
+        return choices
+    return Choices.of(choices.protocol, {**choices.given, "queries": BOARD_QUERIES})
 
 
 def clean_job(system: HashingSystem, choices: Choices) -> Job:

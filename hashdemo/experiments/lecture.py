@@ -20,6 +20,7 @@ from ..run.results import AttackReport
 from ..run.settings import Choices
 from ..systems.spec import ModelSpec
 from ..systems.system import HashingSystem, load_system
+from .report import REPORT_EPS
 from .robustness import curve_jobs
 
 QUERY = {"qclass": "Sandal", "qindex": "0"}
@@ -29,7 +30,7 @@ DEFENDED = (
     "zoo:fashion-dph-smallcnn-32-atrdh",
     "zoo:fashion-dph-smallcnn-32-pharos-at",
 )
-CURVE_EPS = (4.0, 8.0, 16.0)
+CURVE_EPS = REPORT_EPS  # the budgets of a robustness report: 4, 8 and 16/255
 # queries per cached step: what keeps a cold step under 30 s on a 2-core CPU (bench/lecture.py measures it)
 CURVE_QUERIES = 12
 TABLE_QUERIES = 12

@@ -11,6 +11,11 @@ import torch
 from ..models.card import ModelCard
 
 
+def finite(value: float) -> float | None:
+    """JSON has no infinity: a budget that breaks nothing (still standing at the largest) is null."""
+    return None if value == float("inf") else value
+
+
 def _from(cls, data: dict, **nested):
     """A result dataclass from its JSON (unknown keys ignored, nested types rebuilt by `nested`)."""
     names = {f.name for f in fields(cls)}
@@ -174,6 +179,7 @@ class WorstCase:
     wins: dict[str, float]
     member_maps: dict[str, float]
     worst_ap: torch.Tensor  # (Q,)
+    winners: tuple[str, ...] = ()  # per query, the first member at its minimum
 
     def to_json(self) -> dict:
         return {"eps": self.eps, "map": self.map, "wins": self.wins, "member_maps": self.member_maps}
@@ -200,7 +206,7 @@ class LeaderboardRow:
             "model": self.model.describe(),
             "clean_map": self.clean_map,
             "worst": [w.to_json() for w in self.worst],
-            "median_breaking_eps": self.median_breaking_eps,
+            "median_breaking_eps": finite(self.median_breaking_eps),
         }
 
 

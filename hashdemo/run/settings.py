@@ -269,7 +269,9 @@ class Choices:
 
     @classmethod
     def of(cls, protocol: str | None = None, overrides: dict[str, Any] | None = None) -> Choices:
-        given = {k: v for k, v in (overrides or {}).items() if v is not None}
+        """Run settings are checked (and typed) here; an attack's own parameters when an attack takes them."""
+        params = {b.name: b.param for b in user_fields()}
+        given = {k: params[k].check(v) if k in params else v for k, v in (overrides or {}).items() if v is not None}
         return cls(get_protocol(protocol or DEFAULT_PROTOCOL).name, tuple(sorted(given.items(), key=lambda kv: kv[0])))
 
     @property

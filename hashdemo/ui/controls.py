@@ -254,9 +254,10 @@ def settings_controls(
     system=None,
     query_set: bool = False,
     skip: tuple[str, ...] = (),
+    queries: int = PAGE_QUERIES,
 ) -> dict:
     """A control for every run setting but the model's, the attack, the protocol (they have their pickers) and
-    `skip` (a page's own axis, such as the robustness curves' eps),
+    `skip` (a page's own axis, such as the robustness curves' eps; `queries`: where a query set starts),
     grouped as GROUPS says, each starting at the protocol's value for `attack` (every attack of a page without
     one); returns the overrides, the values that differ from the protocol's. A setting that does not apply is not
     shown, and a link naming it is told why: ProS-GAN takes no budget, FGSM and noise no step or T, one query no
@@ -268,7 +269,7 @@ def settings_controls(
     start = {b.name: b.get(base) for b in shown}
     available = len(system.dataset.query) if system is not None else None
     if query_set:
-        start[QUERIES.name] = min(PAGE_QUERIES, available or PAGE_QUERIES)
+        start[QUERIES.name] = min(queries, available or queries)
     state.follow((protocol.name, attack), start)
     reasons = skipped(shown, cls, protocol, attack, system, query_set)
     state.unused_here(

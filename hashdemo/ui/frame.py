@@ -62,6 +62,13 @@ PAGES = (
         "defences, worst case, breaking budget, leaderboard",
     ),
     PageInfo(
+        "pages/report.py",
+        "Report",
+        ":material/summarize:",
+        "Report",
+        "one model's robustness report: HTML, PDF and JSON",
+    ),
+    PageInfo(
         "pages/transfer.py",
         "Transfer",
         ":material/swap_horiz:",

@@ -170,7 +170,7 @@ def test_worst_case_is_the_minimum_of_the_members_with_ties_shared(system):
     first_only = (stacked[0] == stacked.min(0).values).double()
     tied = (stacked == stacked.min(0).values).sum(0) > 1
     assert worst.wins["HAG"] <= float(first_only.sum()) and (not tied.any() or worst.wins["HAG"] < first_only.sum())
-    assert {"PgA (APGD)", "DHTA"} <= set(worst.wins)
+    assert {"PgA† (APGD)", "DHTA", "THA"} <= set(worst.wins)
 
 
 def test_breaking_budget_bisection_agrees_with_a_linear_scan(system):

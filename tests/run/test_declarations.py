@@ -12,6 +12,8 @@ from apptools import ROOT, open_page
 
 from hashdemo.core.params import Param, setting
 from hashdemo.experiments.leaderboard import BUDGETS
+from hashdemo.experiments.report import REPORT_EPS
+from hashdemo.experiments.robustness import CURVE_EPS
 from hashdemo.run import settings as settings_module
 from hashdemo.run.protocols import DEFAULT_PROTOCOL
 from hashdemo.run.settings import run_fields
@@ -28,8 +30,11 @@ DECLARING = {
     "hashdemo/systems/spec.py",
     "hashdemo/core/devices.py",  # what "auto" means
     "hashdemo/experiments/leaderboard.py",  # BUDGETS
+    "hashdemo/experiments/report.py",  # REPORT_EPS
+    "hashdemo/experiments/robustness.py",  # CURVE_EPS
 }
 PROTOCOL_CALLS = ("resolve", "get_protocol", "of")  # their first argument is a protocol name
+GRIDS = {"the leaderboard's budgets": BUDGETS, "the report's budgets": REPORT_EPS, "the curves' budgets": CURVE_EPS}
 
 
 def defaults() -> dict[str, object]:
@@ -72,9 +77,11 @@ def restated(path: Path) -> list[str]:
             out.append(f"{path.relative_to(ROOT)}:{node.lineno}: the default model")
         elif isinstance(node, ast.Constant) and node.value == DEFAULT_PROTOCOL and path.parent.name == "pages":
             out.append(f"{path.relative_to(ROOT)}:{node.lineno}: the default protocol")  # pages name no optimiser
-        elif isinstance(node, ast.Tuple | ast.List) and len(node.elts) == len(BUDGETS):
-            if all(isinstance(e, ast.Constant) for e in node.elts) and [e.value for e in node.elts] == list(BUDGETS):
-                out.append(f"{path.relative_to(ROOT)}:{node.lineno}: the leaderboard's budgets")
+        elif isinstance(node, ast.Tuple | ast.List) and all(isinstance(e, ast.Constant) for e in node.elts):
+            values = [e.value for e in node.elts]
+            for name, budgets in GRIDS.items():
+                if values == list(budgets):
+                    out.append(f"{path.relative_to(ROOT)}:{node.lineno}: {name}")
     return out
 
 
@@ -88,10 +95,10 @@ def test_the_scan_finds_a_restated_default(tmp_path, monkeypatch):
     sample = tmp_path / "sample.py"
     sample.write_text(
         'def f(eps=8.0, queries=1000):\n    return g("pgd", protocol="pgd", device="auto", **{"steps": 100})\n'
-        'resolve("pgd", "hag")\nM = "zoo:fashion-dpsh-smallcnn-32"\nB = (8.0, 16.0)\n'
+        'resolve("pgd", "hag")\nM = "zoo:fashion-dpsh-smallcnn-32"\nB = (8.0,)\nR = [4.0, 8.0, 16.0]\n'
     )
     found = restated(sample)
-    assert len(found) == 8, found  # eps, queries, protocol twice, device, steps, the model, the budgets
+    assert len(found) == 9, found  # eps, queries, protocol twice, device, steps, the model, two budget grids
     sample.write_text('def f(eps=4.0, queries=200):\n    return g(protocol=P, optimiser="pgd", steps=20)\n')
     assert restated(sample) == []
 
