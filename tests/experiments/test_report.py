@@ -123,7 +123,8 @@ def test_bad_input_is_one_line_and_writes_nothing(tmp_path, cli):
 def test_the_leaderboard_files_link_each_model_to_its_report(tmp_path, cli, monkeypatch):
     monkeypatch.setenv("HASHDEMO_CACHE", str(tmp_path / "cache"))  # nothing of an earlier report is cached
     models = f"{MODEL},zoo:fashion-dph-smallcnn-16"
-    out = cli("leaderboard", "--models", models, *SMALL, "--out", str(tmp_path / "board"), "--format", "json")
+    tiny = ["--queries", "3", "--steps", "2"]
+    out = cli("leaderboard", "--models", models, *tiny, "--out", str(tmp_path / "board"), "--format", "json")
     assert out.returncode == 0, out.stderr
     rows = json.loads(out.stdout)
     board = json.loads((tmp_path / "board" / "leaderboard.json").read_text())

@@ -180,6 +180,8 @@ def test_one_checkpoint_has_one_identity_wherever_it_is_imported(imported, folde
     import shutil
 
     _net, out, args = imported
+    if "alexnet" not in args:
+        pytest.skip("one architecture shows it (the other's import is the same code)")
     copy = tmp_path / "copy"
     shutil.copytree(folder, copy)
     again = tmp_path / "again"
