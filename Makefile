@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: app test lint zoo bench chromium clean
+.PHONY: app class test lint zoo bench chromium clean
 
 # the app's packages, then hashdemo itself (editable: the `hashdemo` command runs this checkout)
 $(STAMP): requirements.txt pyproject.toml
@@ -20,6 +20,10 @@ $(TEST_STAMP): $(STAMP) requirements-test.txt requirements-ray.txt
 
 app: $(STAMP)
 	$(PY) -m hashdemo.ui.serve --browser.gatherUsageStats false
+
+# A lecturer's laptop on a room's network: every address of this machine, links limited to what it was started with
+class: $(STAMP)
+	$(PY) -m hashdemo.ui.serve --class --server.address 0.0.0.0 --server.maxUploadSize 20 --browser.gatherUsageStats false
 
 test: $(TEST_STAMP) chromium lint
 	$(PY) -m pytest

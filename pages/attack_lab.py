@@ -14,7 +14,10 @@ from hashdemo.ui.state import PageState
 state = PageState.open("lab")
 exports.export_settings()
 st.title("Attack Lab")
+head = st.empty()  # what is shown: the attack, eps, T, target and model, filled below
+frame.lecture_nav()
 frame.intro("Perturb one query within an L-inf budget and watch what the retrieval system returns before and after.")
+run_place = frame.controls_place()  # presentation mode: the run button at the top of the sidebar
 
 sb = st.sidebar
 sb.header("Model")
@@ -36,8 +39,10 @@ ask, shown, launch = (sb, sb, sb) if present else st.columns([5, 3, 4], gap="med
 query = views.query_input(state, ask, shown, data)
 target = views.target_input(state, launch, system, attack_cls, query)
 k = controls.param_control(state, launch, lab.K)
-run_clicked = launch.button("Run attack", type="primary", disabled=query is None, use_container_width=True)
-progress_slot = launch.empty()
+button_place = run_place if present else launch
+run_clicked = button_place.button("Run attack", type="primary", disabled=query is None, use_container_width=True)
+progress_slot = button_place.empty()
+live_slot = st.empty()  # the Hamming distance over iterations, drawn while the attack runs
 link_ok = state.report()
 try:
     settings = resolve(protocol, attack, overrides, model=system.spec)
@@ -60,13 +65,17 @@ if request is not None and (run_clicked or auto):
             query.labels,
             keep_images=True,
             progress=resources.progress_bar(bar, attack_cls.title),
+            watch=views.live_trace(live_slot, system.bits, attack_cls),
         )
         st.session_state["lab"] = stored
         fresh = True
     except Exception as exc:
         resources.show_error(exc)
     progress_slot.empty()
+    live_slot.empty()
 state.finish({"run": "1" if fresh else None})
+target_name = views.target_caption(system, attack_cls, target, stored if fresh else None)
+frame.headline(head, (stored.settings if fresh else settings).headline(system.label, target_name))
 
 if request is None:
     st.info("Choose a query (or upload a readable image) to run an attack.")

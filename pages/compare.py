@@ -14,6 +14,8 @@ from hashdemo.ui.state import PageState, url_multiselect
 state = PageState.open("compare")
 exports.export_settings()
 st.title("Compare attacks")
+head = st.empty()
+frame.lecture_nav()
 frame.intro(
     "Every attack gets the same queries and the same budget. Results are cached on disk by every setting, "
     "so reopening a finished comparison is instant."
@@ -35,6 +37,12 @@ except Exception as exc:
     resources.show_error(exc)
     st.stop()
 
+first_settings = next(iter(jobs.values())).settings if jobs else None
+if first_settings is not None:
+    steps = "each paper's T" if protocol.optimiser == "paper" else f"T = {first_settings.steps}"
+    queries = first_settings.queries or "all"
+    line = f"{len(jobs)} attacks · protocol {protocol.name} · eps {first_settings.eps:g}/255 · {steps}"
+    frame.headline(head, f"{line} · {queries} queries · on {system.label}")
 runs = dict(zip(jobs, execute(list(jobs.values()), only_cached=True), strict=True))
 auto = state.run_on_arrival and link_ok and None in runs.values()  # a link that runs on arrival, once
 if frame.controls_place().button("Run comparison", type="primary", disabled=not chosen) or auto:
@@ -53,7 +61,8 @@ reports = [run.report for run in done.values()]
 first = reports[0]
 table = tables.comparison(reports)
 st.subheader(f"MAP@{tables.k_text(first.topk)} and t-MAP@{tables.k_text(first.t_topk)} on {system.label}")
-st.markdown(tables.markdown(table, with_settings=False))
+# a projector shows the attack, MAP, t-MAP and perceptibility (the downloads keep every column)
+st.markdown(tables.markdown(table, with_settings=False, columns=4 if frame.presenting() else None))
 st.caption(
     f"{table.settings_line()}. Bold: the strongest attack per column (lowest MAP, highest t-MAP) and the least "
     "perceptible / fastest, among the attacks within the table's budget (the noise baseline, the clean and code "

@@ -12,6 +12,7 @@ from hashdemo.ui.state import PageState
 state = PageState.open("how")
 exports.export_settings()
 st.title("How hashing retrieval works")
+frame.lecture_nav()
 frame.intro(
     "Everything the attack pages change is here first: the image, the network's K outputs, their signs (the "
     "code), the Hamming distance to every database item, the top-k, and where the code sits among all codes."

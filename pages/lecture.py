@@ -29,15 +29,21 @@ if waiting:
 else:
     st.success("Prepared: every step opens in seconds.", icon=":material/task_alt:")
 
-for step in lecture.LECTURE:
+for number, step in enumerate(lecture.LECTURE, 1):
     with st.container(border=True):
         head, link = st.columns([4, 1], vertical_alignment="center")
-        head.subheader(step.title)
+        head.subheader(step.title, anchor=f"step-{number}")
         # presentation mode travels in the link: the page then finds its URL as it is and adds no history entry
-        params = {**step.params, "present": "true"} if frame.presenting() else step.params
-        link.page_link(frame.VIEWS[step.view], label="Open", icon=":material/arrow_forward:", query_params=params)
+        page, params = frame.step_link(number, frame.presenting())
+        link.page_link(page, label="Open", icon=":material/arrow_forward:", query_params=params)
         st.write(step.text)
         if step.live:
             st.caption("Computed on arrival: one query, about a second.")
         else:
             st.caption(statuses[step.title].text().capitalize() + ".")
+
+came_back = st.query_params.get("step")  # "Back to the lecture" from a step: its card in view
+if (came_back or "").isdigit():
+    st.iframe(
+        f"<script>window.parent.document.getElementById('step-{int(came_back)}')?.scrollIntoView();</script>", height=1
+    )

@@ -17,6 +17,8 @@ from hashdemo.ui.state import PageState, url_multiselect
 state = PageState.open("robustness")
 exports.export_settings()
 st.title("Robustness")
+head = st.empty()
+frame.lecture_nav()
 frame.intro(
     "How much a model resists: the clean model beside its adversarially trained versions (PgA Fig. 5 and Tables "
     "2, 8), the worst case over an ensemble of attacks per query, and the budget that breaks each query. Every "
@@ -59,6 +61,10 @@ except Exception as exc:
 if not systems or not chosen or not eps_values:
     st.info("Choose at least one model, one attack and one epsilon in the sidebar.")
     st.stop()
+shown_eps = ", ".join(f"{e:g}" for e in eps_values)
+queries = choices.given.get("queries", "all")
+names = ", ".join(ATTACKS.get(a).title for a in chosen)
+frame.headline(head, f"{names} · eps {shown_eps}/255 · {len(systems)} models · {queries} queries")
 tab_curves, tab_worst, tab_break, tab_board = st.tabs(["Curves", "Worst case", "Breaking budget", "Leaderboard"])
 
 

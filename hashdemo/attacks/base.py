@@ -7,7 +7,7 @@ the budget (eps, step, T, random start, seed) and the loop come with each call.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields, replace
 from typing import Any, ClassVar
@@ -26,6 +26,8 @@ from ..targets.codes import draw_target_labels
 from .budget import Budget
 from .loop import LOOP_PARAMS, Loop, optimise, random_start
 from .result import AttackResult, Snapshot, Trace
+
+Watch = Callable[[int, torch.Tensor, torch.Tensor | None], None]  # (t, Hamming to clean, to target) per iterate
 
 
 @dataclass
@@ -212,9 +214,12 @@ class Attack:
         keep_images: bool = False,
         progress: Progress = silent,
         early_exit: bool = True,
+        watch: Watch | None = None,
     ) -> AttackResult:
         """Attack a batch (B, C, H, W) in [0,1]; snapshots of the iterates at `record_at` come with the result.
-        early_exit=False computes every query at every iteration (the same result, slower: for the tests)."""
+        early_exit=False computes every query at every iteration (the same result, slower: for the tests);
+        `watch(t, hamming_to_clean, hamming_to_target)` sees each iterate's distances as they come (on the device:
+        a watcher that draws copies them when it draws)."""
         loop = loop or self.default_loop
         check_loop(loop)
         steps = self.steps_for(budget)
@@ -250,6 +255,8 @@ class Attack:
                 rows["clean"].append((codes != clean_codes).sum(1))
                 if target_code is not None:
                     rows["target"].append((codes != target_code).sum(1))
+                if watch is not None:
+                    watch(t, rows["clean"][-1], rows["target"][-1] if target_code is not None else None)
                 rows["scale"].append(scale)
                 if t in wanted:
                     shot = Snapshot(

@@ -246,6 +246,7 @@ def run_lab(
     keep_images: bool = False,
     progress: Progress = silent,
     stop: StopCheck = never,
+    watch=None,
 ) -> LabRun:
     """Attack one query image (1, C, H, W) as `request` says (through the driver's one attack call); rank both
     codes. keep_images stores every iterate (the iteration scrubber)."""
@@ -271,6 +272,7 @@ def run_lab(
         keep_images=keep_images,
         progress=step,
         stop=stop,
+        watch=watch,
     )
     target = result.target_labels
     data = system.dataset

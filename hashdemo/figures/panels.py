@@ -33,10 +33,11 @@ def upscale(image: Image.Image, size: int) -> Image.Image:
     return image.resize((image.width * factor, image.height * factor), Image.NEAREST)
 
 
-def perturbation_scale(eps: float, linf: float, bounded: bool) -> float:
-    """The perturbation's full scale (the value drawn at full colour): +-eps for a bounded attack; an unbounded
-    one (ProS-GAN) is scaled to its own largest change instead. Every view of a perturbation uses this rule."""
-    return eps if bounded and eps > 0 else (linf or 1.0)
+def perturbation_scale(eps: float, linf: float) -> float:
+    """The perturbation's full scale (the value drawn at full colour): +-eps of the page's budget, for every
+    attack alike, so that one amplification serves every panel and a larger perturbation looks larger (an
+    unbounded ProS-GAN's saturates); the largest change when there is no budget. Every view uses this rule."""
+    return eps if eps > 0 else (linf or 1.0)
 
 
 def perturbation_image(delta: torch.Tensor, eps: float) -> tuple[Image.Image, float]:

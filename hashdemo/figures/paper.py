@@ -70,7 +70,7 @@ def paper_figure(
         ax.set_yticks([])
         return ax
 
-    scale = panels.perturbation_scale(s.budget.eps, float(r.linf[0]), run.attack.uses_budget)
+    scale = panels.perturbation_scale(s.budget.eps, float(r.linf[0]))
     delta = r.perturbation[0].cpu().numpy()
     gain = 0.5 / scale
     left = (width_in - 3 * panel - 0.3) / 2
@@ -211,7 +211,7 @@ def caption_lines(system: HashingSystem, run: LabRun, width_in: float) -> list[s
     ]
     if run.target_caption:
         parts.append(f"target label: {run.target_caption}")
-    full = "+-eps" if run.attack.uses_budget else "+-its largest change"
+    full = "+-eps" if run.attack.uses_budget else "+-eps of the budget (beyond it, full colour)"
     key = (
         f"Perturbation: red brightened, blue darkened, {full} = full scale. Frames: blue solid with a check = "
         "shares a label with the query; orange dashed with a cross = does not"

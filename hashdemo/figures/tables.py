@@ -225,17 +225,19 @@ def comparison(reports: list[AttackReport], seeds: list[list[AttackReport]] | No
     return Table(headers, body, [fmt for _, _, _, fmt in COLUMNS], bold, settings, title)
 
 
-def markdown(table: Table, with_settings: bool = True) -> str:
-    """The table in Markdown, its settings line above it (left out where a caption under it says the same)."""
+def markdown(table: Table, with_settings: bool = True, columns: int | None = None) -> str:
+    """The table in Markdown, its settings line above it (left out where a caption under it says the same); only
+    its first `columns` columns when given (a projector's width)."""
     cells = table.text("-")
     for i, j in table.bold:
         cells[i][j] = f"**{cells[i][j]}**"
+    keep = slice(0, columns)
     lines = [f"*{table.settings_line()}*", ""] if with_settings else []
     lines += [
-        "| " + " | ".join(table.headers) + " |",
-        "|" + "---|" * len(table.headers),
+        "| " + " | ".join(table.headers[keep]) + " |",
+        "|" + "---|" * len(table.headers[keep]),
     ]
-    return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in cells])
+    return "\n".join(lines + ["| " + " | ".join(r[keep]) + " |" for r in cells])
 
 
 def latex(table: Table) -> str:

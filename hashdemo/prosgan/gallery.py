@@ -24,8 +24,14 @@ class GeneratorEntry:
 
 
 def shipped_files(system) -> list[Path]:
-    """prosgan*.safetensors beside the model (prosgan.safetensors: unbounded; prosgan-bound8: bounded at 8/255)."""
-    return [] if system.folder is None else sorted(system.folder.glob("prosgan*.safetensors"))
+    """prosgan*.safetensors beside the model, the faithful one first (prosgan.safetensors: unbounded, as the paper
+    trains it; then e.g. prosgan-bound8: bounded at 8/255)."""
+    if system.folder is None:
+        return []
+    return sorted(system.folder.glob("prosgan*.safetensors"), key=lambda p: (p.name != FAITHFUL, p.name))
+
+
+FAITHFUL = "prosgan.safetensors"  # the generator trained as the paper trains it: what the ProS-GAN page opens on
 
 
 def available_generators(system) -> list[GeneratorEntry]:

@@ -80,10 +80,12 @@ def attack_batch(
     progress: Progress = silent,
     stop: StopCheck = never,
     early_exit: bool = True,
+    watch=None,
 ) -> attacks.AttackResult:
     """Attack one batch as `settings` say: its budget seeded by the run's seed and `first`, the settings' loop
     and threads; `stop()` is asked at every iteration (True raises Stopped: nothing of this batch is kept).
-    early_exit=False computes every query at every iteration (the same result, slower: for the benches)."""
+    early_exit=False computes every query at every iteration (the same result, slower: for the benches); `watch`
+    sees each iterate's Hamming distances as they come (the Attack Lab draws them while it runs)."""
 
     def step(t: int, steps: int, text: str) -> None:
         if stop():
@@ -101,6 +103,7 @@ def attack_batch(
             keep_images=keep_images,
             progress=step,
             early_exit=early_exit,
+            watch=watch,
         )
 
 

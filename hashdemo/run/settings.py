@@ -144,6 +144,18 @@ class RunSettings:
         """Whether `other` gives the same numbers (a page's staleness check): equal but for runtime settings."""
         return other is not None and type(other) is type(self) and runtime_free(self) == runtime_free(other)
 
+    def headline(self, model: str, target: str | None = None) -> str:
+        """What a projected screen says it shows, in one line: 'PgA · eps 16/255 · T = 100 · on dpsh-smallcnn-32'."""
+        cls = self.attack_class
+        parts = [cls.title]
+        if cls.uses_budget:
+            parts += [f"eps {self.eps:g}/255", f"T = {cls.steps_for(self.budget)}"]
+        else:
+            parts.append("one forward pass, no L-inf bound")
+        if target:
+            parts.append(f"target {target}")
+        return " · ".join([*parts, f"on {model}"])
+
     def describe(self) -> str:
         """In words and the papers' units: 'protocol lab; eps 16/255, step 1/255, T = 100, ...' (what applies)."""
         cls = self.attack_class

@@ -22,6 +22,7 @@ from ..run.protocols import PROTOCOLS, Protocol, get_protocol
 from ..run.settings import ATTACK, QUERIES, model_fields, protocol_lines, resolve, user_fields
 from ..systems.spec import DEVICE, MODEL, ModelSpec
 from ..systems.zoo import all_cards, folder_card, resolve_folder
+from .frame import serving_a_class
 from .state import PageState, parse_param, url_multiselect, url_selectbox
 
 DEFAULT_CHOICE = {
@@ -131,13 +132,17 @@ def model_picker(state: PageState, container=st.sidebar) -> ModelSpec | None:
     the ModelSpec."""
     cards = all_cards()
     levels = container.container()  # the pickers, drawn above the folder box that can override them
-    folder = container.text_input(
-        "...or a model folder",
-        key=state.start("folder", "", lambda t: t[-1], "model folder"),
-        help="A folder written by `hashdemo train` or `hashdemo import` (model.safetensors, meta.json, "
-        "codes.safetensors); folders under $HASHDEMO_MODELS (default ./models) are listed above already.",
-    ).strip()
-    state.write("folder", folder, "")
+    folder = ""
+    if serving_a_class():
+        refuse_in_class(state, "folder", "a model folder")
+    else:
+        folder = container.text_input(
+            "...or a model folder",
+            key=state.start("folder", "", lambda t: t[-1], "model folder"),
+            help="A folder written by `hashdemo train` or `hashdemo import` (model.safetensors, meta.json, "
+            "codes.safetensors); folders under $HASHDEMO_MODELS (default ./models) are listed above already.",
+        ).strip()
+        state.write("folder", folder, "")
     chosen: ModelCard | None = None
     if folder:
         try:
@@ -180,7 +185,9 @@ def spec_controls(state: PageState, container, card: ModelCard | None) -> dict:
             values[field] = device_control(state, container)
         elif field == "data_root":
             embedded = card is None or (card.dataset in DATASETS and DATASETS.get(card.dataset).embedded)
-            if not embedded:
+            if serving_a_class():
+                refuse_in_class(state, field, "a data root")
+            elif not embedded:
                 values[field] = resolve_root(param_control(state, container, b.param) or None)
         elif field == "image_size":
             if card is not None and (card.dataset in ("folder", "list") or card.imported):
@@ -188,6 +195,15 @@ def spec_controls(state: PageState, container, card: ModelCard | None) -> dict:
         else:
             values[field] = param_control(state, container, b.param)
     return values
+
+
+def refuse_in_class(state: PageState, name: str, what: str) -> None:
+    """In class mode a link naming `name` is told why it is not used (the page runs with what the server has)."""
+    state.known.add(name)
+    if state.arrived and state.link.get(name):
+        state.problems.append(
+            f"{name}: this server is serving a class, so a link cannot open {what} it was not started with"
+        )
 
 
 def card_label(source: str) -> str:

@@ -3,6 +3,7 @@ reachable), page config, the presentation mode for a projector and the shared CS
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import streamlit as st
@@ -17,8 +18,16 @@ class PageInfo:
     blurb: str
 
 
+# the Lecture second: at a projector's width Streamlit folds the last pages under "more", and a class needs it
 PAGES = (
     PageInfo("pages/home.py", "Home", ":material/home:", "", "the zoo and where to start"),
+    PageInfo(
+        "pages/lecture.py",
+        "Lecture",
+        ":material/co_present:",
+        "Lecture",
+        "eight steps from clean retrieval to defences and the papers' tables",
+    ),
     PageInfo(
         "pages/how_hashing_works.py",
         "How hashing works",
@@ -75,13 +84,6 @@ PAGES = (
         "Transfer",
         "perturbations from one model used on another; open-set targets",
     ),
-    PageInfo(
-        "pages/lecture.py",
-        "Lecture",
-        ":material/co_present:",
-        "Lecture",
-        "eight steps from clean retrieval to defences and the papers' tables",
-    ),
 )
 BY_PATH = {p.path: p for p in PAGES}
 # the pages by the views the core names (a lecture step says which view shows it, never a file)
@@ -92,6 +94,7 @@ VIEWS = {
     "robustness": "pages/robustness.py",
 }
 
+RUN_PLACE = "_run_place"
 BASE_CSS = """<style>
 [data-testid="stImage"] img { max-width: 100%; height: auto; }
 [data-testid="stMainBlockContainer"] { padding-top: 4.5rem; }
@@ -106,7 +109,16 @@ h2, h3 { font-size: 1.1rem !important; padding: 0.1rem 0 0.3rem 0 !important; }
 [data-testid="stMetricLabel"] p { font-size: 0.7rem !important; }
 [data-testid="stMetricDelta"] { font-size: 0.6rem !important; }
 [data-testid="stSidebarContent"] { zoom: 0.75; }
+[data-testid="stMain"] table { font-size: 0.8rem; }
 </style>"""
+
+
+def serving_a_class() -> bool:
+    """`make class`: many students on a room's network open the lecturer's links, so a link may only choose among
+    the models the server was started with (the zoo, $HASHDEMO_MODELS), never name a folder or a data root."""
+    from .serve import CLASS_MODE
+
+    return os.environ.get(CLASS_MODE) == "1"
 
 
 def presenting() -> bool:
@@ -118,8 +130,9 @@ def presenting() -> bool:
 
 
 def controls_place():
-    """Where a page's run button goes: the sidebar in presentation mode (the result is the first screen)."""
-    return st.sidebar if presenting() else st
+    """Where a page's run button goes: the top of the sidebar in presentation mode (the result is the first screen,
+    the button above the controls), the page otherwise. The frame makes that place first in every run."""
+    return st.session_state.get(RUN_PLACE, st.sidebar) if presenting() else st
 
 
 def leave_presentation() -> None:
@@ -128,16 +141,34 @@ def leave_presentation() -> None:
 
 def navigation():
     """The one page list, as Streamlit's navigation (deep links: /Attack_Lab?attack=dhta&run=1)."""
-    pages = [
-        st.Page(p.path, title=p.title, icon=p.icon, url_path=p.url_path or None, default=not p.url_path) for p in PAGES
-    ]
+    # no page icons here: Streamlit makes the current page's icon the tab's, fetched from Google's font servers
+    pages = [st.Page(p.path, title=p.title, url_path=p.url_path or None, default=not p.url_path) for p in PAGES]
     return st.navigation(pages, position="top")
+
+
+@st.cache_resource
+def favicon():
+    """The tab's icon, drawn here: a page icon given as :material/...: makes the browser fetch it from Google's
+    font servers, and nothing at run time may ask another host for anything."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGBA", (32, 32), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    for i, bit in enumerate((1, 0, 1, 1, 0, 1, 0, 0, 1)):  # a 3x3 hash code, Okabe-Ito blue on white
+        x, y = 2 + (i % 3) * 10, 2 + (i // 3) * 10
+        draw.rectangle((x, y, x + 8, y + 8), fill=(0, 114, 178, 255) if bit else (220, 220, 220, 255))
+    return image
 
 
 def frame() -> None:
     """Page config, the presentation toggle and the CSS, once per run for whichever page runs."""
     present = presenting()
-    st.set_page_config(page_title="hashdemo", layout="wide", initial_sidebar_state="collapsed" if present else "auto")
+    st.set_page_config(
+        page_title="hashdemo",
+        page_icon=favicon(),
+        layout="wide",
+        initial_sidebar_state="collapsed" if present else "auto",
+    )
     st.sidebar.toggle(
         "Presentation mode",
         key="present",
@@ -145,6 +176,7 @@ def frame() -> None:
         "again). The page list stays at the top (on a narrow screen it moves into the sidebar); 'Leave presentation "
         "mode' on the page switches it off.",
     )
+    st.session_state[RUN_PLACE] = st.sidebar.container()  # above every control of the page
     if present:
         if st.query_params.get("present") != "true":  # an unchanged URL adds no browser history entry
             st.query_params["present"] = "true"
@@ -154,6 +186,11 @@ def frame() -> None:
     elif "present" in st.query_params:
         st.query_params.pop("present")
     st.markdown(BASE_CSS + (PRESENTATION_CSS if present else ""), unsafe_allow_html=True)
+
+
+def headline(where, text: str) -> None:
+    """What the page shows, one line under its title, on the first screen in every mode."""
+    where.markdown(f"**{text}**")
 
 
 def intro(text: str) -> None:
@@ -171,3 +208,49 @@ def metric_columns(count: int) -> list:
 def image_px(base: int) -> int:
     """Screen width of an image panel: 1.5x in presentation mode."""
     return int(base * 1.5) if presenting() else base
+
+
+LECTURE_KEY = "lecture"  # a step page's link names its step: ?lecture=3
+ARROW_KEYS = """<script>
+const host = window.parent, doc = host.document;
+// each page's frame brings its own handler (a frame's functions die with it when the page changes)
+if (host.hashdemoArrows) doc.removeEventListener('keydown', host.hashdemoArrows);
+host.hashdemoArrows = (event) => {
+  if (['INPUT', 'TEXTAREA'].includes(event.target.tagName)) return;
+  const label = {ArrowRight: 'Next step', ArrowLeft: 'Back to the lecture'}[event.key];
+  if (!label) return;
+  const links = [...doc.querySelectorAll('a')].filter((a) => a.offsetParent && a.innerText.includes(label));
+  if (links.length) { event.preventDefault(); links[links.length - 1].click(); }
+};
+doc.addEventListener('keydown', host.hashdemoArrows);
+</script>"""
+
+
+def step_link(step_number: int, present: bool) -> tuple[str, dict]:
+    """The page and URL of lecture step `step_number` (1-based), as the Lecture page links it."""
+    from ..experiments.lecture import LECTURE
+
+    step = LECTURE[step_number - 1]
+    params = {**step.params, LECTURE_KEY: str(step_number)}
+    return VIEWS[step.view], {**params, "present": "true"} if present else params
+
+
+def lecture_nav() -> None:
+    """On a page a lecture step opened (?lecture=N): "Back to the lecture" (to that step's card) and "Next step",
+    at the top; in presentation mode the arrow keys press them."""
+    from ..experiments.lecture import LECTURE
+
+    number = st.query_params.get(LECTURE_KEY)
+    if not (number or "").isdigit() or not 1 <= int(number) <= len(LECTURE):
+        return
+    n, present = int(number), presenting()
+    back, forward = st.columns(2)
+    home = {"step": str(n), **({"present": "true"} if present else {})}
+    back.page_link("pages/lecture.py", label="Back to the lecture", icon=":material/arrow_back:", query_params=home)
+    if n < len(LECTURE):
+        page, params = step_link(n + 1, present)
+        forward.page_link(
+            page, label=f"Next step: {LECTURE[n].title}", icon=":material/arrow_forward:", query_params=params
+        )
+    if present:
+        st.iframe(ARROW_KEYS, height=1)

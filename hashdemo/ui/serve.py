@@ -6,6 +6,7 @@ shows "Page not found" over the right page (measured: the first browser only; ev
 Streamlit before it starts that this app uses st.navigation removes that first-session dialog.
 """
 
+import os
 import sys
 from pathlib import Path
 
@@ -13,11 +14,21 @@ from streamlit.runtime.pages_manager import PagesManager
 from streamlit.web import cli
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
+CLASS_MODE = "HASHDEMO_CLASS"  # set: a class is served (ui.frame.serving_a_class)
+
+
+CLASS_FLAG = "--class"
 
 
 def main() -> int:
+    """`--class` serves a class (frame.CLASS_MODE): links cannot open model folders or data roots the server was
+    not started with; every other option goes to `streamlit run`."""
     PagesManager.uses_pages_directory = False  # what st.navigation itself sets on its first call
-    sys.argv = ["streamlit", "run", str(APP), *sys.argv[1:]]
+    options = sys.argv[1:]
+    if CLASS_FLAG in options:
+        options.remove(CLASS_FLAG)
+        os.environ[CLASS_MODE] = "1"
+    sys.argv = ["streamlit", "run", str(APP), *options]
     return cli.main()
 
 

@@ -17,7 +17,7 @@ import streamlit as st
 from ..core.errors import InvalidInputError
 from ..core.params import Param
 
-EXTRA_KEYS = ("run", "present")  # URL keys that are not controls of a page
+EXTRA_KEYS = ("run", "present", "lecture")  # URL keys that are not controls of a page
 
 
 def current_query() -> dict[str, list[str]]:

@@ -88,6 +88,10 @@ def query_input(state: PageState, ask, shown, data) -> Query | None:
         file = ask.file_uploader("Image file (PNG, JPEG, GIF, BMP, TIFF, WebP; at most 20 MB)", key="upload")
     else:
         file = ask.camera_input("Photograph an object in the room", key="camera")
+    ask.caption(
+        "A link to this page (the address bar) carries its settings, not your image: whoever opens it sees the "
+        "query set until they give an image of their own."
+    )
     invert = ask.selectbox(
         "Invert",
         ["auto", "yes", "no"],
@@ -135,10 +139,37 @@ def target_input(state: PageState, container, system, attack_cls, query: Query |
     return tuple(i == names.index(target) for i in range(len(names)))
 
 
+def target_caption(system, attack_cls, target: tuple[bool, ...] | None, run: LabRun | None) -> str | None:
+    """The target label a headline names: the run's (drawn with the seed when none was chosen), or the choice."""
+    if not attack_cls.targeted:
+        return None
+    if run is not None:
+        return run.target_caption
+    return "drawn with the seed" if target is None else system.dataset.label_names(torch.tensor(target))
+
+
+def live_trace(slot, bits: int, attack_cls, every: float = 0.3):
+    """A watcher for the attack (run_lab's `watch`): the Hamming distance over iterations redrawn in `slot` at most
+    every `every` seconds while the attack runs (the full chart with the scrubber follows the result)."""
+    rows: dict[str, list[int]] = {"to the clean code": []}
+    last = [0.0]
+
+    def watch(t: int, to_clean, to_target) -> None:
+        rows["to the clean code"].append(int(to_clean[0]))
+        if to_target is not None:
+            rows.setdefault(f"to the {attack_cls.target_kind or 'target'} code", []).append(int(to_target[0]))
+        now = time.monotonic()
+        if now - last[0] >= every:
+            last[0] = now
+            slot.line_chart(rows, x_label="iteration t", y_label=f"Hamming distance (of {bits} bits)", height=220)
+
+    return watch
+
+
 def attack_images(run: LabRun, px: int) -> None:
     """Original | adversarial | perturbation (full scale as panels.perturbation_scale says) | ProS-GAN's map."""
     result = run.result
-    scale = panels.perturbation_scale(run.settings.budget.eps, float(result.linf[0]), run.attack.uses_budget)
+    scale = panels.perturbation_scale(run.settings.budget.eps, float(result.linf[0]))
     perturbation, gain = panels.perturbation_image(result.perturbation[0], scale)
     semantic_map = getattr(result.plan, "semantic_map", None)
     columns = st.columns(4 if semantic_map is not None else 3)
@@ -163,7 +194,7 @@ def first_screen(data, run: LabRun, px: int) -> None:
     """Presentation mode: the result in one screen: headline numbers, then original | adversarial | perturbation
     beside the adversarial top-k (both drawn with their labels at twice the screen size)."""
     result = run.result
-    scale = panels.perturbation_scale(run.settings.budget.eps, float(result.linf[0]), run.attack.uses_budget)
+    scale = panels.perturbation_scale(run.settings.budget.eps, float(result.linf[0]))
     perturbation, gain = panels.perturbation_image(result.perturbation[0], scale)
     size, text = px * DENSITY, max(22, px * DENSITY // 9)
     shown = [
