@@ -3,7 +3,9 @@ mutated), and showing a failure in the user's terms without taking the page down
 
 from __future__ import annotations
 
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -12,6 +14,7 @@ import torch
 
 from ..core.errors import HashdemoError
 from ..core.progress import Progress, Stopped
+from ..experiments.lab import LabRun
 from ..retrieval.codemap import CodeMap, code_map
 from ..run.driver import Job, execute
 from ..systems.spec import ModelSpec
@@ -113,3 +116,25 @@ def run_plan(jobs: list[Job], title: str, stop_help: str, key: str | None = None
     """The driver's plan, run with a Stop button and a progress bar."""
     if jobs:
         run_with_stop(title, stop_help, lambda progress: execute(jobs, progress=progress), key)
+
+
+SHARED_RUNS = 64  # Attack Lab results kept for every session (a class opening one link computes it once)
+_shared: OrderedDict = OrderedDict()
+_shared_lock = threading.Lock()
+
+
+def shared_lab_run(system: HashingSystem, request) -> LabRun | None:
+    """The Attack Lab result another session already computed for this request on this system (a LabRun is
+    read-only once made; the query id names the image: a query's position, or an upload's digest)."""
+    with _shared_lock:
+        found = _shared.get((system.spec, request))
+        if found is not None:
+            _shared.move_to_end((system.spec, request))
+        return found
+
+
+def share_lab_run(system: HashingSystem, run: LabRun) -> None:
+    with _shared_lock:
+        _shared[(system.spec, run.request)] = run
+        while len(_shared) > SHARED_RUNS:
+            _shared.popitem(last=False)

@@ -172,3 +172,12 @@ def test_settings_in_the_users_units_and_no_chart_for_a_zero_step_attack():
     assert not at.get("plotly_chart") and any("no trajectory to draw" in c.value for c in at.caption)
     ap = next(m for m in at.metric if m.label == "AP@10")
     assert "stays 1.000 when the few relevant items" in ap.proto.help
+
+
+def test_a_class_opening_one_link_computes_it_once():
+    link = {"attack": "hag", "steps": "20", "run": "1"}
+    first, second = lab(link), lab(link)  # two students' sessions on one server
+    assert not second.exception and not second.error
+    assert second.session_state["lab"] is first.session_state["lab"]
+    other = lab({**link, "steps": "21"})  # a different setting is its own run
+    assert other.session_state["lab"] is not first.session_state["lab"]
