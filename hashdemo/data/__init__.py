@@ -18,10 +18,17 @@ def resolve_root(root: str | None) -> str | None:
 
 @lru_cache(maxsize=8)
 def load_dataset(
-    name: str, root: str | None = None, split_seed: int = 0, image_size: int | None = None, download: bool = False
+    name: str,
+    root: str | None = None,
+    split_seed: int = 0,
+    image_size: int | None = None,
+    download: bool = False,
+    resize: int | None = None,
+    lists: str | None = None,
 ) -> RetrievalDataset:
     """Load a dataset by name; `root` is the user's copy (the embedded sets need none)."""
-    return DATASETS.get(name).load(DataRequest(resolve_root(root), split_seed, image_size, download))
+    request = DataRequest(resolve_root(root), split_seed, image_size, download, resize, resolve_root(lists))
+    return DATASETS.get(name).load(request)
 
 
 def embedded() -> list[str]:

@@ -13,12 +13,14 @@ from .base import RetrievalDataset
 @dataclass(frozen=True)
 class DataRequest:
     """What a loader is asked for: the user's copy (root), the split seed, the image size of file-based data
-    (None: the loader's default), and whether a download is allowed."""
+    (None: the loader's default), whether a download is allowed, and the resize before the crop."""
 
     root: str | None = None
     split_seed: int = 0
     image_size: int | None = None
     download: bool = False
+    resize: int | None = None  # the shorter side before the crop (data.files.resize_side)
+    lists: str | None = None  # the folder of a list-file dataset's lists, when not the image root
 
 
 @dataclass(frozen=True)

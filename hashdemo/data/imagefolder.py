@@ -9,7 +9,7 @@ import torch
 from ..core.errors import DataNotFoundError
 from .base import RetrievalDataset, one_hot, seeded
 from .catalog import DataRequest, dataset
-from .files import DEFAULT_SIZE, IMAGE_SUFFIXES, FileImageSet
+from .files import DEFAULT_SIZE, IMAGE_SUFFIXES, FileImageSet, check_files
 
 MAX_QUERY_PER_CLASS = 100
 MAX_TRAIN_PER_CLASS = 500
@@ -26,6 +26,7 @@ def load(request: DataRequest) -> RetrievalDataset:
     classes = [c for c in classes if len(files[c]) >= 2]
     if len(classes) < 2:
         raise DataNotFoundError(f"{root}: need at least two class folders with two or more images each")
+    check_files([(path, f"{c}/") for c in classes for path in files[c]], f"folder {root}")
     gen = seeded(split_seed)
     split_paths = {"train": [], "query": [], "database": []}
     split_classes = {"train": [], "query": [], "database": []}
@@ -41,7 +42,9 @@ def load(request: DataRequest) -> RetrievalDataset:
             split_paths[split] += [files[c][i] for i in sorted(members)]
             split_classes[split] += [c_index] * len(members)
     sets = {
-        s: FileImageSet(split_paths[s], one_hot(torch.tensor(split_classes[s]), len(classes)), image_size)
+        s: FileImageSet(
+            split_paths[s], one_hot(torch.tensor(split_classes[s]), len(classes)), image_size, request.resize
+        )
         for s in split_paths
     }
     return RetrievalDataset(

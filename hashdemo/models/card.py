@@ -1,10 +1,10 @@
 """A model folder's meta.json as a typed, frozen card, validated with one clear message per missing or wrong field.
 
 The schema (also in the README, "Your own model"): required `format` ("hashdemo-checkpoint-1"), `dataset`,
-`backbone`, `bits`, `in_channels`, `mean`, `std`; optional `method`, `width`, `alpha`, `image_size`, `split_seed`,
-`data_root` (absolute), `num_classes`, `clean_map`, `topk`, `defence`, `defence_params`, `held_out_classes`,
-`folded`, `imported` (where an imported model came from), `hash_layer`, `output`; every other key (the training
-record: epochs, lr, seed, machine, ...) is kept as it is.
+`backbone`, `bits`, `in_channels`, `mean`, `std`; optional `method`, `width`, `alpha`, `image_size`, `resize`,
+`split_seed`, `data_root`, `list_dir` (absolute), `num_classes`, `clean_map`, `topk`, `defence`, `defence_params`,
+`held_out_classes`, `folded`, `imported` (where an imported model came from), `hash_layer`, `output`;
+every other key (the training record: epochs, lr, seed, machine, ...) is kept as it is.
 """
 
 from __future__ import annotations
@@ -46,8 +46,10 @@ class ModelCard:
     width: int | None = None
     alpha: float = 1.0
     image_size: int | None = None
+    resize: int | None = None  # the shorter side before the crop (unset: image_size x 256/224)
     split_seed: int = 0
     data_root: str | None = None
+    list_dir: str | None = None  # where a list-file dataset's lists are, when not in data_root (absolute)
     num_classes: int | None = None
     clean_map: float | None = None
     topk: int = 1000

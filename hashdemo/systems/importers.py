@@ -185,8 +185,10 @@ def import_model(
     *,
     method: str = METHODS[-1],
     data_root: str | None = None,
+    list_dir: str | None = None,
     split_seed: int = 0,
     image_size: int | None = None,
+    resize: int | None = None,
     hash_layer: str | None = None,
     database_codes: Path | None = None,
     database_labels: Path | None = None,
@@ -203,7 +205,8 @@ def import_model(
     model, mean, std = build_imported(source, arch, bits, Path(weights), hash_layer, image_size)
     model.to(pick_device(device))
     root = resolve_root(data_root)
-    data = load_dataset(dataset, root, split_seed, image_size)
+    lists = resolve_root(list_dir)
+    data = load_dataset(dataset, root, split_seed, image_size, resize=resize, lists=lists)
     if data.image_shape[0] != 3 and data.image_shape[0] != 1:
         raise InvalidInputError(f"{dataset} has {data.image_shape[0]}-channel images; the nets take RGB")
     try:
@@ -242,8 +245,10 @@ def import_model(
         std=tuple(std),
         method=method,
         image_size=image_size,
+        resize=resize,
         split_seed=split_seed,
         data_root=root,
+        list_dir=lists,
         num_classes=data.num_classes,
         clean_map=round(clean, 4),
         topk=topk,

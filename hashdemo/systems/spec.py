@@ -1,4 +1,4 @@
-"""Which system a run uses: a ModelSpec names the model with the device, the data root and the image size it runs
+"""Which system a run uses: a ModelSpec names the model with the device, the data root and the preprocessing it runs
 with, so they travel together; once loaded it also carries the content digest of the model's weight tensors."""
 
 from __future__ import annotations
@@ -19,6 +19,15 @@ DATA_ROOT = Param(
     text=True,
     label="data root",
 )
+LIST_DIR = Param(
+    "list_dir",
+    None,
+    "the folder of a list-file dataset's train.txt, test.txt and database.txt when they are not in the data root "
+    "(DeepHash-pytorch's ./data/<name>/); unset: where the model folder says",
+    optional=True,
+    text=True,
+    label="list folder",
+)
 IMAGE_SIZE = Param(
     "image_size",
     None,
@@ -28,6 +37,16 @@ IMAGE_SIZE = Param(
     integer=True,
     optional=True,
     label="image size",
+)
+RESIZE = Param(
+    "resize",
+    None,
+    "the shorter side file-based data is resized to before the centre crop (torchvision's Resize), 0: no resize; "
+    "unset: what the model folder says, else image size x 256/224 (256 for 224)",
+    0,
+    16384,
+    integer=True,
+    optional=True,
 )
 
 
@@ -40,7 +59,9 @@ class ModelSpec:
     source: str = setting(MODEL, "model")
     device: str = setting(DEVICE, "model")
     data_root: str | None = setting(DATA_ROOT, "model")
+    list_dir: str | None = setting(LIST_DIR, "model")
     image_size: int | None = setting(IMAGE_SIZE, "model")
+    resize: int | None = setting(RESIZE, "model")
     digest: str = ""
 
     def to_json(self) -> dict:
@@ -48,6 +69,8 @@ class ModelSpec:
             "source": self.source,
             "device": self.device,
             "data_root": self.data_root,
+            "list_dir": self.list_dir,
             "image_size": self.image_size,
+            "resize": self.resize,
             "digest": self.digest,
         }

@@ -172,7 +172,9 @@ def load_system(spec: ModelSpec) -> HashingSystem:
     folder = resolve_folder(spec.source)
     card = folder_card(folder)
     model, _, codes = checkpoint.load(folder)
-    dataset = load_dataset(card.dataset, spec.data_root or card.data_root, card.split_seed, image_size(card, spec))
+    size, resize = preprocessing(card, spec)
+    root, lists = spec.data_root or card.data_root, spec.list_dir or card.list_dir
+    dataset = load_dataset(card.dataset, root, card.split_seed, size, resize=resize, lists=lists)
     dataset = dataset.without_classes(card.held_out_classes)
     for split in ("database", "train"):
         if split not in codes:
@@ -202,14 +204,17 @@ def load_system(spec: ModelSpec) -> HashingSystem:
     )
 
 
-def image_size(card: ModelCard, spec: ModelSpec) -> int | None:
-    """The crop file-based data is cut to: the size the model folder was saved for; a spec asking for another is
-    refused (a 32-px net fed 64-px crops retrieves nonsense, silently)."""
+def preprocessing(card: ModelCard, spec: ModelSpec) -> tuple[int | None, int | None]:
+    """The crop and the resize file-based data is cut with: what the model folder was saved with; a spec asking for
+    another is refused (a 32-px net fed 64-px crops retrieves nonsense, silently, and the database codes in the
+    folder were made with the folder's)."""
     if card.dataset not in ("folder", "list") and not card.imported:
-        return None  # embedded data: the model takes the dataset's own size
-    if spec.image_size and card.image_size and spec.image_size != card.image_size:
-        raise InvalidInputError(
-            f"{card.source} was saved for {card.image_size}-pixel images, not {spec.image_size}: leave --image-size "
-            "unset (or import the checkpoint again with the size it was trained at)"
-        )
-    return spec.image_size or card.image_size
+        return None, None  # embedded data: the model takes the dataset's own size
+    for name, flag in (("image_size", "--image-size"), ("resize", "--resize")):
+        asked, saved = getattr(spec, name), getattr(card, name)
+        if asked is not None and saved is not None and asked != saved:
+            raise InvalidInputError(
+                f"{card.source} was saved with {name.replace('_', ' ')} {saved}, not {asked}: leave {flag} unset "
+                "(or import the checkpoint again with the one it was evaluated with)"
+            )
+    return spec.image_size or card.image_size, card.resize if spec.resize is None else spec.resize

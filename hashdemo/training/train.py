@@ -27,7 +27,7 @@ from ..models import BACKBONES, BITS, build_model, checkpoint, normalisation
 from ..models.card import ModelCard
 from ..retrieval.encoding import encode
 from ..retrieval.metrics import TOPK, mean_average_precision
-from ..systems.spec import DEVICE
+from ..systems.spec import DATA_ROOT, DEVICE, IMAGE_SIZE, LIST_DIR, RESIZE
 from ..systems.zoo import resolve_folder
 
 STATE, STATE_JSON = "train-state.safetensors", "train-state.json"
@@ -62,19 +62,13 @@ class TrainConfig:
         )
     )
     method_params: dict = field(default_factory=dict)  # the loss's own parameters (--set name=value)
-    data_root: str | None = setting(
-        Param("data_root", None, "your copy of the dataset (not needed for fashion*)", optional=True, text=True)
-    )
+    data_root: str | None = setting(replace(DATA_ROOT, help="your copy of the dataset (not needed for fashion*)"))
+    list_dir: str | None = setting(replace(LIST_DIR, help="the folder of list files, when not the data root"))
     image_size: int | None = setting(
-        Param(
-            "image_size",
-            None,
-            "pixels of file-based data (folder, list files; default 224)",
-            8,
-            4096,
-            integer=True,
-            optional=True,
-        )
+        replace(IMAGE_SIZE, help="pixels of the square crop of file-based data (folder, list files; default 224)")
+    )
+    resize: int | None = setting(
+        replace(RESIZE, help="the shorter side of file-based data before the crop, 0: none; default size x 256/224")
     )
     topk: int = setting(replace(TOPK, help="the clean MAP@K recorded with the model"))
     device: str = setting(DEVICE)
@@ -139,7 +133,15 @@ def train(
     A stopped run raises Stopped; `folder` then holds the state of the last complete epoch."""
     torch.manual_seed(config.seed)
     device = pick_device(config.device)
-    data = load_dataset(config.dataset, config.data_root, config.split_seed, config.image_size, config.download)
+    data = load_dataset(
+        config.dataset,
+        config.data_root,
+        config.split_seed,
+        config.image_size,
+        config.download,
+        resize=config.resize,
+        lists=config.list_dir,
+    )
     data = data.without_classes(config.held_out_classes)
     init, mean, std = starting_weights(config, data)
     model = build_model(
@@ -205,6 +207,7 @@ def train(
         "format": "hashdemo-checkpoint-1",
         **recorded,
         "data_root": resolve_root(config.data_root),
+        "list_dir": resolve_root(config.list_dir),
         "in_channels": data.image_shape[0],
         "image_size": data.image_shape[1],
         "mean": list(mean),

@@ -15,6 +15,7 @@ from ..attacks import ATTACKS
 from ..core.errors import HashdemoError
 from ..core.params import Bound, Param
 from ..data import DATASETS, resolve_root
+from ..data.listfile import LIST_FILE_SETS
 from ..defences import DEFENCES
 from ..models import BACKBONES
 from ..models.card import DEFAULT_DATASET, ModelCard
@@ -175,7 +176,8 @@ def model_picker(state: PageState, container=st.sidebar) -> ModelSpec | None:
 
 def spec_controls(state: PageState, container, card: ModelCard | None) -> dict:
     """A control per field of the ModelSpec beside its source: the device always; the data root only for data
-    that is not shipped; the image size only for file-based data (it must be the size the folder was saved for)."""
+    that is not shipped; the image size and resize only for file-based data (they must be what the folder was saved
+    with)."""
     values = {}
     for b in model_fields():
         field = b.path[-1]
@@ -183,15 +185,15 @@ def spec_controls(state: PageState, container, card: ModelCard | None) -> dict:
             continue
         if field == "device":
             values[field] = device_control(state, container)
-        elif field == "data_root":
+        elif field in ("data_root", "list_dir"):
             embedded = card is None or (card.dataset in DATASETS and DATASETS.get(card.dataset).embedded)
             if serving_a_class():
-                refuse_in_class(state, field, "a data root")
-            elif not embedded:
+                refuse_in_class(state, field, "a data root" if field == "data_root" else "a folder of lists")
+            elif not embedded and (field == "data_root" or card.dataset in LIST_FILE_SETS):
                 values[field] = resolve_root(param_control(state, container, b.param) or None)
-        elif field == "image_size":
+        elif field in ("image_size", "resize"):
             if card is not None and (card.dataset in ("folder", "list") or card.imported):
-                values[field] = param_control(state, container, b.param, card.image_size)
+                values[field] = param_control(state, container, b.param, getattr(card, field))
         else:
             values[field] = param_control(state, container, b.param)
     return values

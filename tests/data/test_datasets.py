@@ -169,9 +169,8 @@ def test_list_file_errors(tmp_path):
     with pytest.raises(InvalidInputError, match="test.txt line 1"):
         load("ms-coco", tmp_path)
     (tmp_path / "test.txt").write_text("missing.jpg 0 1\n")
-    data = load("list", tmp_path, image_size=16)
-    with pytest.raises(DataNotFoundError, match="missing.jpg"):
-        data.query.images([0])
+    with pytest.raises(DataNotFoundError, match="test.txt line 1: missing.jpg missing"):  # at opening, not encoding
+        load("list", tmp_path, image_size=16)
 
 
 def test_image_folder_fixture(tmp_path):
