@@ -48,6 +48,18 @@ def test_attack_json_matches_the_library(system, cli):
     assert "t_map_clean" in report and report["system"]["weights"] == system.spec.digest
 
 
+def test_t_map_over_queries_with_a_hit_is_a_setting_of_the_run(cli):
+    """DHTA-master's convention on the same run: no lower than over all queries, and named in the export."""
+    runs = {}
+    for over in ("all", "hit"):
+        out = cli("attack", "--attack", "dhta", *SMALL_ARGS, "--t-map-over", over, "--json")
+        assert out.returncode == 0, out.stderr
+        runs[over] = json.loads(out.stdout)
+    assert runs["hit"]["settings"]["t_map_over"] == "hit" and runs["all"]["settings"]["t_map_over"] == "all"
+    assert runs["hit"]["t_map_adv"] >= runs["all"]["t_map_adv"] > 0
+    assert runs["hit"]["hamming_mean"] == runs["all"]["hamming_mean"]  # one attack, two counts
+
+
 def test_bench_formats(system, cli):
     out = cli("bench", "--attacks", "noise,pga,dhta", *SMALL_ARGS, "--format", "json")
     assert out.returncode == 0, out.stderr

@@ -50,6 +50,14 @@ TOPK = Param(
 T_TOPK = replace(
     TOPK, name="t_topk", help="t-MAP@K (relevance = the target label); -1 = the whole database", label="t-MAP@K"
 )
+T_MAP_OVER = Param(
+    "t_map_over",
+    "all",
+    "the queries t-MAP averages over: all (a query without a target-label item in its top K counts 0, as the "
+    "papers define it) or hit (only queries with one, as DHTA-master's evaluation.py counts)",
+    choices=("all", "hit"),
+    label="t-MAP over",
+)
 TIES = Param(
     "ties",
     TIES_CONVENTIONS[0],
@@ -106,19 +114,29 @@ def average_precision(
 
 
 def mean_average_precision(
-    *, query_codes, database_codes, query_labels, database_labels, topk: int = TOPK.default, ties: str = TIES.default
+    *,
+    query_codes,
+    database_codes,
+    query_labels,
+    database_labels,
+    topk: int = TOPK.default,
+    ties: str = TIES.default,
+    over: str = "all",
 ) -> float:
-    """MAP@topk over all queries (queries with no relevant item in the top K count as 0)."""
-    return float(
-        average_precision(
-            query_codes=query_codes,
-            database_codes=database_codes,
-            query_labels=query_labels,
-            database_labels=database_labels,
-            topk=topk,
-            ties=ties,
-        ).mean()
+    """MAP@topk over all queries (queries with no relevant item in the top K count as 0), or over = "hit": over the
+    queries with one (their AP is positive; none: 0)."""
+    ap = average_precision(
+        query_codes=query_codes,
+        database_codes=database_codes,
+        query_labels=query_labels,
+        database_labels=database_labels,
+        topk=topk,
+        ties=ties,
     )
+    if over not in T_MAP_OVER.choices:
+        raise ValueError(f"over must be one of {', '.join(T_MAP_OVER.choices)}, got {over!r}")
+    kept = ap[ap > 0] if over == "hit" else ap
+    return float(kept.mean()) if len(kept) else 0.0
 
 
 def targeted_mean_average_precision(

@@ -75,10 +75,15 @@ def precision_per_query(system: HashingSystem, codes: torch.Tensor, labels: torc
 
 
 def map_at(
-    system: HashingSystem, codes: torch.Tensor, labels: torch.Tensor, topk: int, ties: str = metrics.TIES.default
+    system: HashingSystem,
+    codes: torch.Tensor,
+    labels: torch.Tensor,
+    topk: int,
+    ties: str = metrics.TIES.default,
+    over: str = "all",
 ) -> float:
     """MAP@topk of `codes` as queries against the system's database, relevance judged by `labels`, equal
-    distances ordered by the `ties` convention."""
+    distances ordered by the `ties` convention, averaged `over` all queries or those with a hit."""
     value = metrics.mean_average_precision(
         query_codes=codes,
         database_codes=system.database_codes,
@@ -86,6 +91,7 @@ def map_at(
         database_labels=system.dataset.database.labels,
         topk=topk,
         ties=ties,
+        over=over,
     )
     return round(value, 4)
 
@@ -107,12 +113,15 @@ def make_report(
     """The report of a run: every resolved setting, and the numbers each seed's tables report."""
     labels = system.dataset.query.labels[run.query_index]
     measure = lambda codes, relevance, topk: map_at(system, codes, relevance, topk, settings.ties)
+    t_measure = lambda codes: map_at(
+        system, codes, run.target_labels, settings.t_topk, settings.ties, settings.t_map_over
+    )
     effective = attack.effective(settings.budget, settings.loop)
     targeted = {}
     if attack.targeted:
         targeted = {
-            "t_map_clean": measure(run.clean_codes, run.target_labels, settings.t_topk),
-            "t_map_adv": measure(run.adversarial_codes, run.target_labels, settings.t_topk),
+            "t_map_clean": t_measure(run.clean_codes),
+            "t_map_adv": t_measure(run.adversarial_codes),
             **{
                 f"t_precision_at_{TARGETED_P_AT}_{name}": round(
                     float(precision_per_query(system, codes, run.target_labels, TARGETED_P_AT).mean()), 4
@@ -130,7 +139,7 @@ def make_report(
                 attack.target_kind,
                 attack.target_title,
                 measure(run.target_codes, labels, settings.topk),
-                measure(run.target_codes, run.target_labels, settings.t_topk) if attack.targeted else None,
+                t_measure(run.target_codes) if attack.targeted else None,
             )
     by_iteration = tuple(
         IterationRow(
@@ -138,7 +147,7 @@ def make_report(
             map_adv=measure(codes, labels, settings.topk),
             perceptibility_rmse=round(float(snapshot_rmse[n].mean()), 6),
             linf_max=round(to_255(float(snapshot_linf[n].max()), None), 4),
-            t_map_adv=measure(codes, run.target_labels, settings.t_topk) if attack.targeted else None,
+            t_map_adv=t_measure(codes) if attack.targeted else None,
         )
         for n, codes in run.snapshots.items()
     )

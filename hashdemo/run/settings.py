@@ -18,7 +18,7 @@ from ..attacks.loop import Loop
 from ..core.errors import InvalidInputError
 from ..core.params import Bound, Param, bound, nested, setting
 from ..core.units import from_255
-from ..retrieval.metrics import T_TOPK, TIES, TOPK
+from ..retrieval.metrics import T_MAP_OVER, T_TOPK, TIES, TOPK
 from ..systems.spec import ModelSpec
 from .protocols import DEFAULT_PROTOCOL, PROTOCOLS, Protocol, get_protocol
 
@@ -92,6 +92,7 @@ class RunSettings:
     topk: int = setting(TOPK, "measure", "measure")
     t_topk: int = setting(T_TOPK, "measure", "measure")
     ties: str = setting(TIES, "measure", "measure")
+    t_map_over: str = setting(T_MAP_OVER, "measure", "measure")
     threads: int | None = setting(THREADS, "machine", "runtime")
     params: tuple[tuple[str, Any], ...] = ()  # the attack's own parameters, in declaration order
     record_at: tuple[int, ...] = ()  # iterations whose codes are kept too (a sweep over T, HAG Table I)
@@ -178,6 +179,8 @@ class RunSettings:
         parts += [f"{p.title} = {self.method_params[p.name]}" for p in cls.parameters]
         if self.ties != TIES.default:
             parts.append(f"ties {self.ties}")
+        if self.t_map_over != T_MAP_OVER.default:
+            parts.append(f"t-MAP over queries with a {self.t_map_over}")
         if self.overridden:
             parts.append("changed from the protocol: " + ", ".join(self.overridden))
         return "; ".join(parts)

@@ -68,6 +68,32 @@ def test_query_without_relevant_item_in_top_k_counts_as_zero():
     assert value == pytest.approx(0.5)  # first query AP 1, second AP 0 (its item is ranked 2nd)
 
 
+def test_over_hit_averages_only_the_queries_with_a_relevant_item_in_the_top_k():
+    """DHTA-master's count: the second query (no hit in its top 1) is left out, not counted as 0."""
+    kw = dict(
+        query_codes=codes([1, 1], [1, 1]),
+        database_codes=codes([1, 1], [-1, -1]),
+        query_labels=onehot(0, 2),
+        database_labels=onehot(0, 2),
+        topk=1,
+    )
+    assert metrics.mean_average_precision(**kw, over="hit") == pytest.approx(1.0)
+    assert metrics.mean_average_precision(**{**kw, "query_labels": onehot(1, 1)}, over="hit") == 0.0  # no hit at all
+
+
+@pytest.mark.parametrize("topk", [3, 20])
+def test_over_hit_against_brute_force(topk):
+    g = torch.Generator().manual_seed(topk)
+    q, db = random_codes(30, 6, g), random_codes(40, 6, g)
+    ql, dl = torch.rand(30, 5, generator=g) < 0.15, torch.rand(40, 5, generator=g) < 0.15
+    per_query = [brute_force_ap(q[i].tolist(), ql[i].tolist(), db.tolist(), dl.tolist(), topk) for i in range(30)]
+    hit = [ap for ap in per_query if ap > 0]
+    assert 0 < len(hit) < 30
+    kw = dict(query_codes=q, database_codes=db, query_labels=ql, database_labels=dl, topk=topk)
+    assert metrics.mean_average_precision(**kw, over="hit") == pytest.approx(sum(hit) / len(hit))
+    assert metrics.mean_average_precision(**kw) == pytest.approx(sum(per_query) / 30)
+
+
 @pytest.mark.parametrize("topk", [1, 7, 50, -1])
 def test_map_against_brute_force(topk):
     g = torch.Generator().manual_seed(topk + 10)
