@@ -51,6 +51,7 @@ SPECS: list[TrainConfig] = [
             epochs=DEFENDED_EPOCHS,
             lr=1e-4,
             defence=defence,
+            defence_params={"batch": "mean"} if defence == "pharos-at" else {},  # as the shipped model was trained
             init=f"zoo:fashion-{method}-smallcnn-32",
         )
         for method, defence in (("dph", "atrdh"), ("dph", "pharos-at"), ("dpsh", "atrdh"))

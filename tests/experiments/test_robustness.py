@@ -21,7 +21,7 @@ from hashdemo.models import build_model
 from hashdemo.retrieval import metrics
 from hashdemo.run.driver import run_attack
 from hashdemo.run.settings import Choices, resolve
-from hashdemo.systems.zoo import resolve_folder
+from hashdemo.systems.zoo import folder_card, resolve_folder
 from hashdemo.training.train import STATE, STATE_JSON, TrainConfig, train
 
 BUDGET = Budget.from_255(8, 2, 7, True, 0)
@@ -55,13 +55,16 @@ def test_atrdh_memory_term_is_the_authors_code():
     assert torch.equal(defence.memory[2], u_clean[0])
 
 
-def test_pharos_term_is_eq_16():
-    defence = get_defence("pharos-at", INNER("pharos-at"), num_classes=2, bits=4)
+def test_pharos_term_is_eq_16_summed_over_the_batch_or_averaged():
     u_adv = torch.tensor([[0.5, -0.5, 1.0, 0.0], [1.0, 1.0, 1.0, 1.0]])
-    pharos = torch.tensor([[1.0, 1.0, 1.0, -1.0], [-1.0, -1.0, 1.0, 1.0]])
-    # -(1/N) sum_i (1/K) b*_i . f(x'_i) = -((0.5 - 0.5 + 1 + 0) / 4 + (-1 - 1 + 1 + 1) / 4) / 2
+    pharos = torch.tensor([[1.0, 1.0, 1.0, -1.0], [-1.0, -1.0, 1.0, 3.0]])
     inner = AttackResult("pga", u_adv, u_adv, None, None, pharos.to(torch.int8), None, None, 0.0)
-    assert defence.loss(None, u_adv, None, inner, None).item() == pytest.approx(-0.125)
+    # Eq. 16: -sum_i (1/K) b*_i . f(x'_i) = -((0.5 - 0.5 + 1 + 0) / 4 + (-1 - 1 + 1 + 3) / 4) = -0.75
+    summed = get_defence("pharos-at", INNER("pharos-at"), num_classes=2, bits=4)
+    assert summed.loss(None, u_adv, None, inner, None).item() == pytest.approx(-0.75)
+    averaged = get_defence("pharos-at", INNER("pharos-at"), num_classes=2, bits=4, batch="mean")
+    assert averaged.loss(None, u_adv, None, inner, None).item() == pytest.approx(-0.375)
+    assert folder_card(resolve_folder("zoo:fashion-dph-smallcnn-32-pharos-at")).defence_params == {"batch": "mean"}
 
 
 def test_pharos_at_uses_pga_itself(system):
