@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 import torch
 
 from .. import attacks
+from ..core.devices import idle_cpus
 from ..core.errors import InvalidInputError
 from ..core.progress import Progress, Stopped, silent
 from ..systems.system import HashingSystem
@@ -56,11 +57,11 @@ SINGLE_IMAGE_THREADS = 1  # one image: two threads made a 100-step attack 2.7x s
 @contextmanager
 def threads(count: int | None, batch: int) -> Iterator[None]:
     """torch's intra-op threads while an attack runs: `count`, or unset: one for a single image (the Attack Lab's
-    click), torch's default otherwise."""
+    click), else the CPUs idle when the batch starts, at most torch's default (a thread per busy CPU made PgA
+    5-10x slower than one thread beside a busy process; bench/threads.py)."""
     before = torch.get_num_threads()
-    count = count or (SINGLE_IMAGE_THREADS if batch == 1 else None)
-    if count:
-        torch.set_num_threads(count)
+    count = count or (SINGLE_IMAGE_THREADS if batch == 1 else idle_cpus(before))
+    torch.set_num_threads(count)
     try:
         yield
     finally:

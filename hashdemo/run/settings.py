@@ -62,7 +62,8 @@ TARGET_SET = Param(
 THREADS = Param(
     "threads",
     None,
-    "CPU threads each attack uses (torch.set_num_threads); unset: torch's default",
+    "CPU threads each attack uses (torch.set_num_threads); unset: the CPUs idle when a batch starts (at most "
+    "torch's default; one for a single image)",
     1,
     512,
     integer=True,

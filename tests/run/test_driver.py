@@ -154,3 +154,29 @@ def test_a_stopped_run_keeps_its_finished_batches_and_resumes_from_them(system, 
         and resumed.report.map_adv == whole.report.map_adv
     )
     assert batches() == 0  # a finished run keeps its joined entry, not its batches
+
+
+def test_unset_threads_take_the_cpus_no_other_thread_is_running_on(tmp_path, monkeypatch):
+    import os
+
+    from hashdemo.core import devices
+
+    usable = len(os.sched_getaffinity(0))
+    loadavg = tmp_path / "loadavg"
+    monkeypatch.setattr(devices, "LOADAVG", loadavg)
+    for running, expected in ((1, usable), (2, usable - 1), (usable + 5, 1)):  # the reader itself counts one
+        loadavg.write_text(f"0.50 0.40 0.30 {running}/120 4242\n")
+        assert devices.idle_cpus(cap=64, interval=0) == max(1, expected)
+    loadavg.write_text("0.50 0.40 0.30 1/120 4242\n")
+    assert devices.idle_cpus(cap=1, interval=0) == 1  # never above torch's own count
+    monkeypatch.setattr(devices, "LOADAVG", tmp_path / "none")
+    assert devices.idle_cpus(cap=3) == 3  # no /proc: torch's default
+
+
+def test_the_thread_count_changes_no_adversarial_image(system):
+    """Threads are a runtime setting (outside the cache key), so they must not change a number."""
+    base = resolve("pga", "pga", {"queries": 6, "steps": 10}, model=system.spec)
+    one, two = (
+        evaluation.run_attack(system, replace(base, threads=t), use_cache=False, keep_images=True) for t in (1, 2)
+    )
+    assert torch.equal(one.adversarial_images, two.adversarial_images)
