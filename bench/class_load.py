@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--students", type=int, default=20)
     parser.add_argument("--smoke", action="store_true", help="seconds: 2 students, the first two steps")
     args = parser.parse_args(argv)
-    from browsertools import CHROMIUM, free_port, wait_healthy
+    from browsertools import CHROMIUM, free_port, serve_command, wait_healthy
     from playwright.sync_api import sync_playwright
 
     from hashdemo.experiments.lecture import LECTURE, prepare
@@ -51,20 +51,7 @@ def main(argv: list[str] | None = None) -> None:
     prepare(steps=tuple(LECTURE[n - 1] for n in steps))  # what the lecturer does before class
     port = free_port()
     server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "hashdemo.ui.serve",
-            "--class",
-            "--server.headless",
-            "true",
-            "--server.port",
-            str(port),
-            "--server.address",
-            "127.0.0.1",
-            "--browser.gatherUsageStats",
-            "false",
-        ],
+        serve_command(port, "--class"),
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,

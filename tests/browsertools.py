@@ -3,13 +3,14 @@ check run in the page, waiting for Streamlit to settle, full-page screenshots.""
 
 import os
 import socket
+import sys
 import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = ROOT / ".cache" / "screenshots"
 PAGES = {
@@ -75,6 +76,24 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def serve_command(port: int, *extra: str) -> list[str]:
+    """`python -m hashdemo.ui.serve` (what `make app` runs) headless on 127.0.0.1:port, `extra` flags first."""
+    return [
+        sys.executable,
+        "-m",
+        "hashdemo.ui.serve",
+        *extra,
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
 
 
 def wait_healthy(url: str) -> None:

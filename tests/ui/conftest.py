@@ -3,29 +3,16 @@ module, a page, and the lecture prepared in the server's cache."""
 
 import os
 import subprocess
-import sys
 
 import pytest
-from browsertools import CHROMIUM, ROOT, SHOTS, free_port, wait_healthy
+from browsertools import CHROMIUM, ROOT, SHOTS, free_port, serve_command, wait_healthy
 
 
 @pytest.fixture(scope="module")
 def server():
     SHOTS.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "hashdemo.ui.serve",  # what `make app` runs
-        "--server.headless",
-        "true",
-        "--server.port",
-        str(port),
-        "--server.address",
-        "127.0.0.1",
-        "--browser.gatherUsageStats",
-        "false",
-    ]
+    command = serve_command(port)
     with open(SHOTS.parent / f"streamlit-test-{port}.log", "w") as log:
         proc = subprocess.Popen(
             command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONPATH": str(ROOT)}
