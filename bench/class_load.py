@@ -1,7 +1,10 @@
 """A class at once: `make class`'s server (python -m hashdemo.ui.serve --class) on a prepared lecture, N students
-opening the lecturer's links in their own browser sessions at the same moment while the lecturer walks the steps;
-measured in one run: the seconds from the lecturer's click to each step's result (p50, p95, worst), errors seen
-by any session, and the server's peak resident memory. The goals: p95 <= 3 s, no error, <= 4 GB.
+opening each of the lecturer's links at the same moment while the lecturer walks the steps in Chromium; each student
+is a session of its own over Streamlit's websocket, as a browser opening the link makes one (the page, its query,
+every element sent until the script ends; drawing is left out, since 20 browsers here would share the server's two
+cores). Measured in one run: the seconds from the lecturer's click to each step's result (p50, p95, worst), the
+students' openings alike, errors seen by any session, the server's peak resident memory. The goals: the lecturer's
+p95 <= 3 s, no error, <= 4 GB.
 
     PYTHONPATH=. .venv/bin/python bench/class_load.py [--students 20] [--smoke]
 
@@ -9,12 +12,12 @@ by any session, and the server's peak resident memory. The goals: p95 <= 3 s, no
 """
 
 import argparse
+import asyncio
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from urllib.parse import urlencode
@@ -32,13 +35,90 @@ def peak_mb(pid: int) -> int:
     return 0
 
 
+FAULT = '[data-testid="stException"], [data-testid="stAlertContentError"]'
+SCREEN = {"width": 1024, "height": 768}
+PATIENCE_MS = 120_000  # a step that takes longer is reported as a fault
+
+
+async def student_opens(ws_url: str, page: str, query: str) -> tuple[float, list[str]]:
+    """One student's browser opening a link, as the server sees it: a new session over Streamlit's websocket that
+    asks for the page with the link's query and receives every element until the script finishes (no rendering:
+    on this machine a browser per student would spend the server's two cores drawing). (seconds, faults seen)."""
+    import websockets
+    from streamlit.proto.Alert_pb2 import Alert
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+    faults = []
+    begin = time.perf_counter()
+    async with websockets.connect(ws_url, subprotocols=["streamlit"], max_size=None) as ws:
+        ask = BackMsg()
+        ask.rerun_script.page_name, ask.rerun_script.query_string = page, query
+        await ws.send(ask.SerializeToString())
+        while True:
+            message = ForwardMsg()
+            message.ParseFromString(await asyncio.wait_for(ws.recv(), PATIENCE_MS / 1000))
+            kind = message.WhichOneof("type")
+            if kind == "script_finished":
+                return time.perf_counter() - begin, faults
+            if kind == "delta" and message.delta.WhichOneof("type") == "new_element":
+                element = message.delta.new_element
+                if element.WhichOneof("type") == "exception" or (
+                    element.WhichOneof("type") == "alert" and element.alert.format == Alert.ERROR
+                ):
+                    faults.append(element.WhichOneof("type"))
+
+
+async def walk(url: str, steps: list[int], students: int, link, errors: list[str], times: dict) -> None:
+    """The lecturer in Chromium clicks through the Lecture page while every student opens each step's link."""
+    from browsertools import CHROMIUM
+    from playwright.async_api import async_playwright
+
+    ws_url = url.replace("http://", "ws://") + "/_stcore/stream"
+
+    async def student(number: int) -> None:
+        for n in steps:
+            try:
+                seconds, faults = await student_opens(ws_url, *link(n))
+                times["students"].append(seconds)
+                errors.extend(f"student {number}, step {n}: {fault}" for fault in faults)
+            except Exception as exc:  # a refused or dropped connection is what the bench looks for
+                errors.append(f"student {number}, step {n}: {type(exc).__name__} {exc}")
+
+    async with async_playwright() as p:
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
+        lecturer = await browser.new_page(viewport=SCREEN)
+        await lecturer.goto(f"{url}/Lecture?present=true", timeout=PATIENCE_MS)
+        await lecturer.wait_for_selector(IDLE, timeout=PATIENCE_MS)
+
+        async def lecture() -> None:
+            for n in steps:  # as in class: the step's Open link on the Lecture page, then the browser's Back
+                begin = time.perf_counter()
+                await lecturer.get_by_role("link", name="Open").nth(n - 1).click(timeout=PATIENCE_MS)
+                await lecturer.wait_for_timeout(200)
+                await lecturer.wait_for_selector(IDLE, timeout=PATIENCE_MS)
+                times["lecturer"].append(time.perf_counter() - begin)
+                if await lecturer.locator(FAULT).count():
+                    errors.append(f"lecturer, step {n}: an error on the page")
+                await lecturer.go_back(timeout=PATIENCE_MS)
+                await lecturer.wait_for_timeout(200)
+                await lecturer.wait_for_selector(IDLE, timeout=PATIENCE_MS)
+
+        await asyncio.gather(lecture(), *(student(i) for i in range(students)))
+        await browser.close()
+
+
+def p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--students", type=int, default=20)
     parser.add_argument("--smoke", action="store_true", help="seconds: 2 students, the first two steps")
     args = parser.parse_args(argv)
-    from browsertools import CHROMIUM, free_port, serve_command, wait_healthy
-    from playwright.sync_api import sync_playwright
+    from browsertools import free_port, serve_command, wait_healthy
 
     from hashdemo.experiments.lecture import LECTURE, prepare
     from hashdemo.ui.frame import PAGES, step_link
@@ -59,62 +139,31 @@ def main(argv: list[str] | None = None) -> None:
     )
     url = f"http://127.0.0.1:{port}"
     errors: list[str] = []
-    times: list[float] = []
+    times: dict[str, list[float]] = {"lecturer": [], "students": []}
     try:
         wait_healthy(url)
 
-        def link(n: int) -> str:
+        def link(n: int) -> tuple[str, str]:
             page, params = step_link(n, present=True)
-            query = urlencode(params, doseq=True)
-            return f"{url}/{next(p.url_path for p in PAGES if p.path == page)}?{query}"
+            return next(p.url_path for p in PAGES if p.path == page), urlencode(params, doseq=True)
 
-        def student(number: int, start: threading.Event) -> None:
-            with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-                page = browser.new_page(viewport={"width": 1024, "height": 768})
-                start.wait()
-                for n in steps:
-                    page.goto(link(n))
-                    page.wait_for_selector(IDLE, timeout=300_000)
-                    if page.locator('[data-testid="stException"], [data-testid="stAlertContentError"]').count():
-                        errors.append(f"student {number}, step {n}")
-                browser.close()
-
-        start = threading.Event()
-        crowd = [threading.Thread(target=student, args=(i, start)) for i in range(students)]
-        for thread in crowd:
-            thread.start()
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-            page = browser.new_page(viewport={"width": 1024, "height": 768})
-            page.goto(f"{url}/Lecture?present=true")
-            page.wait_for_selector(IDLE, timeout=300_000)
-            start.set()  # the students open their links as the lecturer starts
-            for n in steps:  # as in class: the step's Open link on the Lecture page, then the browser's Back
-                begin = time.perf_counter()
-                page.get_by_role("link", name="Open").nth(n - 1).click()
-                page.wait_for_timeout(200)
-                page.wait_for_selector(IDLE, timeout=300_000)
-                times.append(time.perf_counter() - begin)
-                if page.locator('[data-testid="stException"]').count():
-                    errors.append(f"lecturer, step {n}")
-                page.go_back()
-                page.wait_for_timeout(200)
-                page.wait_for_selector(IDLE, timeout=300_000)
-            browser.close()
-        for thread in crowd:
-            thread.join()
+        asyncio.run(walk(url, steps, students, link, errors, times))
         memory = peak_mb(server.pid)
     finally:
         server.terminate()
-        server.wait(timeout=30)
-    ordered = sorted(times)
-    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+        server.wait(timeout=120)
+    lecturer, crowd = times["lecturer"], times["students"]
     print(f"{students} students + the lecturer, {len(steps)} steps, prepared, one 2-core server (--class)")
     print(
-        f"lecturer's click to result: median {statistics.median(times):.2f} s, p95 {p95:.2f} s, "
-        f"worst {max(times):.2f} s; " + ", ".join(f"step {n} {t:.1f} s" for n, t in zip(steps, times, strict=True))
+        f"lecturer's click to result: median {statistics.median(lecturer):.2f} s, p95 {p95(lecturer):.2f} s, "
+        f"worst {max(lecturer):.2f} s; "
+        + ", ".join(f"step {n} {t:.1f} s" for n, t in zip(steps, lecturer, strict=True))
     )
+    if crowd:
+        print(
+            f"a student's link to its last element: median {statistics.median(crowd):.2f} s, p95 {p95(crowd):.2f} s, "
+            f"worst {max(crowd):.2f} s over {len(crowd)} openings"
+        )
     print(f"errors seen by any session: {len(errors)} {errors[:5]}; server peak resident memory {memory} MB")
 
 

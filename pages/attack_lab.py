@@ -58,16 +58,19 @@ auto = state.run_on_arrival and link_ok and not fresh
 if request is not None and (run_clicked or auto):
     bar = progress_slot.progress(0.0, text=f"{attack_cls.title}: starting")
     try:
-        stored = resources.shared_lab_run(system, request) or lab.run_lab(
+        stored = resources.lab_run_once(
             system,
             request,
-            query.image,
-            query.labels,
-            keep_images=True,
-            progress=resources.progress_bar(bar, attack_cls.title),
-            watch=views.live_trace(live_slot, system.bits, attack_cls),
+            lambda: lab.run_lab(
+                system,
+                request,
+                query.image,
+                query.labels,
+                keep_images=True,
+                progress=resources.progress_bar(bar, attack_cls.title),
+                watch=views.live_trace(live_slot, system.bits, attack_cls),
+            ),
         )
-        resources.share_lab_run(system, stored)
         st.session_state["lab"] = stored
         fresh = True
     except Exception as exc:

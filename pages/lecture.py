@@ -12,6 +12,7 @@ frame.intro(
     "settings and runs it; come back here for the next step. Presentation mode (sidebar) is for a projector."
 )
 statuses = {step.title: lecture.status(step) for step in lecture.LECTURE if not step.live}
+preparing = False
 waiting = {title: s for title, s in statuses.items() if not s.ready}
 if waiting:
     total = sum(s.estimate_s for s in waiting.values())
@@ -20,12 +21,8 @@ if waiting:
         f"{len(waiting)} steps read results that are not computed yet (about {max(1, round(total))} s on this "
         "machine). Prepare them before class, and every step opens in seconds."
     )
-    if right.button("Prepare this lecture", type="primary", icon=":material/download_done:"):
-        done = resources.run_with_stop(
-            "Preparing", "finished batches stay cached; preparing again resumes from them", lecture.prepare
-        )
-        if done is not None:
-            st.rerun()
+    preparing = right.button("Prepare this lecture", type="primary", icon=":material/download_done:")
+    progress_slot = st.container()  # the progress and Stop show here; the steps' cards stay in view below
 else:
     st.success("Prepared: every step opens in seconds.", icon=":material/task_alt:")
 
@@ -41,6 +38,14 @@ for number, step in enumerate(lecture.LECTURE, 1):
             st.caption("Computed on arrival: one query, about a second.")
         else:
             st.caption(statuses[step.title].text().capitalize() + ".")
+
+if preparing:
+    with progress_slot:
+        done = resources.run_with_stop(
+            "Preparing", "finished batches stay cached; preparing again resumes from them", lecture.prepare
+        )
+    if done is not None:
+        st.rerun()
 
 came_back = st.query_params.get("step")  # "Back to the lecture" from a step: its card in view
 if (came_back or "").isdigit():

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import statistics
 import time
 from pathlib import Path
 
@@ -23,18 +22,31 @@ def pick_device(device: str | None = "auto") -> torch.device:
     return torch.device(device)
 
 
-LOADAVG = Path("/proc/loadavg")
+LOADAVG, OWN_THREADS = Path("/proc/loadavg"), Path("/proc/self/task")
 
 
-def idle_cpus(cap: int, samples: int = 3, interval: float = 0.005) -> int:
-    """The CPUs no other runnable thread is using now, at most `cap`, at least 1: the CPUs this process may use less
-    the runnable threads of /proc/loadavg other than this reader (the median of a few samples); `cap` without it."""
-    if not LOADAVG.is_file():
+def own_running() -> int:
+    """This process's threads that are running now (torch's own workers spin for a while after each op)."""
+    count = 0
+    for task in OWN_THREADS.iterdir():
+        try:
+            count += (task / "stat").read_text().rsplit(")", 1)[1].split()[0] == "R"
+        except (OSError, IndexError):
+            continue  # a thread that ended meanwhile
+    return count
+
+
+def idle_cpus(cap: int, samples: int = 5, interval: float = 0.002) -> int:
+    """The CPUs no other process's runnable thread is using now, at most `cap`, at least 1: the CPUs this process
+    may use less the runnable threads of /proc/loadavg that are not this process's own (the fewest over a few
+    samples: a CPU-bound neighbour is runnable in all of them, a thread of ours read in passing in one); `cap`
+    without /proc."""
+    if not LOADAVG.is_file() or not OWN_THREADS.is_dir():
         return cap
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    running = []
+    others = []
     for i in range(samples):
-        running.append(int(LOADAVG.read_text().split()[3].split("/")[0]) - 1)
+        others.append(int(LOADAVG.read_text().split()[3].split("/")[0]) - own_running())
         if i + 1 < samples:
             time.sleep(interval)
-    return max(1, min(cap, usable - round(statistics.median(running))))
+    return max(1, min(cap, usable - max(0, min(others))))

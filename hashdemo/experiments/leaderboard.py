@@ -58,7 +58,13 @@ def leaderboard(
         worst = [worst_case(system, eps, choices, only_cached=True) for eps in budgets]
         (clean,) = execute([clean_job(system, choices)], only_cached=True)
         eps_values = breaking_eps(
-            system, choices, member=BREAK_ATTACK, engine=engine, stop=stop, only_cached=only_cached
+            system,
+            choices,
+            member=BREAK_ATTACK,
+            engine=engine,
+            progress=lambda done, total, what, label=system.card.label: progress(done, total, f"{label}: {what}"),
+            stop=stop,
+            only_cached=only_cached,
         )
         if clean is None or eps_values is None or None in worst:
             return None

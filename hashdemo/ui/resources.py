@@ -120,21 +120,28 @@ def run_plan(jobs: list[Job], title: str, stop_help: str, key: str | None = None
 
 SHARED_RUNS = 64  # Attack Lab results kept for every session (a class opening one link computes it once)
 _shared: OrderedDict = OrderedDict()
+_computing: dict = {}  # one lock per request being computed
 _shared_lock = threading.Lock()
 
 
-def shared_lab_run(system: HashingSystem, request) -> LabRun | None:
-    """The Attack Lab result another session already computed for this request on this system (a LabRun is
-    read-only once made; the query id names the image: a query's position, or an upload's digest)."""
+def lab_run_once(system: HashingSystem, request, compute: Callable[[], LabRun]) -> LabRun:
+    """The Attack Lab result for this request on this system, computed once for every session: a session asking
+    while another computes it waits for that result (a class opening one link at once runs one attack, not one
+    each); a LabRun is read-only once made, and the request names the image (a query's position, an upload's
+    digest). A failed or stopped computation leaves the next asker to compute it."""
+    key = (system.spec, request)
     with _shared_lock:
-        found = _shared.get((system.spec, request))
-        if found is not None:
-            _shared.move_to_end((system.spec, request))
-        return found
-
-
-def share_lab_run(system: HashingSystem, run: LabRun) -> None:
-    with _shared_lock:
-        _shared[(system.spec, run.request)] = run
-        while len(_shared) > SHARED_RUNS:
-            _shared.popitem(last=False)
+        lock = _computing.setdefault(key, threading.Lock())
+    with lock:
+        with _shared_lock:
+            found = _shared.get(key)
+            if found is not None:
+                _shared.move_to_end(key)
+                return found
+        run = compute()
+        with _shared_lock:
+            _shared[key] = run
+            while len(_shared) > SHARED_RUNS:
+                dropped, _ = _shared.popitem(last=False)
+                _computing.pop(dropped, None)
+        return run

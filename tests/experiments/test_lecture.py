@@ -77,3 +77,20 @@ def test_a_claim_is_checked_against_the_numbers():
     assert stronger.holds(reports) and not swapped.holds(reports)
     assert table.claims[-1].holds(reports)  # every row but ProS-GAN's at L-inf = eps
     assert not lecture.Claim("noise unbounded", unbounded=("noise",)).holds(reports)
+
+
+def test_preparing_keeps_every_steps_card_in_view(monkeypatch, tmp_path):
+    """While "Prepare this lecture" runs, its progress and Stop sit above the cards, which stay drawn."""
+    monkeypatch.setenv("HASHDEMO_CACHE", str(tmp_path))  # an empty cache: the button is offered
+    seen = []
+
+    def prepare(progress):
+        progress(1, 2, "preparing")
+        seen.append(True)
+
+    monkeypatch.setattr(lecture, "prepare", prepare)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    at.switch_page("pages/lecture.py").run()
+    at.button[0].click().run()
+    assert seen and not at.exception
+    assert len(at.subheader) == len(LECTURE)  # every step's card drawn in the run that prepared

@@ -156,18 +156,23 @@ def test_a_stopped_run_keeps_its_finished_batches_and_resumes_from_them(system, 
     assert batches() == 0  # a finished run keeps its joined entry, not its batches
 
 
-def test_unset_threads_take_the_cpus_no_other_thread_is_running_on(tmp_path, monkeypatch):
+def test_unset_threads_take_the_cpus_no_other_process_is_running_on(tmp_path, monkeypatch):
     import os
 
     from hashdemo.core import devices
 
     usable = len(os.sched_getaffinity(0))
-    loadavg = tmp_path / "loadavg"
+    loadavg, tasks = tmp_path / "loadavg", tmp_path / "task"
+    for thread, state in ((1, "R"), (2, "S"), (3, "R")):  # two of this process's threads running (torch spins)
+        (tasks / str(thread)).mkdir(parents=True)
+        (tasks / str(thread) / "stat").write_text(f"{thread} (python (worker)) {state} 1 2 3\n")
     monkeypatch.setattr(devices, "LOADAVG", loadavg)
-    for running, expected in ((1, usable), (2, usable - 1), (usable + 5, 1)):  # the reader itself counts one
+    monkeypatch.setattr(devices, "OWN_THREADS", tasks)
+    assert devices.own_running() == 2
+    for running, expected in ((2, usable), (3, usable - 1), (usable + 9, 1)):
         loadavg.write_text(f"0.50 0.40 0.30 {running}/120 4242\n")
         assert devices.idle_cpus(cap=64, interval=0) == max(1, expected)
-    loadavg.write_text("0.50 0.40 0.30 1/120 4242\n")
+    loadavg.write_text("0.50 0.40 0.30 2/120 4242\n")
     assert devices.idle_cpus(cap=1, interval=0) == 1  # never above torch's own count
     monkeypatch.setattr(devices, "LOADAVG", tmp_path / "none")
     assert devices.idle_cpus(cap=3) == 3  # no /proc: torch's default

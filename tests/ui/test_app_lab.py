@@ -181,3 +181,28 @@ def test_a_class_opening_one_link_computes_it_once():
     assert second.session_state["lab"] is first.session_state["lab"]
     other = lab({**link, "steps": "21"})  # a different setting is its own run
     assert other.session_state["lab"] is not first.session_state["lab"]
+
+
+def test_sessions_asking_at_once_wait_for_one_computation(system):
+    import threading
+    import time
+
+    from hashdemo.ui import resources
+
+    calls, results = [], []
+
+    def compute():
+        calls.append(1)
+        time.sleep(0.3)  # another session asks meanwhile
+        return object()
+
+    request = ("a request no page makes", time.time_ns())
+    students = [
+        threading.Thread(target=lambda: results.append(resources.lab_run_once(system, request, compute)))
+        for _ in range(4)
+    ]
+    for thread in students:
+        thread.start()
+    for thread in students:
+        thread.join()
+    assert len(calls) == 1 and len({id(r) for r in results}) == 1
