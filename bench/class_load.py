@@ -8,7 +8,7 @@ p95 <= 3 s, no error, <= 4 GB.
 
     PYTHONPATH=. .venv/bin/python bench/class_load.py [--students 20] [--smoke]
 
---smoke: 2 students and the first two steps (seconds), so that CI runs this script.
+--smoke: 1 student and the first step (seconds), so that CI runs this script.
 """
 
 import argparse
@@ -116,15 +116,15 @@ def p95(values: list[float]) -> float:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--students", type=int, default=20)
-    parser.add_argument("--smoke", action="store_true", help="seconds: 2 students, the first two steps")
+    parser.add_argument("--smoke", action="store_true", help="seconds: 1 student, the first step")
     args = parser.parse_args(argv)
     from browsertools import free_port, serve_command, wait_healthy
 
     from hashdemo.experiments.lecture import LECTURE, prepare
     from hashdemo.ui.frame import PAGES, step_link
 
-    students = 2 if args.smoke else args.students
-    steps = list(range(1, 3 if args.smoke else len(LECTURE) + 1))
+    students = 1 if args.smoke else args.students
+    steps = list(range(1, 2 if args.smoke else len(LECTURE) + 1))
     cache = os.environ.get("HASHDEMO_CACHE") or tempfile.mkdtemp(prefix="hashdemo-bench-class-")
     env = {**os.environ, "HASHDEMO_CACHE": cache, "PYTHONPATH": str(ROOT)}
     os.environ["HASHDEMO_CACHE"] = cache
