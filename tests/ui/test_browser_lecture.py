@@ -79,13 +79,19 @@ def test_the_arrow_keys_walk_the_steps_in_presentation_mode(server, browser):
         f"{server}/How_hashing_works?present=true&lecture=1&"
         + "&".join(f"{k}={v}" for k, v in LECTURE[0].params.items())
     )
+    ready = """(label) => window.hashdemoArrows
+        && [...document.querySelectorAll('a')].some((a) => a.offsetParent && a.innerText.includes(label))"""
     settle(page)
+    page.wait_for_function(ready, arg="Next step", timeout=60_000)  # the frame's key handler is in place
     page.evaluate("() => document.body.focus()")
     page.keyboard.press("ArrowRight")
+    page.wait_for_url("**/Attack_Lab?**", timeout=60_000)
     settle(page)
     assert "/Attack_Lab" in page.url and "lecture=2" in page.url, page.url
+    page.wait_for_function(ready, arg="Back to the lecture", timeout=60_000)
     page.evaluate("() => document.body.focus()")
     page.keyboard.press("ArrowLeft")
+    page.wait_for_url("**/Lecture?**", timeout=60_000)
     settle(page)
     assert page.url.split("?")[0].endswith("/Lecture") and "step=2" in page.url, page.url
     context.close()
