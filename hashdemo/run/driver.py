@@ -57,8 +57,8 @@ SINGLE_IMAGE_THREADS = 1  # one image: two threads made a 100-step attack 2.7x s
 @contextmanager
 def threads(count: int | None, batch: int) -> Iterator[None]:
     """torch's intra-op threads while an attack runs: `count`, or unset: one for a single image (the Attack Lab's
-    click), else the CPUs idle when the batch starts, at most torch's default (a thread per busy CPU made PgA
-    5-10x slower than one thread beside a busy process; bench/threads.py)."""
+    click), else the CPUs idle when the batch starts, at most torch's default (beside a busy process two threads
+    ran PgA 1.65x slower than one; bench/threads.py)."""
     before = torch.get_num_threads()
     count = count or (SINGLE_IMAGE_THREADS if batch == 1 else idle_cpus(before))
     torch.set_num_threads(count)
