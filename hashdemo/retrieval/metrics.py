@@ -121,7 +121,7 @@ def mean_average_precision(
     database_labels,
     topk: int = TOPK.default,
     ties: str = TIES.default,
-    over: str = "all",
+    over: str = T_MAP_OVER.default,
 ) -> float:
     """MAP@topk over all queries (queries with no relevant item in the top K count as 0), or over = "hit": over the
     queries with one (their AP is positive; none: 0)."""

@@ -80,7 +80,7 @@ def map_at(
     labels: torch.Tensor,
     topk: int,
     ties: str = metrics.TIES.default,
-    over: str = "all",
+    over: str = metrics.T_MAP_OVER.default,
 ) -> float:
     """MAP@topk of `codes` as queries against the system's database, relevance judged by `labels`, equal
     distances ordered by the `ties` convention, averaged `over` all queries or those with a hit."""
