@@ -24,7 +24,6 @@ from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
-IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 
 
 def peak_mb(pid: int) -> int:
@@ -69,42 +68,55 @@ async def student_opens(ws_url: str, page: str, query: str) -> tuple[float, list
                     faults.append(element.WhichOneof("type"))
 
 
+STEP_SHOWN = """([path, results]) => location.pathname.endsWith(path)
+    && document.querySelector('[data-testid="stApp"]')?.getAttribute("data-test-script-state") === "notRunning"
+    && [...document.querySelectorAll("a")].some((a) => a.textContent.includes("Back to the lecture"))
+    && document.querySelector(results) !== null"""
+LECTURE_SHOWN = """() => location.pathname.endsWith("/Lecture")
+    && document.querySelector('[data-testid="stApp"]')?.getAttribute("data-test-script-state") === "notRunning"
+    && [...document.querySelectorAll("a")].some((a) => a.textContent.endsWith("Open"))"""
+RESULTS = ", ".join(
+    f'[data-testid="stMain"] {r}'
+    for r in ("table", ".js-plotly-plot", '[data-testid="stImage"] img', '[data-testid="stMetric"]')
+)
+
+
 async def walk(url: str, steps: list[int], students: int, link, errors: list[str], times: dict) -> None:
-    """The lecturer in Chromium clicks through the Lecture page while every student opens each step's link."""
+    """The lecturer in Chromium clicks each step's Open link on the Lecture page (then the browser's Back), and at
+    the same moment every student opens that step's link; the next step starts when all of them have their page."""
     from browsertools import CHROMIUM
     from playwright.async_api import async_playwright
 
     ws_url = url.replace("http://", "ws://") + "/_stcore/stream"
 
-    async def student(number: int) -> None:
-        for n in steps:
-            try:
-                seconds, faults = await student_opens(ws_url, *link(n))
-                times["students"].append(seconds)
-                errors.extend(f"student {number}, step {n}: {fault}" for fault in faults)
-            except Exception as exc:  # a refused or dropped connection is what the bench looks for
-                errors.append(f"student {number}, step {n}: {type(exc).__name__} {exc}")
+    async def student(number: int, n: int) -> None:
+        try:
+            seconds, faults = await student_opens(ws_url, *link(n))
+            times["students"].append(seconds)
+            errors.extend(f"student {number}, step {n}: {fault}" for fault in faults)
+        except Exception as exc:  # a refused or dropped connection is what the bench looks for
+            errors.append(f"student {number}, step {n}: {type(exc).__name__} {exc}")
 
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
         lecturer = await browser.new_page(viewport=SCREEN)
         await lecturer.goto(f"{url}/Lecture?present=true", timeout=PATIENCE_MS)
-        await lecturer.wait_for_selector(IDLE, timeout=PATIENCE_MS)
+        await lecturer.wait_for_function(LECTURE_SHOWN, timeout=PATIENCE_MS)
 
-        async def lecture() -> None:
-            for n in steps:  # as in class: the step's Open link on the Lecture page, then the browser's Back
-                begin = time.perf_counter()
-                await lecturer.get_by_role("link", name="Open").nth(n - 1).click(timeout=PATIENCE_MS)
-                await lecturer.wait_for_timeout(200)
-                await lecturer.wait_for_selector(IDLE, timeout=PATIENCE_MS)
-                times["lecturer"].append(time.perf_counter() - begin)
-                if await lecturer.locator(FAULT).count():
-                    errors.append(f"lecturer, step {n}: an error on the page")
-                await lecturer.go_back(timeout=PATIENCE_MS)
-                await lecturer.wait_for_timeout(200)
-                await lecturer.wait_for_selector(IDLE, timeout=PATIENCE_MS)
+        async def lecturer_opens(n: int) -> None:
+            """Click to the step's result on screen (its page, idle, with its result element), then Back."""
+            begin = time.perf_counter()
+            await lecturer.get_by_role("link", name="Open").nth(n - 1).click(timeout=PATIENCE_MS)
+            path = "/" + link(n)[0]
+            await lecturer.wait_for_function(STEP_SHOWN, arg=[path, RESULTS], timeout=PATIENCE_MS)
+            times["lecturer"].append(time.perf_counter() - begin)
+            if await lecturer.locator(FAULT).count():
+                errors.append(f"lecturer, step {n}: an error on the page")
 
-        await asyncio.gather(lecture(), *(student(i) for i in range(students)))
+        for n in steps:
+            await asyncio.gather(lecturer_opens(n), *(student(i, n) for i in range(students)))
+            await lecturer.go_back(timeout=PATIENCE_MS)
+            await lecturer.wait_for_function(LECTURE_SHOWN, timeout=PATIENCE_MS)
         await browser.close()
 
 

@@ -107,7 +107,10 @@ views.note(NOTES["codes"])
 
 st.subheader("Hamming distance over iterations")
 if result.trace.loss.shape[0] > 2:
-    fig = charts.trace_figure(result.trace, system.bits, title=attack_cls.title, target_name=attack_cls.target_kind)
+    draw_trace = lambda: charts.trace_figure(
+        result.trace, system.bits, title=attack_cls.title, target_name=attack_cls.target_kind
+    )
+    fig = views.shared((run.request, "trace"), draw_trace)
     exports.chart(fig, "trace", f"trace-{attack}")
     views.note(NOTES["trace"])
     views.scrubber(system, run, resources.cached_code_map(spec))

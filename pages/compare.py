@@ -71,5 +71,6 @@ st.caption(
 )
 exports.table_downloads(table, "Table", "compare")
 
-curves = {name: run_curves(system, run) for name, run in done.items()}
-views.curve_charts(curves, "compare")
+shown = tuple(jobs[name].settings for name in done)  # what the curves come from (settings name the model)
+curves = views.shared((shown, "curves"), lambda: {name: run_curves(system, run) for name, run in done.items()})
+views.curve_charts(curves, "compare", shown)

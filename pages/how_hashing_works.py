@@ -27,11 +27,17 @@ image, labels = data.query.images([position]), data.query.labels[[position]]
 with torch.no_grad():
     outputs = system.model(image.to(system.device))[0].cpu()
 code = torch.where(outputs > 0, 1, -1).to(torch.int8)
-views.show_png(panels.upscale(panels.to_pil(image[0]), frame.image_px(168)), caption, where=right)
+px = frame.image_px(168)
+views.show_png(
+    views.drawn((spec, position, px), lambda: panels.upscale(panels.to_pil(image[0]), px)), caption, where=right
+)
 
 st.subheader("1. The network's K outputs")
 st.latex(r"f(x) = \tanh(\alpha\,(W\,\phi(x) + b)) \in (-1, 1)^K")
-exports.chart(charts.output_bars_figure(outputs.tolist(), f"tanh outputs of {system.label}"), "bars", "outputs")
+bars = views.shared(
+    (spec, position, "bars"), lambda: charts.output_bars_figure(outputs.tolist(), f"tanh outputs of {system.label}")
+)
+exports.chart(bars, "bars", "outputs")
 st.write(
     f"The backbone turns the image into features phi(x); the hash layer maps them to K = {system.bits} numbers, "
     "squashed into (-1, 1) by tanh. Most sit near +1 or -1: training pushed them there (the quantisation term)."
@@ -39,19 +45,24 @@ st.write(
 
 st.subheader("2. Their signs are the code")
 st.latex(r"b = \mathrm{sign}(f(x)) \in \{-1, +1\}^K")
-views.show_png(panels.titled(panels.code_strip(code), f"code of the query ({system.bits} bits; dark = +1)"))
+views.show_png(
+    views.drawn(
+        (spec, position, "code"),
+        lambda: panels.titled(panels.code_strip(code), f"code of the query ({system.bits} bits; dark = +1)"),
+    )
+)
 
 st.subheader("3. Hamming distance to every database item")
 st.latex(r"D_H(b, b_j) = \tfrac12\,(K - b^\top b_j)")
 distances = hamming_distance(code[None], system.database_codes)[0]
 relevant = (data.database.labels.float() @ labels[0].float()) > 0
-exports.chart(
-    charts.distance_histogram(
+histogram = views.shared(
+    (spec, position, "histogram"),
+    lambda: charts.distance_histogram(
         distances.tolist(), relevant.tolist(), system.bits, f"{len(distances):,} database items by distance"
     ),
-    "histogram",
-    "distances",
 )
+exports.chart(histogram, "histogram", "distances")
 st.write(
     "The system never compares images: it counts differing bits. Items of the query's class pile up at small "
     "distances; an attack has to move the code so that other items come first."
@@ -60,15 +71,11 @@ st.write(
 st.subheader("4. The top-k")
 k = controls.param_control(state, st, lab.K)
 index, dist = rank(code[None], system.database_codes, topk=k)
-views.show_png(
-    panels.retrieval_grid(
-        data.database.images(index[0]),
-        relevant[index[0]].tolist(),
-        dist[0].tolist(),
-        tile=frame.image_px(72) * views.DENSITY,
-    ),
-    density=views.DENSITY,
+tile = frame.image_px(72) * views.DENSITY
+top_k = lambda: panels.retrieval_grid(
+    data.database.images(index[0]), relevant[index[0]].tolist(), dist[0].tolist(), tile=tile
 )
+views.show_png(views.drawn((spec, position, k, tile), top_k, views.DENSITY))
 st.caption(
     "Ties in distance are broken by database index, so the list is reproducible. Blue solid frame with a "
     "check: shares a label with the query; orange dashed with a cross: does not."
@@ -77,13 +84,10 @@ st.caption(
 st.subheader("5. The map of Hamming space")
 code_map = resources.cached_code_map(spec)
 point = code_map.project(code[None])[0].tolist()
-exports.chart(
-    charts.code_map_figure(
-        code_map, data.class_names, {"query": point}, title="Database codes on their first two principal axes"
-    ),
-    "map",
-    "code-map",
+code_map_chart = lambda: charts.code_map_figure(
+    code_map, data.class_names, {"query": point}, title="Database codes on their first two principal axes"
 )
+exports.chart(views.shared((spec, position, "map"), code_map_chart), "map", "code-map")
 st.write(
     "Each dot is a database item's code, projected on the two directions in which the codes vary most; classes "
     "form islands. The star is the query. In the Attack Lab the star moves: a non-targeted attack pushes it off "

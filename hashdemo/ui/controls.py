@@ -208,14 +208,12 @@ def refuse_in_class(state: PageState, name: str, what: str) -> None:
         )
 
 
-def card_label(source: str) -> str:
-    return next((c.label for c in all_cards() if c.source == source), source)
-
-
 def models_multiselect(
     state: PageState, container, label: str, name: str, options: list[ModelCard], default: list[str]
 ) -> list[str]:
-    return url_multiselect(state, container, label, [c.source for c in options], name, default, format_func=card_label)
+    labels = {c.source: c.label for c in options}  # the cards' labels, read once (not once per option shown)
+    sources = list(labels)
+    return url_multiselect(state, container, label, sources, name, default, format_func=lambda s: labels.get(s, s))
 
 
 # ----- the attack and its settings ---------------------------------------------------------------------------------

@@ -6,8 +6,8 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
 
 import streamlit as st
 import torch
@@ -19,6 +19,8 @@ from ..retrieval.codemap import CodeMap, code_map
 from ..run.driver import Job, execute
 from ..systems.spec import ModelSpec
 from ..systems.system import HashingSystem, load_system
+
+T = TypeVar("T")
 
 
 @st.cache_resource(show_spinner="Loading the model, its dataset and its database codes...")
@@ -118,30 +120,38 @@ def run_plan(jobs: list[Job], title: str, stop_help: str, key: str | None = None
         run_with_stop(title, stop_help, lambda progress: execute(jobs, progress=progress), key)
 
 
-SHARED_RUNS = 64  # Attack Lab results kept for every session (a class opening one link computes it once)
-_shared: OrderedDict = OrderedDict()
-_computing: dict = {}  # one lock per request being computed
-_shared_lock = threading.Lock()
+class Shared:
+    """What every browser session shares once made (never mutated afterwards), the last `kept` of them: a session
+    asking while another makes the same thing waits for that one (a class opening one link at once makes it once,
+    not once each). A failed or stopped making leaves the next asker to make it."""
+
+    def __init__(self, kept: int):
+        self.kept = kept
+        self.made: OrderedDict = OrderedDict()
+        self.making: dict = {}  # one lock per key being made
+        self.lock = threading.Lock()
+
+    def get(self, key: Hashable, make: Callable[[], T]) -> T:
+        with self.lock:
+            key_lock = self.making.setdefault(key, threading.Lock())
+        with key_lock:
+            with self.lock:
+                if key in self.made:
+                    self.made.move_to_end(key)
+                    return self.made[key]
+            made = make()
+            with self.lock:
+                self.made[key] = made
+                while len(self.made) > self.kept:
+                    dropped, _ = self.made.popitem(last=False)
+                    self.making.pop(dropped, None)
+            return made
+
+
+_lab_runs = Shared(64)  # Attack Lab results kept for every session
 
 
 def lab_run_once(system: HashingSystem, request, compute: Callable[[], LabRun]) -> LabRun:
-    """The Attack Lab result for this request on this system, computed once for every session: a session asking
-    while another computes it waits for that result (a class opening one link at once runs one attack, not one
-    each); a LabRun is read-only once made, and the request names the image (a query's position, an upload's
-    digest). A failed or stopped computation leaves the next asker to compute it."""
-    key = (system.spec, request)
-    with _shared_lock:
-        lock = _computing.setdefault(key, threading.Lock())
-    with lock:
-        with _shared_lock:
-            found = _shared.get(key)
-            if found is not None:
-                _shared.move_to_end(key)
-                return found
-        run = compute()
-        with _shared_lock:
-            _shared[key] = run
-            while len(_shared) > SHARED_RUNS:
-                dropped, _ = _shared.popitem(last=False)
-                _computing.pop(dropped, None)
-        return run
+    """The Attack Lab result for this request on this system, computed once for every session (Shared); a LabRun
+    is read-only once made, and the request names the image (a query's position, an upload's digest)."""
+    return _lab_runs.get((system.spec, request), compute)

@@ -24,6 +24,8 @@ def main() -> int:
     """`--class` serves a class (frame.CLASS_MODE): links cannot open model folders or data roots the server was
     not started with; every other option goes to `streamlit run`."""
     PagesManager.uses_pages_directory = False  # what st.navigation itself sets on its first call
+    import altair  # noqa: F401  the Lab's live chart needs it: imported now, not while a class waits for a step
+
     options = sys.argv[1:]
     if CLASS_FLAG in options:
         options.remove(CLASS_FLAG)

@@ -6,10 +6,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import time
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import streamlit as st
 import torch
+from PIL import Image
 
 from ..attacks import ATTACKS
 from ..data.uploads import convert_upload
@@ -18,23 +21,59 @@ from ..figures import charts, panels
 from . import frame
 from .controls import query_from_set
 from .exports import chart
-from .resources import show_error
+from .resources import Shared, show_error
 from .state import PageState, url_selectbox
 
-DENSITY = 2  # panels with text are drawn at twice their screen size: crisp labels on a 1.5x or 2x display
+T = TypeVar("T")
+DENSITY = 2  # panels with text are drawn at twice their screen size, then shown at it (see Png.of)
 
 
-def show_png(image, caption: str | None = None, width: int | str = "content", where=st, density: int = 1) -> None:
+@dataclass(frozen=True)
+class Png:
+    """An image encoded once: its PNG bytes and its width in pixels."""
+
+    data: bytes
+    width: int
+
+    @classmethod
+    def of(cls, image: Image.Image, density: int = 1) -> Png:
+        """The PNG of `image`; drawn at `density` times its screen size, first scaled to it as st.image does on the
+        server for an image wider than asked (bilinear, width // density), so the pixels shown are the same."""
+        if density > 1:
+            width = max(1, image.width // density)
+            image = image.resize((width, int(1.0 * image.height * width / image.width)), Image.BILINEAR)
+        return cls(panels.png_bytes(image), image.width)
+
+
+_views = Shared(256)  # drawings and figures kept for every session (about 50 MB at most)
+
+
+def shared(key: Hashable, make: Callable[[], T]) -> T:
+    """`make()`, made once for every browser session that shows the same thing (resources.Shared): `key` names all
+    it depends on (a lab run's request, which names its model, query and settings; sizes). Drawing and encoding
+    were most of a session's server time when a class opens one link at once (bench/class_load.py)."""
+    return _views.get(key, make)
+
+
+def drawn(key: Hashable, draw: Callable[[], Image.Image], density: int = 1) -> Png:
+    """The PNG of `draw()` (drawn at `density` times its screen size), drawn and encoded once for every session
+    (see `shared`)."""
+    return shared(("png", key, density), lambda: Png.of(draw(), density))
+
+
+def show_png(
+    image: Image.Image | Png, caption: str | None = None, width: int | str = "content", where=st, density: int = 1
+) -> None:
     """Every image goes out as PNG; one drawn at `density` times its screen size is shown 1/density as wide."""
-    if density > 1 and width == "content":
-        width = max(1, image.width // density)
-    where.image(image, caption=caption, output_format="PNG", width=width)
+    png = image if isinstance(image, Png) else Png.of(image, density)
+    where.image(png.data, caption=caption, output_format="PNG", width=width)
 
 
-def inline_png(image, caption: str, width: int, where=st) -> None:
+def inline_png(image: Image.Image | Png, caption: str, width: int, where=st) -> None:
     """An image inside the page's HTML (a data URI): nothing to fetch, so a fast slider never shows a stale
     media link ("Image source error")."""
-    data = base64.b64encode(panels.png_bytes(image)).decode()
+    png = image if isinstance(image, Png) else Png.of(image)
+    data = base64.b64encode(png.data).decode()
     where.html(
         f'<figure style="margin:0"><img src="data:image/png;base64,{data}" alt="{caption}" '
         f'style="width:{width}px;max-width:100%"><figcaption style="font-size:0.8rem">{caption}</figcaption></figure>'
@@ -172,45 +211,44 @@ def attack_images(run: LabRun, px: int) -> None:
     scale = panels.perturbation_scale(run.settings.budget.eps, float(result.linf[0]))
     perturbation, gain = panels.perturbation_image(result.perturbation[0], scale)
     semantic_map = getattr(result.plan, "semantic_map", None)
-    columns = st.columns(4 if semantic_map is not None else 3)
-    show_png(panels.upscale(panels.to_pil(result.images[0]), px), "original", "stretch", columns[0])
-    show_png(panels.upscale(panels.to_pil(result.adversarial[0]), px), "adversarial", "stretch", columns[1])
-    show_png(
-        panels.upscale(perturbation, px),
-        f"perturbation x{gain:.1f} (red +, blue -; +-{scale * 255:.3g}/255 = full scale)",
-        "stretch",
-        columns[2],
-    )
+    shown = [
+        ("original", lambda: panels.to_pil(result.images[0])),
+        ("adversarial", lambda: panels.to_pil(result.adversarial[0])),
+        (f"perturbation x{gain:.1f} (red +, blue -; +-{scale * 255:.3g}/255 = full scale)", lambda: perturbation),
+    ]
     if semantic_map is not None:
-        show_png(
-            panels.upscale(panels.to_pil((semantic_map[0].cpu() + 1) / 2), px),
-            "decoded semantic map D_t(r_t) of the target label",
-            "stretch",
-            columns[3],
-        )
+        decoded = lambda: panels.to_pil((semantic_map[0].cpu() + 1) / 2)
+        shown.append(("decoded semantic map D_t(r_t) of the target label", decoded))
+    for column, (caption, image) in zip(st.columns(len(shown)), shown, strict=True):
+        png = drawn((run.request, "image", caption, px), lambda image=image: panels.upscale(image(), px))
+        show_png(png, caption, "stretch", column)
 
 
 def first_screen(data, run: LabRun, px: int) -> None:
     """Presentation mode: the result in one screen: headline numbers, then original | adversarial | perturbation
     beside the adversarial top-k (both drawn with their labels at twice the screen size)."""
     result = run.result
-    scale = panels.perturbation_scale(run.settings.budget.eps, float(result.linf[0]))
-    perturbation, gain = panels.perturbation_image(result.perturbation[0], scale)
-    size, text = px * DENSITY, max(22, px * DENSITY // 9)
-    shown = [
-        (panels.to_pil(result.images[0]), "original"),
-        (panels.to_pil(result.adversarial[0]), "adversarial"),
-        (perturbation, f"perturbation x{gain:.1f}"),
-    ]
-    row = panels.stack(
-        [panels.caption_below(panels.upscale(image, size), [caption], text) for image, caption in shown],
-        "horizontal",
-        gap=text,
-    )
+
+    def row() -> Image.Image:
+        scale = panels.perturbation_scale(run.settings.budget.eps, float(result.linf[0]))
+        perturbation, gain = panels.perturbation_image(result.perturbation[0], scale)
+        size, text = px * DENSITY, max(22, px * DENSITY // 9)
+        shown = [
+            (panels.to_pil(result.images[0]), "original"),
+            (panels.to_pil(result.adversarial[0]), "adversarial"),
+            (perturbation, f"perturbation x{gain:.1f}"),
+        ]
+        return panels.stack(
+            [panels.caption_below(panels.upscale(image, size), [caption], text) for image, caption in shown],
+            "horizontal",
+            gap=text,
+        )
+
     images, top = st.columns([3, 2], gap="medium")
-    show_png(row, width="stretch", where=images)
+    show_png(drawn((run.request, "first screen", px), row), width="stretch", where=images)
     top.markdown(f"**adversarial query: top {len(run.adversarial.indices)}**")
-    show_png(grid(data, run.adversarial, px // 2, per_row=5), width="stretch", where=top)
+    tiles = drawn((run.request, "top-k", px // 2, 5), lambda: grid(data, run.adversarial, px // 2, per_row=5))
+    show_png(tiles, width="stretch", where=top)
 
 
 def grid(data, ret: Retrieval, tile: int, per_row: int = 10):
@@ -227,26 +265,28 @@ def grid(data, ret: Retrieval, tile: int, per_row: int = 10):
 def retrieval_pair(data, run: LabRun, tile: int) -> None:
     for title, ret in (("original query", run.clean), ("adversarial query", run.adversarial)):
         st.markdown(f"**{title}**")
-        show_png(grid(data, ret, tile), density=DENSITY)
+        show_png(drawn((run.request, title, tile), lambda ret=ret: grid(data, ret, tile), DENSITY))
 
 
 def code_strips(run: LabRun, bits: int) -> None:
     result, n = run.result, run.numbers
-    show_png(panels.titled(panels.code_strip(result.clean_codes[0]), "clean code"))
-    show_png(
-        panels.titled(
-            panels.code_strip(result.adversarial_codes[0], result.clean_codes[0]),
+    strips = [
+        ("clean code", lambda: panels.code_strip(result.clean_codes[0])),
+        (
             f"adversarial code: {n.hamming_clean_adv} of {bits} bits flipped (framed)",
-        )
-    )
+            lambda: panels.code_strip(result.adversarial_codes[0], result.clean_codes[0]),
+        ),
+    ]
     if result.target_codes is not None:
         kind = run.attack.target_kind or "target"
-        show_png(
-            panels.titled(
-                panels.code_strip(result.target_codes[0]),
+        strips.append(
+            (
                 f"{kind} code (Hamming to adversarial: {n.hamming_target_adv}, to clean: {n.hamming_target_clean})",
+                lambda: panels.code_strip(result.target_codes[0]),
             )
         )
+    for title, strip in strips:
+        show_png(drawn((run.request, "code", title), lambda title=title, strip=strip: panels.titled(strip(), title)))
 
 
 def scrubber(system, run: LabRun, code_map) -> None:
@@ -265,16 +305,22 @@ def scrubber(system, run: LabRun, code_map) -> None:
 
     def draw(t: int) -> None:
         image, code, ret = at_iteration(system, run, t)
+        px = frame.image_px(168)
         with image_slot.container():
-            px = frame.image_px(168)
-            inline_png(panels.upscale(panels.to_pil(image), px), f"x_{t}", px)
-            strip = panels.code_strip(code, result.clean_codes[0], cell=10 * DENSITY)
+            picture = drawn((run.request, "x_t", t, px), lambda: panels.upscale(panels.to_pil(image), px))
+            inline_png(picture, f"x_{t}", px)
+            strip = drawn(
+                (run.request, "code_t", t), lambda: panels.code_strip(code, result.clean_codes[0], cell=10 * DENSITY)
+            )
             inline_png(strip, f"code at t = {t}", strip.width // DENSITY)
-            tiles = grid(system.dataset, ret, 36, per_row=5)
+            tiles = drawn((run.request, "top-k_t", t), lambda: grid(system.dataset, ret, 36, per_row=5))
             inline_png(tiles, f"top {len(ret.indices)} at t = {t}", tiles.width // DENSITY)
         marks = {"query": path[0], f"t = {t}": path[t]}
         chart_slot.plotly_chart(
-            charts.code_map_figure(code_map, names, marks, path[: t + 1], "Map of the codes"),
+            shared(
+                (run.request, "map", t),
+                lambda: charts.code_map_figure(code_map, names, marks, path[: t + 1], "Map of the codes"),
+            ),
             theme=None,
             key=f"map-{t}-{time.time_ns()}",
         )
@@ -296,9 +342,10 @@ def chart_pair():
     return (st.container(), st.container()) if frame.presenting() else st.columns(2)
 
 
-def curve_charts(curves: dict[str, dict], stem: str) -> None:
+def curve_charts(curves: dict[str, dict], stem: str, key: Hashable) -> None:
     """The papers' curves of a comparison: precision-recall and precision@N, and for targeted attacks the same
-    against the target labels; one colour, marker and dash per attack, black for the clean queries."""
+    against the target labels; one colour, marker and dash per attack, black for the clean queries. `key` names
+    the runs the curves come from (their figures are built once for every session, see `shared`)."""
     first = next(iter(curves.values()))
     title = lambda name: ATTACKS.get(name).title
     pr = {None: ("Clean", (first["pr_clean"]["precision"], first["pr_clean"]["recall"]))}
@@ -306,9 +353,12 @@ def curve_charts(curves: dict[str, dict], stem: str) -> None:
     p_at = {None: ("Clean", first["p_at_n_clean"])} | {n: (title(n), c["p_at_n_adv"]) for n, c in curves.items()}
     left, right = chart_pair()
     with left:
-        chart(charts.pr_figure(pr, "Precision-recall (Hamming radius 0..K)"), "pr", f"{stem}-pr")
+        figure = shared((key, "pr"), lambda: charts.pr_figure(pr, "Precision-recall (Hamming radius 0..K)"))
+        chart(figure, "pr", f"{stem}-pr")
     with right:
-        chart(charts.precision_at_n_figure(first["ns"], p_at), "pn", f"{stem}-precision-at-n")
+        chart(
+            shared((key, "pn"), lambda: charts.precision_at_n_figure(first["ns"], p_at)), "pn", f"{stem}-precision-at-n"
+        )
     targeted = {n: c for n, c in curves.items() if "t_p_at_n_adv" in c}
     if not targeted:
         return
@@ -318,12 +368,11 @@ def curve_charts(curves: dict[str, dict], stem: str) -> None:
     t_p = {None: ("Clean", t_first["t_p_at_n_clean"])} | {n: (title(n), c["t_p_at_n_adv"]) for n, c in targeted.items()}
     left, right = chart_pair()
     with left:
-        chart(charts.pr_figure(t_pr, "Targeted precision-recall (relevance = target label)"), "tpr", f"{stem}-t-pr")
+        t_pr_title = "Targeted precision-recall (relevance = target label)"
+        chart(shared((key, "tpr"), lambda: charts.pr_figure(t_pr, t_pr_title)), "tpr", f"{stem}-t-pr")
     with right:
-        chart(
-            charts.precision_at_n_figure(
-                t_first["ns"], t_p, "Targeted precision@N (relevance = target label)", "t-precision"
-            ),
-            "tpn",
-            f"{stem}-t-precision-at-n",
+        t_p_title = "Targeted precision@N (relevance = target label)"
+        figure = shared(
+            (key, "tpn"), lambda: charts.precision_at_n_figure(t_first["ns"], t_p, t_p_title, "t-precision")
         )
+        chart(figure, "tpn", f"{stem}-t-precision-at-n")

@@ -23,7 +23,11 @@ def server():
             yield url
         finally:
             proc.terminate()
-            proc.wait(timeout=20)
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:  # busy to the end: it must not outlive the tests
+                proc.kill()
+                proc.wait()
 
 
 @pytest.fixture(scope="module")
