@@ -52,19 +52,8 @@ def cli(capsys):
     return run
 
 
-# the longest test files (a minute or more each) first, so that two xdist workers finish together; pytest.ini's
-# --no-loadscope-reorder keeps this order (xdist's own puts the files with the most tests first, and so these last).
-# The lecture's own walk first: it computes the lecture before the browser's walk needs it.
-SLOW_FIRST = (
-    "test_lecture.py",
-    "test_browser_pages.py",
-    "test_browser_flows.py",
-    "test_browser_lecture.py",
-    "test_own_model.py",
-    "test_robustness.py",
-    "test_bench.py",
-    "test_report.py",
-)
+# the longest test files first, so that two xdist workers (--dist loadfile) finish together
+SLOW_FIRST = ("test_browser_flows.py", "test_browser_lecture.py", "test_browser_pages.py", "test_robustness.py")
 
 
 def pytest_collection_modifyitems(items):
