@@ -133,9 +133,7 @@ def mean_average_precision(
         topk=topk,
         ties=ties,
     )
-    if over not in T_MAP_OVER.choices:
-        raise ValueError(f"over must be one of {', '.join(T_MAP_OVER.choices)}, got {over!r}")
-    kept = ap[ap > 0] if over == "hit" else ap
+    kept = ap[ap > 0] if T_MAP_OVER.check(over) == "hit" else ap
     return float(kept.mean()) if len(kept) else 0.0
 
 

@@ -3,7 +3,7 @@ with, so they travel together; once loaded it also carries the content digest of
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from ..core.params import Param, setting
 
@@ -65,12 +65,4 @@ class ModelSpec:
     digest: str = ""
 
     def to_json(self) -> dict:
-        return {
-            "source": self.source,
-            "device": self.device,
-            "data_root": self.data_root,
-            "list_dir": self.list_dir,
-            "image_size": self.image_size,
-            "resize": self.resize,
-            "digest": self.digest,
-        }
+        return asdict(self)  # every field, in declaration order
