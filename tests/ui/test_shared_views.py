@@ -1,8 +1,8 @@
-"""What pages draw once for every browser session (a class opening one link at once): made once under
-concurrency, the same pixels st.image would have shown, and the served app's settings that keep a session cheap."""
+"""What pages draw once for every browser session (a class opening one link at once; made once under concurrency:
+test_app_lab, through the same resources.Shared): the same pixels st.image would have shown, and the served app's
+settings that keep a session cheap."""
 
 import io
-import threading
 import tomllib
 from pathlib import Path
 
@@ -14,26 +14,6 @@ from streamlit.elements.lib.layout_utils import LayoutConfig
 from hashdemo.ui import views
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def test_a_shared_view_is_made_once_while_many_sessions_ask_at_once():
-    made, start = [], threading.Barrier(8)
-
-    def make():
-        made.append(1)
-        return object()
-
-    def ask(out):
-        start.wait()
-        out.append(views.shared(("test", "made once"), make))
-
-    results: list = []
-    threads = [threading.Thread(target=ask, args=(results,)) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert len(made) == 1 and len(results) == 8 and all(r is results[0] for r in results)
 
 
 def test_a_dense_drawing_shows_the_pixels_st_image_would_have_shown():
