@@ -4,7 +4,21 @@ itself (`@ATTACKS.register()`) plus one import below."""
 
 from __future__ import annotations
 
-from . import dhta, feature, fgsm, hag, ifgsm, noise, p2p, pga, pga_dagger, prosgan, sdha, tha  # noqa: F401
+from . import (  # noqa: F401
+    dhta,
+    dhta_master,
+    feature,
+    fgsm,
+    hag,
+    ifgsm,
+    noise,
+    p2p,
+    pga,
+    pga_dagger,
+    prosgan,
+    sdha,
+    tha,
+)
 from .base import ATTACKS, Attack, Knowledge, PaperSetting, Plan
 from .loop import LOOP_PARAMS, Loop
 from .result import AttackResult, Snapshot, Trace

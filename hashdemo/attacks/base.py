@@ -121,6 +121,8 @@ class Attack:
     open_set: ClassVar[bool] = True  # may aim at a class the model never saw in training
     open_set_reason: ClassVar[str] = ""
     uses_budget: ClassVar[bool] = True  # False: eps, step and T do not apply (unbounded ProS-GAN)
+    eps_note: ClassVar[str] = ""  # how eps is read where it is not on [0,1] pixels (DHTA's authors' code)
+    step_note: ClassVar[str] = ""  # the step's size and units where the budget's step does not apply
 
     def __init__(self, model, knowledge: Knowledge | None = None, **params: Any):
         if isinstance(model, HashModel):
@@ -182,15 +184,16 @@ class Attack:
 
     def effective(self, budget: Budget, loop: Loop) -> dict:
         """What this attack really runs with (for reports and exports): eps and step in 1/255, its T, start, loop."""
+        return {"attack": self.name, **self.effective_budget(budget), **loop.to_json(), **self.params}
+
+    def effective_budget(self, budget: Budget) -> dict:
+        """The budget as this attack runs it: eps and step in 1/255 of [0,1] pixels, T, start, seed."""
         return {
-            "attack": self.name,
             "eps": to_255(self.eps_for(budget)),
             "step": to_255(self.step_size_for(budget)),
             "steps": self.steps_for(budget),
             "random_start": self.random_start_for(budget),
             "seed": budget.seed,
-            **loop.to_json(),
-            **self.params,
         }
 
     # ----- running ----------------------------------------------------------------------------------

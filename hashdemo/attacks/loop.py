@@ -1,6 +1,9 @@
 """The one optimiser loop of every iterative attack (and of the defences, which run attacks): a driver that
 evaluates the objective, records each iterate and projects onto the eps-ball, and small step rules that only
-say how x' moves from its gradient: PGD's sign step, APGD, SGD with momentum, Adam."""
+say how x' moves from its gradient: PGD's sign step, the L2-normalised step, APGD, SGD with momentum, Adam.
+
+eps and the step size are floats on [0,1] pixels, or per-channel tensors (1, C, 1, 1) where an attack reads them
+in its model's normalised units (DHTA's authors' code)."""
 
 from __future__ import annotations
 
@@ -35,13 +38,18 @@ def constant_schedule(step: int, steps: int) -> float:
 SCHEDULES = {"none": constant_schedule, "hag": hag_schedule}
 
 
-def project(x_adv: torch.Tensor, x: torch.Tensor, eps: float) -> torch.Tensor:
+Radius = float | torch.Tensor  # on [0,1] pixels: one value, or one per channel (1, C, 1, 1)
+
+
+def project(x_adv: torch.Tensor, x: torch.Tensor, eps: Radius) -> torch.Tensor:
     """Clip to the L-inf eps-ball around x and to valid pixels [0,1] (HAG Eq. 4, PGD's S_eps)."""
     return torch.minimum(torch.maximum(x_adv, x - eps), x + eps).clamp_(0.0, 1.0)
 
 
-def random_start(x: torch.Tensor, eps: float, generator: torch.Generator) -> torch.Tensor:
+def random_start(x: torch.Tensor, eps: Radius, generator: torch.Generator) -> torch.Tensor:
     """x_0 = x + U(-eps, eps) (PgA Eq. 15), drawn with `generator` (it lives on x's device)."""
+    if isinstance(eps, torch.Tensor):
+        return x + torch.empty_like(x).uniform_(-1.0, 1.0, generator=generator) * eps
     return x + torch.empty_like(x).uniform_(-eps, eps, generator=generator)
 
 
@@ -51,7 +59,7 @@ class StepRule:
 
     compacts: ClassVar[bool] = False
 
-    def __init__(self, x: torch.Tensor, start: torch.Tensor, *, eps: float, step_size: float, steps: int, loop: Loop):
+    def __init__(self, x: torch.Tensor, start: torch.Tensor, *, eps: Radius, step_size: Radius, steps: int, loop: Loop):
         self.x, self.eps, self.step_size, self.steps, self.loop = x, eps, step_size, steps, loop
 
     def step(self, t: int, x_adv: torch.Tensor, grad: torch.Tensor, loss: torch.Tensor, rows) -> torch.Tensor:
@@ -72,6 +80,25 @@ class SignStep(StepRule):
         if rows is None:
             return project(x_adv - self.step_size * grad.sign(), self.x, self.eps)
         x_adv[rows] = project(x_adv[rows] - self.step_size * grad.sign(), self.x[rows], self.eps)
+        return x_adv
+
+
+class L2Step(StepRule):
+    """The DHTA authors' step: x' <- S(x' - s u / ||u||_2) with u = s grad, per query.
+
+    With a scalar step s this is the L2-normalised gradient step of size s. With a per-channel s = alpha * std
+    it is their step of alpha in the model's normalised units (x_norm = (x - mean) / std), written on pixels."""
+
+    compacts = True
+
+    def step(self, t, x_adv, grad, loss, rows):
+        s = self.step_size
+        scaled = grad * s
+        norm = scaled.flatten(1).norm(dim=1).clamp_min(torch.finfo(grad.dtype).tiny).view(-1, *([1] * (grad.ndim - 1)))
+        moved = s * scaled / norm
+        if rows is None:
+            return project(x_adv - moved, self.x, self.eps)
+        x_adv[rows] = project(x_adv[rows] - moved, self.x[rows], self.eps)
         return x_adv
 
 
@@ -160,6 +187,7 @@ class APGDStep(StepRule):
 
 RULES: dict[str, type[StepRule]] = {
     "pgd": SignStep,
+    "l2": L2Step,
     "apgd": APGDStep,
     "sgd": TorchOptimiserStep,
     "adam": TorchOptimiserStep,
@@ -168,7 +196,8 @@ RULES: dict[str, type[StepRule]] = {
 OPTIMISER = Param(
     "optimiser",
     "pgd",
-    "pgd: sign step of size `step` (PgA Eq. 15); apgd: Croce & Hein 2020; sgd / adam: the papers' optimisers",
+    "pgd: sign step of size `step` (PgA Eq. 15); l2: step of L2 length `step` along the gradient (DHTA's "
+    "authors' code); apgd: Croce & Hein 2020; sgd / adam: the papers' optimisers",
     choices=tuple(RULES),
 )
 LR = Param("lr", 0.0, "learning rate of sgd / adam on [0,1] pixels (HAG: 500/255^2)", 0.0, None)
@@ -209,8 +238,8 @@ def optimise(
     objective: Objective,
     record: Recorder,
     *,
-    eps: float,
-    step_size: float,
+    eps: Radius,
+    step_size: Radius,
     steps: int,
     loop: Loop,
     early_exit: bool = True,

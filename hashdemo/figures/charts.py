@@ -45,6 +45,7 @@ STYLES = {
     "pga-dagger": Style("#E69F00", "triangle-up", "solid"),
     "p2p": Style("#CC79A7", "x", "solid"),
     "dhta": Style("#56B4E9", "star", "solid"),
+    "dhta-master": Style("#56B4E9", "star", "dot"),
     "tha": Style("#0072B2", "hexagon", "dash"),
     "prosgan": Style("#D55E00", "cross", "dash"),
     "fgsm": Style("#E69F00", "square", "dash"),

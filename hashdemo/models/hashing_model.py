@@ -83,6 +83,12 @@ class HashModel(nn.Module):
         """+-1 int8 codes of a batch."""
         return binarize(self.pre_tanh(x))
 
+    def input_std(self) -> torch.Tensor:
+        """One unit of the (x - mean) / std inside the model, in [0,1] pixels, broadcastable to (1, C, 1, 1): the
+        std per channel (ones for a model that does not normalise)."""
+        std = getattr(self, "std", None)
+        return std if std is not None else torch.ones(1, 1, 1, 1, device=next(self.parameters()).device)
+
 
 class HashingModel(HashModel):
     """images in [0,1] -> features -> y = Linear(features, K) -> H = alpha * y -> tanh(H); codes = sign(H)."""
@@ -97,6 +103,12 @@ class HashingModel(HashModel):
         self.register_buffer("alpha", torch.tensor(float(alpha)))
         self.bits = bits
         self.folded = False  # BatchNorm folded into the convolutions (freeze); a checkpoint records it
+
+    def input_std(self) -> torch.Tensor:
+        """The adapter's std; its smallest value where the adapter converts grey <-> RGB, so that a box of that
+        size on the input stays inside the same box in normalised units."""
+        a = self.adapter
+        return a.std if a.in_channels == a.backbone_channels else a.std.min().view(1, 1, 1, 1)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         """The representation before the hash layer (used by the feature-space attack)."""

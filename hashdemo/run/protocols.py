@@ -126,6 +126,20 @@ PROTOCOLS: dict[str, Protocol] = {
                 "alpha 0.1 for 1000 then 0.2, 0.3, 0.5, 0.7, 1.0 every 200; eps 0.039 in [0,1]",
             ),
         ),
+        Protocol(
+            "dhta-master",
+            "DHTA's authors' code",
+            "DHTA-master attack_imagenet.py (--epsilon 0.032, 2000 iterations) and evaluation.py (R = 1000)",
+            attacks=("dhta-master",),
+            values=(("eps", 8.16), ("t_map_over", "hit")),
+            optimiser="paper",
+            notes=(
+                "eps 0.032 in the model's normalised units (= 8.16/255 there; 8.16 std/255 on pixels), 2000 steps of "
+                "L2 length 1 in those units, each query alone, from x; anchors from items with exactly the target "
+                "label; t-MAP@1000 over the queries with a target-label item in their top 1000, as its evaluation.py "
+                "averages (its MAP does the same; here MAP counts such queries 0, and ties stay stable)",
+            ),
+        ),
         replace(
             PGD,
             name="lab",

@@ -17,7 +17,7 @@ from ..attacks.budget import EPS, RANDOM_START, SEED, STEP, STEPS, Budget
 from ..attacks.loop import Loop
 from ..core.errors import InvalidInputError
 from ..core.params import Bound, Param, bound, nested, setting
-from ..core.units import from_255
+from ..core.units import from_255, to_255
 from ..retrieval.metrics import T_MAP_OVER, T_TOPK, TIES, TOPK
 from ..systems.spec import ModelSpec
 from .protocols import DEFAULT_PROTOCOL, PROTOCOLS, Protocol, get_protocol
@@ -151,31 +151,41 @@ class RunSettings:
         cls = self.attack_class
         parts = [cls.title]
         if cls.uses_budget:
-            parts += [f"eps {self.eps:g}/255", f"T = {cls.steps_for(self.budget)}"]
+            parts += [f"eps {self.eps:g}/255{cls.eps_note}", f"T = {cls.steps_for(self.budget)}"]
         else:
             parts.append("one forward pass, no L-inf bound")
         if target:
             parts.append(f"target {target}")
         return " · ".join([*parts, f"on {model}"])
 
+    def search_words(self) -> list[str]:
+        """How the attack searches the eps-ball, in words: its step, T, start and tanh schedule."""
+        cls, loop, budget = self.attack_class, self.loop, self.budget
+        if loop.optimiser == "pgd":
+            step = f"step {self.step:g}/255"
+        elif loop.optimiser == "l2":
+            step = "L2-normalised step " + (
+                cls.step_note.format(**self.method_params) if cls.step_note else f"of length {self.step:g}/255"
+            )
+        elif loop.lr:
+            step = f"{loop.optimiser.upper()} (lr {loop.lr:g}" + (
+                f", momentum {loop.momentum:g})" if loop.optimiser == "sgd" else ")"
+            )
+        else:
+            step = loop.optimiser.upper()
+        return [
+            step,
+            f"T = {cls.steps_for(budget)}",
+            "random start" if cls.random_start_for(budget) else "start at x",
+            "HAG schedule" if loop.schedule == "hag" else "no tanh schedule",
+        ]
+
     def describe(self) -> str:
         """In words and the papers' units: 'protocol lab; eps 16/255, step 1/255, T = 100, ...' (what applies)."""
         cls = self.attack_class
         parts = [f"protocol {self.protocol}"]
         if cls.uses_budget:
-            loop, budget = self.loop, self.budget
-            parts += [
-                f"eps {self.eps:g}/255",
-                f"step {self.step:g}/255"
-                if loop.optimiser == "pgd"
-                else f"{loop.optimiser.upper()}"
-                + (f" (lr {loop.lr:g}" + (f", momentum {loop.momentum:g})" if loop.optimiser == "sgd" else ")"))
-                if loop.lr
-                else loop.optimiser.upper(),
-                f"T = {cls.steps_for(budget)}",
-                "random start" if cls.random_start_for(budget) else "start at x",
-                "HAG schedule" if loop.schedule == "hag" else "no tanh schedule",
-            ]
+            parts += [f"eps {self.eps:g}/255{cls.eps_note}", *self.search_words()]
         parts.append(f"seed {self.seed}")
         parts += [f"{p.title} = {self.method_params[p.name]}" for p in cls.parameters]
         if self.ties != TIES.default:
@@ -322,9 +332,29 @@ def protocol_lines(p: Protocol) -> list[str]:
         f"queries: {'all of the query split' if base.queries is None else base.queries}, targets drawn per query "
         "from labels that share no class with it",
     ]
+    if base.t_map_over != T_MAP_OVER.default:
+        out.append(f"t-MAP over the queries with a {base.t_map_over} in their top K")
+    if base.ties != TIES.default:
+        out.append(f"ties ordered as {base.ties}")
     if base.record_at:
         out.append("MAP also at iterations " + ", ".join(map(str, base.record_at)) + " of the same run")
-    return out + list(p.notes)
+    return out + list(p.notes) + [row_line(p, name) for name in p.attacks]
+
+
+def row_line(p: Protocol, attack: str) -> str:
+    """Which variant a protocol's row runs: 'row dhta: DHTA, SGD (lr 0.03125, momentum 0), T = 2000, ...'."""
+    settings = resolve(p, attack)
+    cls = settings.attack_class
+    if not cls.uses_budget:
+        how = ["one forward pass, no L-inf bound"]
+    elif cls.fixed_steps == 0:
+        how = ["no gradient step", f"eps {settings.eps:g}/255"]
+    elif cls.fixed_steps is not None:
+        size = to_255(cls.step_size_for(settings.budget))
+        how = [f"{cls.fixed_steps} step(s) of {size:g}/255", f"eps {settings.eps:g}/255"]
+    else:
+        how = [f"eps {settings.eps:g}/255{cls.eps_note}", *settings.search_words()]
+    return f"row {attack}: {cls.title}, " + ", ".join(how)
 
 
 def method_param_lines() -> list[str]:

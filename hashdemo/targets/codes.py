@@ -40,15 +40,26 @@ def vote(codes: torch.Tensor) -> torch.Tensor:
 
 
 def anchor_code(
-    target_labels: torch.Tensor, codes: torch.Tensor, labels: torch.Tensor, n_t: int, generator: torch.Generator
+    target_labels: torch.Tensor,
+    codes: torch.Tensor,
+    labels: torch.Tensor,
+    n_t: int,
+    generator: torch.Generator,
+    exact: bool = False,
 ) -> torch.Tensor:
-    """DHTA: vote of n_t codes of items carrying the target label, drawn without replacement (P2P: n_t = 1)."""
+    """DHTA: vote of n_t codes of items carrying the target label, drawn without replacement (P2P: n_t = 1).
+    exact=True: only items whose label vector equals the target's (DHTA's authors' code)."""
     out = []
-    carries = (target_labels.float() @ labels.float().T) > 0
+    target, items = target_labels.float(), labels.float()
+    overlap = target @ items.T
+    if exact:  # every target class and nothing else
+        carries = (overlap == target.sum(1, keepdim=True)) & (items.sum(1)[None, :] == target.sum(1, keepdim=True))
+    else:
+        carries = overlap > 0
     for row in carries:
         candidates = torch.nonzero(row).flatten()
         if len(candidates) == 0:
-            raise ValueError("no database item carries the target label")
+            raise ValueError(f"no database item {'has exactly' if exact else 'carries'} the target label")
         chosen = candidates[torch.randperm(len(candidates), generator=generator)[:n_t]]
         out.append(vote(codes[chosen]))
     return torch.stack(out)

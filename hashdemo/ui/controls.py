@@ -336,6 +336,8 @@ def skipped(shown: list[Bound], cls, protocol: Protocol, attack, system, query_s
             out[b.name] = f"{cls.title} takes no L-inf budget or iterations"
         elif cls is not None and cls.fixed_steps is not None and b.name in ("step", "steps"):
             out[b.name] = f"{cls.title} takes {cls.fixed_steps} step(s) of its own size"
+        elif cls is not None and cls.step_note and b.name == "step":
+            out[b.name] = f"{cls.title} sets its own step size (its parameters below)"
         elif b.name == "target_set" and (system is None or not system.card.held_out_classes):
             out[b.name] = "this model saw every class in training (no open-set targets)"
     return out

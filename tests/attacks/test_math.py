@@ -203,7 +203,7 @@ def test_budget_validation_in_the_users_units(kwargs, message):
 @pytest.mark.parametrize(
     "loop, message",
     [
-        (Loop(optimiser="lbfgs"), "optimiser must be one of pgd, apgd, sgd, adam"),
+        (Loop(optimiser="lbfgs"), "optimiser must be one of pgd, l2, apgd, sgd, adam"),
         (Loop(optimiser="sgd"), "needs a positive learning rate"),
         (Loop(schedule="cosine"), "schedule must be one of none, hag"),
         (Loop(momentum=1.0), r"momentum must be in \[0, 1\)"),

@@ -19,6 +19,8 @@ STATED = {
     "hag": (0.039, 1000, 1000, 200, "HAG Sec. IV-C: eps 0.039 in [0,1]; IV-B: V = 1000; IV-A: 200 test images"),
     "lab": (16 / 255, 1000, 1000, None, "hashdemo's own"),
     "pgd": (8 / 255, 1000, 1000, None, "hashdemo's own"),
+    # eps 0.032 read in the model's normalised units, R = 1000 (attack_imagenet.py)
+    "dhta-master": (0.032, 1000, 1000, None, "DHTA-master attack_imagenet.py: --epsilon 0.032, R = 1000"),
 }
 # (protocol, attack) -> (optimiser, lr, momentum, schedule, iterations, step in [0,1], random start)
 PER_ATTACK = {
