@@ -144,6 +144,11 @@ def format_flag(p: argparse.ArgumentParser, formats=FORMATS) -> None:
     p.add_argument("--label", default=LATEX_LABEL, help="the LaTeX \\label of a table")
 
 
+def table_format(args) -> str:
+    """--format, or json where --json was given (every command's flag for scripts)."""
+    return "json" if getattr(args, "json", False) else args.format
+
+
 # ----- what the flags mean ---------------------------------------------------------------------------------------
 def spec_of(args, source: str | None = None):
     """The ModelSpec the model flags name (each field checked by its Param; a data root made absolute)."""
@@ -326,7 +331,7 @@ def cmd_bench(args) -> None:
         progress=StderrBar(),
     )
     reports = [[run.report for run in runs[i * len(names) : (i + 1) * len(names)]] for i in range(len(grid))]
-    print(render(reports[0], args.format, args.label, seeds=reports if args.seeds else None))
+    print(render(reports[0], table_format(args), args.label, seeds=reports if args.seeds else None))
 
 
 def cmd_sweep(args) -> None:
@@ -344,7 +349,7 @@ def cmd_sweep(args) -> None:
         engine=grid_engine(args),
         progress=StderrBar(),
     )
-    print(render_sweep(rows, args.sweep_param, args.format))
+    print(render_sweep(rows, args.sweep_param, table_format(args)))
 
 
 def cmd_leaderboard(args) -> None:
@@ -378,7 +383,7 @@ def cmd_leaderboard(args) -> None:
             write_report(report, Path(args.out) / folder_name(row), system)
     table = leaderboard_table(rows, ensemble, choices.protocol)
     table.label = args.label
-    print_rows(rows, args.format, table)
+    print_rows(rows, table_format(args), table)
 
 
 def cmd_robustness(args) -> None:
@@ -398,7 +403,7 @@ def cmd_robustness(args) -> None:
         engine=grid_engine(args),
         progress=StderrBar(),
     )
-    print_rows(rows, args.format, curve_table(rows))
+    print_rows(rows, table_format(args), curve_table(rows))
 
 
 def cmd_transfer(args) -> None:
@@ -415,7 +420,7 @@ def cmd_transfer(args) -> None:
         engine=grid_engine(args),
         progress=StderrBar(),
     )
-    if args.format == "json":
+    if table_format(args) == "json":
         print(json.dumps(result.to_json(), indent=2))
         return
     table = transfer_table(result)

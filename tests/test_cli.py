@@ -73,6 +73,7 @@ def test_bench_formats(system, cli):
         out = cli("bench", "--attacks", "noise,pga,dhta", *SMALL_ARGS, "--format", fmt, "--label", "tab:x")
         assert out.returncode == 0 and marker in out.stdout, out.stderr
     assert "weights " + system.spec.digest in out.stdout  # an export names what was attacked
+    assert json.loads(cli("bench", "--attacks", "noise,pga,dhta", *SMALL_ARGS, "--json").stdout) == rows  # --json too
 
 
 def test_seeds_give_mean_and_sample_std_of_the_single_seed_runs(system, cli):

@@ -83,11 +83,12 @@ class PaperSetting:
 
 
 @contextmanager
-def evaluating(model: torch.nn.Module) -> Iterator[None]:
+def evaluating(model: torch.nn.Module, train_mode: bool = False) -> Iterator[None]:
     """The model in eval mode for the attack (running BatchNorm statistics, none updated), as it was afterwards:
-    a frozen model stays frozen, a model in training (a defence's inner attack) goes back to training."""
+    a frozen model stays frozen, a model in training (a defence's inner attack) goes back to training.
+    train_mode=True leaves it in train mode (batch statistics, running ones updated: ATRDH's authors' code)."""
     was_training = model.training
-    model.eval()
+    model.train(train_mode)
     try:
         yield
     finally:
@@ -218,11 +219,13 @@ class Attack:
         progress: Progress = silent,
         early_exit: bool = True,
         watch: Watch | None = None,
+        train_mode: bool = False,
     ) -> AttackResult:
         """Attack a batch (B, C, H, W) in [0,1]; snapshots of the iterates at `record_at` come with the result.
         early_exit=False computes every query at every iteration (the same result, slower: for the tests);
         `watch(t, hamming_to_clean, hamming_to_target)` sees each iterate's distances as they come (on the device:
-        a watcher that draws copies them when it draws)."""
+        a watcher that draws copies them when it draws). train_mode=True runs the model in train mode, where
+        BatchNorm's batch statistics tie the queries together, so every query is computed at every iteration."""
         loop = loop or self.default_loop
         check_loop(loop)
         steps = self.steps_for(budget)
@@ -242,7 +245,8 @@ class Attack:
         if self.targeted and target_labels is None:
             target_labels = draw_target_labels(labels.cpu(), self.target_pool(), draw)
         x = images.detach().to(device)
-        with evaluating(self.model):
+        early_exit = early_exit and not train_mode
+        with evaluating(self.model, train_mode):
             with torch.no_grad():
                 clean_pre = self.model.pre_tanh(x)
             clean_codes = binarize(clean_pre)

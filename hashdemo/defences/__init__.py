@@ -15,8 +15,8 @@ def inner_settings(name: str, eps: float, step: float, steps: int, seed: int) ->
     return resolve(DEFAULT_PROTOCOL, cls.attack, overrides)
 
 
-def get_defence(name: str, inner: RunSettings, num_classes: int, bits: int, **params) -> Defence:
-    return DEFENCES.get(name)(inner, num_classes, bits, **params)
+def get_defence(name: str, inner: RunSettings, num_classes: int, bits: int, total_steps: int = 0, **params) -> Defence:
+    return DEFENCES.get(name)(inner, num_classes, bits, total_steps, **params)
 
 
 __all__ = ["DEFENCES", "Defence", "get_defence", "inner_settings"]

@@ -30,9 +30,10 @@ class Defence:
     attack_params: ClassVar[dict[str, Any]] = {}
     parameters: ClassVar[tuple[Param, ...]] = ()
 
-    def __init__(self, inner: RunSettings, num_classes: int, bits: int, **params: Any):
+    def __init__(self, inner: RunSettings, num_classes: int, bits: int, total_steps: int = 0, **params: Any):
         self.inner = inner  # the inner attack's settings (defences.inner_settings)
         self.num_classes, self.bits = num_classes, bits
+        self.total_steps = total_steps  # training steps of the whole run (a schedule of the defence's own)
         self.params = check_all(self.parameters, params, self.title)
         self.train_codes: torch.Tensor | None = None
         self.train_labels: torch.Tensor | None = None
@@ -59,6 +60,11 @@ class Defence:
         """The inner attack on a training batch (x' and the target codes it was made with, on x's device)."""
         attack = ATTACKS.get(self.attack)(model, self.knowledge(), **self.inner.method_params)
         return attack_batch(attack, x, labels, None, self.inner, first=step)
+
+    def clean_loss(self, method_loss: torch.Tensor, u_clean: torch.Tensor, labels: torch.Tensor, index) -> torch.Tensor:
+        """The clean term of a batch, before its inner attack: the hashing method's own loss, unless the defence
+        trains the clean outputs its own way."""
+        return method_loss
 
     def loss(
         self, u_clean: torch.Tensor, u_adv: torch.Tensor, labels: torch.Tensor, result: AttackResult, index

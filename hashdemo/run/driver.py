@@ -82,11 +82,13 @@ def attack_batch(
     stop: StopCheck = never,
     early_exit: bool = True,
     watch=None,
+    train_mode: bool = False,
 ) -> attacks.AttackResult:
     """Attack one batch as `settings` say: its budget seeded by the run's seed and `first`, the settings' loop
     and threads; `stop()` is asked at every iteration (True raises Stopped: nothing of this batch is kept).
     early_exit=False computes every query at every iteration (the same result, slower: for the benches); `watch`
-    sees each iterate's Hamming distances as they come (the Attack Lab draws them while it runs)."""
+    sees each iterate's Hamming distances as they come (the Attack Lab draws them while it runs); train_mode runs the
+    model in train mode (a defence's inner attack as ATRDH's authors run it)."""
 
     def step(t: int, steps: int, text: str) -> None:
         if stop():
@@ -105,6 +107,7 @@ def attack_batch(
             progress=step,
             early_exit=early_exit,
             watch=watch,
+            train_mode=train_mode,
         )
 
 

@@ -67,6 +67,26 @@ def prototype_loss(
     return likelihood + quantisation * (h - torch.sign(h).detach()).pow(2).mean()
 
 
+def circle_pairs(
+    h: torch.Tensor, codes: torch.Tensor, labels: torch.Tensor, code_labels: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """THA's public code's pairs for CircleLoss: similarities h_i . b_j / K of (prototype, training code) pairs that
+    share a label (s_p) and that do not (s_n), taken over the upper triangle j > i of the (B, N) matrix as that
+    code's `.triu(diagonal=1)` takes them (it drops at most B(B+1)/2 of the B N pairs)."""
+    similarity = h @ codes.float().T / codes.shape[1]
+    related = (labels.float() @ code_labels.float().T) > 0
+    upper = torch.ones_like(related).triu(diagonal=1)
+    return similarity[related & upper], similarity[~related & upper]
+
+
+def circle_loss(positive: torch.Tensor, negative: torch.Tensor, gamma: float = 1.0) -> torch.Tensor:
+    """Circle loss (Sun et al., CVPR 2020) as THA's public code writes it: no outer log(1 + e^x), m = 0, optima
+    +-2: logsumexp(gamma a_n s_n) + logsumexp(-gamma a_p s_p), a_p = [2 - s_p]_+, a_n = [s_n + 2]_+ (detached)."""
+    a_p = (2 - positive.detach()).clamp_min(0)
+    a_n = (negative.detach() + 2).clamp_min(0)
+    return torch.logsumexp(gamma * a_n * negative, 0) + torch.logsumexp(-gamma * a_p * positive, 0)
+
+
 def train_prototype_net(
     codes: torch.Tensor,
     labels: torch.Tensor,

@@ -152,14 +152,15 @@ def train(
     loss_fn = get_method(config.method, config.bits, data.num_classes, len(data.train), **config.method_params).to(
         device
     )
+    steps_per_epoch = -(-len(data.train) // config.batch_size)
     defence = None
     if config.defence:
         inner = inner_settings(
             config.defence, config.defence_eps, config.defence_step, config.defence_steps, config.seed
         )
-        defence = get_defence(config.defence, inner, data.num_classes, config.bits, **config.defence_params)
+        total = config.epochs * steps_per_epoch
+        defence = get_defence(config.defence, inner, data.num_classes, config.bits, total, **config.defence_params)
     optimiser = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    steps_per_epoch = -(-len(data.train) // config.batch_size)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, config.epochs * steps_per_epoch)
     shuffle = torch.Generator().manual_seed(config.seed)
     done, seconds = 0, 0.0
@@ -182,6 +183,7 @@ def train(
             u = model(x)
             loss = loss_fn(u, y, index.to(device))
             if defence is not None:
+                loss = defence.clean_loss(loss, u, y, index)
                 inner = defence.adversarial(model, x, y, step)
                 loss = loss + defence.loss(u, model(inner.adversarial), y, inner, index)
             optimiser.zero_grad(set_to_none=True)

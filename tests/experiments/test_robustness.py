@@ -3,6 +3,7 @@ step, resuming the training loop, the worst case as a minimum, the breaking budg
 scan, APGD, the leaderboard CLI against the library."""
 
 import json
+import math
 from dataclasses import replace
 
 import pytest
@@ -22,10 +23,14 @@ from hashdemo.retrieval import metrics
 from hashdemo.run.driver import run_attack
 from hashdemo.run.settings import Choices, resolve
 from hashdemo.systems.zoo import resolve_folder
+from hashdemo.targets.prototype import circle_loss, circle_pairs
 from hashdemo.training.train import STATE, STATE_JSON, TrainConfig, train
 
 BUDGET = Budget.from_255(8, 2, 7, True, 0)
 INNER = lambda name: inner_settings(name, 8, 2, 7, 0)  # the same budget as a defence's inner run
+AUTHORS = dict(
+    codes="memory", clean="memory", prototype="joint", targets="uniform", inner_mode="train"
+)  # ATRDH's script
 
 
 def test_atrdh_term_hand_worked():
@@ -53,6 +58,66 @@ def test_atrdh_memory_term_is_the_authors_code():
     expected = ((torch.tensor([0.0, 0.0, 0.175]) - torch.tensor([1.0, -1.0, 1.0])) ** 2).mean()
     assert value.item() == pytest.approx(expected.item())
     assert torch.equal(defence.memory[2], u_clean[0])
+
+
+def test_atrdh_clean_term_against_the_memory_is_the_authors_code():
+    """clean=memory: the clean outputs' DPH term against the memory, this batch's row written first (the script
+    writes U_ben before both terms); clean=method keeps the hashing method's own loss."""
+    defence = get_defence("atrdh", INNER("atrdh"), num_classes=2, bits=2, clean="memory")
+    defence.train_labels = torch.tensor([[True, False], [False, True], [True, False]])
+    defence.memory = torch.zeros(3, 2)
+    u_clean = torch.tensor([[0.9, -0.2]])
+    value = defence.clean_loss(torch.tensor(5.0), u_clean, defence.train_labels[[2]], torch.tensor([2]))
+    # memory row 2 = (0.9, -0.2): R = u . m_j / K = (0, 0, 0.85 / 2); S = (1, -1, 1)
+    expected = ((torch.tensor([0.0, 0.0, 0.425]) - torch.tensor([1.0, -1.0, 1.0])) ** 2).mean()
+    assert value.item() == pytest.approx(expected.item())
+    method = get_defence("atrdh", INNER("atrdh"), num_classes=2, bits=2)
+    assert method.clean_loss(torch.tensor(5.0), u_clean, None, torch.tensor([2])).item() == 5.0
+
+
+def test_circle_loss_and_its_pairs_hand_worked():
+    # a_p = 2 - 0.5 = 1.5, a_n = (1.5, 2): logsumexp(1.5 * -0.5, 2 * 0) + logsumexp(-1.5 * 0.5)
+    expected = math.log(math.exp(-0.75) + 1) - 0.75
+    assert circle_loss(torch.tensor([0.5]), torch.tensor([-0.5, 0.0])).item() == pytest.approx(expected)
+    h = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
+    codes = torch.tensor([[1, 1], [1, -1], [-1, 1]], dtype=torch.int8)
+    labels = torch.tensor([[True, False], [False, True]])
+    code_labels = torch.tensor([[True, False], [True, False], [False, True]])
+    positive, negative = circle_pairs(h, codes, labels, code_labels)
+    # kept pairs j > i: (0, 1) similar -> 1/2; (0, 2) dissimilar -> -1/2; (1, 2) similar -> 1/2
+    assert positive.tolist() == [0.5, 0.5] and negative.tolist() == [-0.5]
+
+
+def test_atrdh_targets_uniform_may_be_the_images_own_label():
+    defence = get_defence("atrdh", INNER("atrdh"), num_classes=10, bits=32, targets="uniform")
+    defence.target_pool = torch.eye(10, dtype=torch.bool)
+    labels = torch.eye(10, dtype=torch.bool)[torch.arange(40) % 10]
+    uniform = defence.draw_targets(labels, step=3)
+    assert (uniform & labels).any(1).any() and torch.equal(uniform, defence.draw_targets(labels, step=3))
+    defence.params["targets"] = "disjoint"
+    assert not (defence.draw_targets(labels, step=3) & labels).any()
+
+
+def test_atrdh_authors_inner_attack_runs_in_train_mode_and_trains_the_prototypes(system):
+    torch.manual_seed(0)
+    model = build_model("smallcnn", 32, 1, (0.2856,), (0.3519,))
+    model.load_state_dict(load_file(str(resolve_folder("zoo:fashion-dph-smallcnn-32") / "model.safetensors")))
+    data = replace(system.dataset, train=system.dataset.train.subset(torch.arange(500)))
+    defence = get_defence("atrdh", INNER("atrdh"), 10, 32, 100, prototype="joint", inner_mode="train")
+    defence.start_epoch(model, data, 0)
+    x, y = data.train.images(range(16)), data.train.labels[:16]
+    bn = next(m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d))
+    before, weights = bn.running_mean.clone(), defence.prototype_net.hash.weight.clone()
+    model.train()
+    inner = defence.adversarial(model, x, y, step=60)
+    assert model.training and not torch.equal(bn.running_mean, before)  # batch statistics, running ones updated
+    assert not torch.equal(defence.prototype_net.hash.weight, weights)  # one CircleLoss step
+    assert defence.prototype_adam.param_groups[0]["lr"] == pytest.approx(1e-5)  # past half of 100 steps
+    assert float((inner.adversarial - x).abs().max()) <= 8 / 255 + 1e-6
+    defence.params["inner_mode"] = "eval"
+    before = bn.running_mean.clone()
+    defence.adversarial(model, x, y, step=61)
+    assert torch.equal(bn.running_mean, before) and model.training
 
 
 def test_pharos_term_is_eq_16_summed_over_the_batch_or_averaged():
@@ -130,7 +195,11 @@ def small_fashion(monkeypatch) -> None:
 
 @pytest.mark.parametrize(
     "method, settings",
-    [("dph", dict(defence="pharos-at", defence_steps=1, init="zoo:fashion-dph-smallcnn-16")), ("dsdh", {})],
+    [
+        ("dph", dict(defence="pharos-at", defence_steps=1, init="zoo:fashion-dph-smallcnn-16")),
+        ("dsdh", {}),
+        ("dph", dict(defence="atrdh", defence_steps=1, init="zoo:fashion-dph-smallcnn-16", defence_params=AUTHORS)),
+    ],
 )
 def test_training_resumes_exactly_and_leaves_no_state_behind(tmp_path, monkeypatch, method, settings):
     small_fashion(monkeypatch)
