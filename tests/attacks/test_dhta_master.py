@@ -54,8 +54,8 @@ def small_world():
     g = torch.Generator().manual_seed(1)
     labels = torch.nn.functional.one_hot(torch.arange(40) % 4, 4).bool()
     knowledge = Knowledge(database_codes=random_codes(40, 12, g), database_labels=labels, train_labels=labels)
-    images = torch.rand(3, 3, 8, 8, generator=g, dtype=torch.float64)
-    return model, knowledge, images, labels[:3]
+    images = torch.rand(2, 3, 8, 8, generator=g, dtype=torch.float64)  # two: each query steps alone
+    return model, knowledge, images, labels[:2]
 
 
 def test_equals_the_authors_script_at_its_2000_steps(small_world):

@@ -54,6 +54,7 @@ def test_the_lecture_click_by_click_in_one_tab(server, browser, prepared, screen
     settle(page)
     for i, step in enumerate(LECTURE):
         page.get_by_role("link", name="Open").nth(i).click()
+        page.get_by_role("link", name="Back to the lecture").wait_for()  # the step's page, not the Lecture still
         settle(page)
         assert page.locator('[data-testid="stException"]').count() == 0, step.title
         box = result_box(page, step)
