@@ -520,7 +520,8 @@ def cmd_lecture(args) -> None:
 
 
 def cmd_zoo(args) -> None:
-    from .systems.zoo import all_cards
+    from .prosgan.gallery import generator_summaries
+    from .systems.zoo import all_cards, resolve_folder
 
     if args.build:
         from .training.zoo_build import build
@@ -534,7 +535,14 @@ def cmd_zoo(args) -> None:
     ]
     emit(
         [
-            {"source": c.source, "name": c.name, **c.describe(), **c.to_json(), "attacks": list(c.attacks)}
+            {
+                "source": c.source,
+                "name": c.name,
+                **c.describe(),
+                **c.to_json(),
+                "attacks": list(c.attacks),
+                "generators": generator_summaries(resolve_folder(c.source)),
+            }
             for c in cards
         ],
         args.json,

@@ -81,8 +81,8 @@ class ProSGAN(Attack):
         Param(
             "generator",
             "auto",
-            "auto: the shipped (or trained here) generator of this bound; or the path of a prosgan.safetensors "
-            "written by train-attack",
+            "auto: the shipped (or trained here) generator of this bound; a shipped generator's name (`zoo "
+            "--json` lists them, e.g. prosgan-bound8); or the path of a prosgan.safetensors written by train-attack",
         ),
     )
     fixed_steps = 0
@@ -91,10 +91,12 @@ class ProSGAN(Attack):
     @cached_property
     def net(self) -> prosgan_model.ProsganModel:
         """The generator: a given file, or the one for this bound shipped beside the model or trained for it."""
-        if self.params["generator"] != "auto":
-            path = Path(self.params["generator"])
+        named = self.params["generator"]
+        if named != "auto":
+            beside = self.system.folder / f"{named}.safetensors" if self.system and self.system.folder else None
+            path = beside if beside is not None and beside.is_file() else Path(named)
             if not path.is_file():
-                raise InvalidInputError(f"no ProS-GAN generator at {path}")
+                raise InvalidInputError(f"no ProS-GAN generator named {named!r} beside the model, nor a file there")
         elif self.system is None:
             raise InvalidInputError("ProS-GAN on a bare model needs generator=<path of a prosgan.safetensors>")
         else:

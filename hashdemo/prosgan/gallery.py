@@ -23,12 +23,35 @@ class GeneratorEntry:
     settings: dict  # its training settings, with the epochs it was trained for
 
 
-def shipped_files(system) -> list[Path]:
-    """prosgan*.safetensors beside the model, the faithful one first (prosgan.safetensors: unbounded, as the paper
+def generator_files(folder: Path) -> list[Path]:
+    """prosgan*.safetensors in a model folder, the faithful one first (prosgan.safetensors: unbounded, as the paper
     trains it; then e.g. prosgan-bound8: bounded at 8/255)."""
-    if system.folder is None:
-        return []
-    return sorted(system.folder.glob("prosgan*.safetensors"), key=lambda p: (p.name != FAITHFUL, p.name))
+    return sorted(folder.glob("prosgan*.safetensors"), key=lambda p: (p.name != FAITHFUL, p.name))
+
+
+def shipped_files(system) -> list[Path]:
+    return [] if system.folder is None else generator_files(system.folder)
+
+
+def generator_summaries(folder: Path) -> list[dict]:
+    """Each generator in a model folder as `zoo --json` lists it: its name (`--set generator=NAME`), bound in 1/255
+    (0: unbounded), and the held-out t-MAP and RMSE of its training log's last epoch."""
+    out = []
+    for path in generator_files(folder):
+        log_path = path.with_suffix(".json")
+        log = json.loads(log_path.read_text()) if log_path.is_file() else {}
+        last = (log.get("epochs") or [{}])[-1]
+        out.append(
+            {
+                "name": path.stem,
+                "bound": log.get("settings", {}).get("bound"),
+                "epochs": last.get("epoch"),
+                "held_out_t_map": last.get("held_out_t_map"),
+                "held_out_rmse": last.get("held_out_rmse"),
+                "default": path.name == FAITHFUL,
+            }
+        )
+    return out
 
 
 FAITHFUL = "prosgan.safetensors"  # the generator trained as the paper trains it: what the ProS-GAN page opens on

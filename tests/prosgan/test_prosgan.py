@@ -175,3 +175,21 @@ def test_prosgan_in_the_attack_lab_shows_its_semantic_map():
     assert not at.exception and not at.error
     run = at.session_state["lab"]
     assert run.result.plan.semantic_map is not None and run.numbers.t_p_adv >= 0.5
+
+
+def test_zoo_lists_each_models_generators_and_an_attack_picks_one_by_name(system, cli):
+    from hashdemo import attacks
+    from hashdemo.attacks.budget import Budget
+
+    listed = json.loads(cli("zoo", "--json").stdout)
+    (entry,) = [m for m in listed if m["source"] == system.spec.source]
+    names = [g["name"] for g in entry["generators"]]
+    assert names == ["prosgan", "prosgan-bound8"] and entry["generators"][0]["default"]
+    bounded = entry["generators"][1]
+    assert bounded["bound"] == 8 and 0 < bounded["held_out_t_map"] < 1 and 0 < bounded["held_out_rmse"] < 8 / 255
+    x, y = system.dataset.query.images(range(4)), system.dataset.query.labels[:4]
+    by_name = attacks.get("prosgan", system, generator="prosgan-bound8")(x, y, budget=Budget.from_255(8))
+    by_bound = attacks.get("prosgan", system, bound=8)(x, y, budget=Budget.from_255(8))
+    assert torch.equal(by_name.adversarial, by_bound.adversarial)
+    with pytest.raises(InvalidInputError, match="no ProS-GAN generator named 'nope'"):
+        attacks.get("prosgan", system, generator="nope")(x, y, budget=Budget.from_255(8))
