@@ -56,7 +56,7 @@ def add_param(p: argparse.ArgumentParser, param: Param, *, many: bool = False, d
     (one message style everywhere). A flag left out is None: the protocol's value, or the declared default."""
     unit = f" {param.unit}" if param.unit else ""
     text = f"{param.help}; {'comma-separated, each ' if many else ''}{param.range_text()}{unit}"
-    if param.is_bool and not many and (param.optional or param.default is None):
+    if param.is_bool and not many and (param.optional or param.default is not False):  # on by default: --no-<flag>
         p.add_argument(param.flag, dest=param.name, action=argparse.BooleanOptionalAction, default=None, help=text)
         return
     if param.is_bool and not many:

@@ -7,6 +7,7 @@ import streamlit as st
 import torch
 
 from hashdemo.core import params
+from hashdemo.experiments import frontier
 from hashdemo.figures import charts, panels
 from hashdemo.prosgan import gallery
 from hashdemo.prosgan import model as prosgan_model
@@ -30,7 +31,7 @@ generators = gallery.available_generators(system)
 
 st.subheader("1. The generator and its training")
 if not generators:
-    st.info(f"No generator for {system.name} yet: train one below (section 3).")
+    st.info(f"No generator for {system.name} yet: train one below (section 4).")
 else:
     labels = [g.label for g in generators]
     chosen = generators[labels.index(st.selectbox("Generator", labels, key="generator"))]
@@ -111,7 +112,31 @@ else:
         )
         st.download_button("Grid as PNG", panels.png_bytes(grid), "prosgan-grid.png", "image/png", on_click="ignore")
 
-st.subheader("3. Train a generator")
+st.subheader("3. On the t-MAP / RMSE frontier")
+st.caption(
+    "ProS-GAN against the iterative attacks at equal perceptibility, not by a ratio of RMSEs: DHTA by PGD-100 with "
+    "HAG's schedule, DHTA + I-FGSM and + FGSM, each over eps (labelled on its line), and every generator above, on "
+    "the same queries and target labels (ProS-GAN protocol, t-MAP over the whole database). The dotted line is "
+    "the reconstruction floor: the faithful generator's RMSE when asked for the query's own label. DHTA by 2000 "
+    "sign steps takes minutes per budget: bench/prosgan_frontier.py adds it."
+)
+frontier_queries = st.number_input("Queries", 10, len(data.query), 50, step=10, key="frontier-queries")
+measured = frontier.measure(system, frontier_queries, frontier.QUICK, only_cached=True)
+if st.button("Measure the frontier", type="primary", key="frontier-run"):
+    resources.run_with_stop(
+        "Measure the frontier",
+        "finished runs stay cached; measuring again resumes from them",
+        lambda p: frontier.measure(system, frontier_queries, frontier.QUICK, progress=p),
+        "frontier-stop",
+    )
+    measured = frontier.measure(system, frontier_queries, frontier.QUICK, only_cached=True)
+if measured is None:
+    st.info("Not measured yet for these queries: press **Measure the frontier** (about a minute for 50 queries).")
+else:
+    exports.chart(charts.frontier_figure(measured), "frontier", "prosgan-frontier")
+    st.markdown("\n".join(f"- {line}" for line in measured.verdicts()) or "No generator lies within a curve's RMSE.")
+
+st.subheader("4. Train a generator")
 st.caption(
     "The paper's recipe, where it is silent its authors' script's (hashdemo.prosgan.training); the zoo's recipe is "
     "the same with a narrower generator and fewer epochs, for a CPU (README, ProS-GAN)."

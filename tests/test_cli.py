@@ -187,3 +187,12 @@ def test_bad_input_is_one_clear_line(cli, args, message):
     assert out.returncode == 2
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("hashdemo: error:") and message in lines[0], out.stderr
+
+
+def test_a_boolean_flag_left_out_keeps_its_declared_default():
+    from hashdemo.cli import build_parser
+    from hashdemo.prosgan.training import TrainSettings
+
+    assert TrainSettings().spectral_norm is True  # declared on (the authors' script)
+    assert build_parser().parse_args(["train-attack", "prosgan"]).spectral_norm is None  # left out: the default
+    assert build_parser().parse_args(["train-attack", "prosgan", "--no-spectral-norm"]).spectral_norm is False

@@ -338,6 +338,51 @@ def robustness_figure(rows: list, title: str = "") -> go.Figure:
     return fig
 
 
+def frontier_figure(frontier, title: str = "") -> go.Figure:
+    """t-MAP against RMSE (a Frontier): one line per iterative attack over eps (labelled with eps), one marker per
+    ProS-GAN generator, the reconstruction floor as a dotted vertical line."""
+    fig = go.Figure()
+    for series in dict.fromkeys(p.series for p in frontier.points if p.eps is not None):
+        mine = sorted((p for p in frontier.points if p.series == series), key=lambda p: p.rmse)
+        look = style_for(mine[0].attack)
+        fig.add_trace(
+            go.Scatter(
+                x=[p.rmse for p in mine],
+                y=[p.t_map for p in mine],
+                mode="lines+markers+text",
+                text=[f"{p.eps:g}" for p in mine],
+                textposition="top left",
+                name=series + " (eps /255)",
+                line=dict(color=look.color, dash=DASHES[len(fig.data) % len(DASHES)], width=2.5),
+                marker=dict(symbol=MARKERS[len(fig.data) % len(MARKERS)], size=8),
+            )
+        )
+    for i, g in enumerate(frontier.generators()):
+        fig.add_trace(
+            go.Scatter(
+                x=[g.rmse],
+                y=[g.t_map],
+                mode="markers",
+                name=g.series,
+                marker=dict(color=PALETTE[(i + 1) % len(PALETTE)], symbol="star", size=16, line=dict(width=1)),
+            )
+        )
+    fig.add_vline(x=frontier.floor, line=dict(color=CLEAN_COLOUR, dash="dot", width=1.5))
+    fig.add_annotation(x=frontier.floor, y=1.0, text="reconstruction floor", showarrow=False, xanchor="left")
+    fig.update_layout(
+        **layout(
+            title or f"t-MAP against RMSE, {frontier.queries} queries (ProS-GAN protocol)",
+            xaxis_title="RMSE on [0,1] pixels",
+            yaxis_title="t-MAP (whole database)",
+            height=480,
+            legend=dict(orientation="h", yanchor="top", y=-0.2, x=0),
+            margin=dict(l=60, r=20, t=60, b=60),
+        )
+    )
+    fig.update_yaxes(range=[0, 1.05])
+    return fig
+
+
 def breaking_figure(values: dict[str, Sequence[float]], largest: int, title: str = "") -> go.Figure:
     """How many queries each model (by label) loses at each budget: the distribution of the smallest breaking eps
     (queries still standing at the largest budget in their own bar, "> largest")."""

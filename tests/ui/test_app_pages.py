@@ -121,6 +121,13 @@ def test_prosgan_page_shows_the_generator_and_a_grid():
     assert not at.exception and not at.error
     assert at.get("plotly_chart") and len(at.image) >= 1
     assert {b.label for b in at.download_button} >= {"Grid as PNG"}
+    assert any("Not measured yet" in i.value for i in at.info)
+    at.number_input(key="frontier-queries").set_value(10).run()
+    charts = len(at.get("plotly_chart"))
+    at = click(at, "Measure the frontier")
+    assert not at.exception and not at.error and len(at.get("plotly_chart")) == charts + 1
+    verdicts = [m.value for m in at.markdown if "wins" in m.value]
+    assert verdicts and "ProS-GAN prosgan" in verdicts[0]  # the faithful generator, placed against the curves
 
 
 def test_presentation_mode_enlarges_and_can_always_be_left():
