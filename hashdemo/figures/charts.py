@@ -324,17 +324,22 @@ def robustness_figure(rows: list, title: str = "") -> go.Figure:
                     marker=dict(symbol=look.symbol, size=8),
                 )
             )
+    return legend_below(fig, title, "epsilon (1/255)", "MAP / t-MAP", 460, 1.02)
+
+
+def legend_below(fig: go.Figure, title: str, x_title: str, y_title: str, height: int, y_top: float) -> go.Figure:
+    """The shared look of a y-in-[0, y_top] chart whose legend sits below the plot (long series names)."""
     fig.update_layout(
         **layout(
             title,
-            xaxis_title="epsilon (1/255)",
-            yaxis_title="MAP / t-MAP",
-            height=460,
+            xaxis_title=x_title,
+            yaxis_title=y_title,
+            height=height,
             legend=dict(orientation="h", yanchor="top", y=-0.2, x=0),
             margin=dict(l=60, r=20, t=60, b=60),
         )
     )
-    fig.update_yaxes(range=[0, 1.02])
+    fig.update_yaxes(range=[0, y_top])
     return fig
 
 
@@ -369,18 +374,8 @@ def frontier_figure(frontier, title: str = "") -> go.Figure:
         )
     fig.add_vline(x=frontier.floor, line=dict(color=CLEAN_COLOUR, dash="dot", width=1.5))
     fig.add_annotation(x=frontier.floor, y=1.0, text="reconstruction floor", showarrow=False, xanchor="left")
-    fig.update_layout(
-        **layout(
-            title or f"t-MAP against RMSE, {frontier.queries} queries (ProS-GAN protocol)",
-            xaxis_title="RMSE on [0,1] pixels",
-            yaxis_title="t-MAP (whole database)",
-            height=480,
-            legend=dict(orientation="h", yanchor="top", y=-0.2, x=0),
-            margin=dict(l=60, r=20, t=60, b=60),
-        )
-    )
-    fig.update_yaxes(range=[0, 1.05])
-    return fig
+    title = title or f"t-MAP against RMSE, {frontier.queries} queries (ProS-GAN protocol)"
+    return legend_below(fig, title, "RMSE on [0,1] pixels", "t-MAP (whole database)", 480, 1.05)
 
 
 def breaking_figure(values: dict[str, Sequence[float]], largest: int, title: str = "") -> go.Figure:
