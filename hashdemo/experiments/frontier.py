@@ -9,7 +9,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ..attacks import get as get_attack
-from ..attacks.budget import Budget
+from ..attacks.budget import STEPS, Budget
+from ..attacks.loop import LR, MOMENTUM, OPTIMISER
 from ..core.progress import Progress, silent
 from ..prosgan.gallery import generator_files
 from ..retrieval import metrics
@@ -17,8 +18,14 @@ from ..run.driver import run_attack
 from ..run.settings import resolve
 
 PROTOCOL = "prosgan"
-PGD_100 = {"optimiser": "pgd", "lr": 0.0, "momentum": 0.9, "schedule": "hag", "steps": 100}
-SIGN_2000 = {**PGD_100, "steps": 2000}
+PGD_100 = {
+    "optimiser": OPTIMISER.default,
+    "lr": LR.default,
+    "momentum": MOMENTUM.default,
+    "schedule": "hag",
+    "steps": STEPS.default,
+}
+SIGN_2000 = {**PGD_100, "steps": 2000}  # the DHTA paper's iterations, by PGD's sign step
 
 
 @dataclass(frozen=True)
@@ -32,12 +39,12 @@ class Curve:
 
 
 CURVES = (
-    Curve("DHTA, PGD-100 (HAG schedule)", "dhta", PGD_100, (8, 16, 24, 32, 48)),
+    Curve(f"DHTA, PGD-{STEPS.default} (HAG schedule)", "dhta", PGD_100, (8, 16, 24, 32, 48)),
     Curve("DHTA, 2000 sign steps", "dhta", SIGN_2000, (8, 16, 32, 48)),
     Curve("DHTA + I-FGSM (100 steps)", "ifgsm", {}, (8, 16, 32, 48)),
     Curve("DHTA + FGSM", "fgsm", {}, (8, 16, 32, 48)),
 )
-QUICK = tuple(c for c in CURVES if c.loop.get("steps", 0) <= 100)  # the page's: minutes, not hours
+QUICK = tuple(c for c in CURVES if c.loop.get("steps", STEPS.default) <= STEPS.default)  # the page's: a minute
 
 
 @dataclass(frozen=True)
