@@ -22,6 +22,8 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode
 
+from hashdemo.ui.warm import NOT_WARM_LINE, WARM_LINE, open_link
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
@@ -37,35 +39,6 @@ def peak_mb(pid: int) -> int:
 FAULT = '[data-testid="stException"], [data-testid="stAlertContentError"]'
 SCREEN = {"width": 1024, "height": 768}
 PATIENCE_MS = 120_000  # a step that takes longer is reported as a fault
-
-
-async def student_opens(ws_url: str, page: str, query: str) -> tuple[float, list[str]]:
-    """One student's browser opening a link, as the server sees it: a new session over Streamlit's websocket that
-    asks for the page with the link's query and receives every element until the script finishes (no rendering:
-    on this machine a browser per student would spend the server's two cores drawing). (seconds, faults seen)."""
-    import websockets
-    from streamlit.proto.Alert_pb2 import Alert
-    from streamlit.proto.BackMsg_pb2 import BackMsg
-    from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
-
-    faults = []
-    begin = time.perf_counter()
-    async with websockets.connect(ws_url, subprotocols=["streamlit"], max_size=None) as ws:
-        ask = BackMsg()
-        ask.rerun_script.page_name, ask.rerun_script.query_string = page, query
-        await ws.send(ask.SerializeToString())
-        while True:
-            message = ForwardMsg()
-            message.ParseFromString(await asyncio.wait_for(ws.recv(), PATIENCE_MS / 1000))
-            kind = message.WhichOneof("type")
-            if kind == "script_finished":
-                return time.perf_counter() - begin, faults
-            if kind == "delta" and message.delta.WhichOneof("type") == "new_element":
-                element = message.delta.new_element
-                if element.WhichOneof("type") == "exception" or (
-                    element.WhichOneof("type") == "alert" and element.alert.format == Alert.ERROR
-                ):
-                    faults.append(element.WhichOneof("type"))
 
 
 STEP_SHOWN = """([path, results]) => location.pathname.endsWith(path)
@@ -91,8 +64,9 @@ async def walk(url: str, steps: list[int], students: int, link, errors: list[str
 
     async def student(number: int, n: int) -> None:
         try:
-            seconds, faults = await student_opens(ws_url, *link(n))
-            times["students"].append(seconds)
+            begin = time.perf_counter()
+            faults = await open_link(ws_url, *link(n))
+            times["students"].append(time.perf_counter() - begin)
             errors.extend(f"student {number}, step {n}: {fault}" for fault in faults)
         except Exception as exc:  # a refused or dropped connection is what the bench looks for
             errors.append(f"student {number}, step {n}: {type(exc).__name__} {exc}")
@@ -142,18 +116,22 @@ def main(argv: list[str] | None = None) -> None:
     os.environ["HASHDEMO_CACHE"] = cache
     prepare(steps=tuple(LECTURE[n - 1] for n in steps))  # what the lecturer does before class
     port = free_port()
-    server = subprocess.Popen(
-        serve_command(port, "--class"),
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.STDOUT,
-    )
+    log = Path(cache) / "class-server.log"
+    with log.open("w") as out:
+        server = subprocess.Popen(serve_command(port, "--class"), cwd=ROOT, env=env, stdout=out, stderr=out)
     url = f"http://127.0.0.1:{port}"
     errors: list[str] = []
     times: dict[str, list[float]] = {"lecturer": [], "students": []}
     try:
         wait_healthy(url)
+        begin = time.perf_counter()
+        while WARM_LINE not in log.read_text():  # the server opens each ready step once before the class comes
+            if NOT_WARM_LINE in log.read_text() or server.poll() is not None or time.perf_counter() - begin > 600:
+                raise RuntimeError(f"the class server did not warm up: {log.read_text()[-2000:]}")
+            time.sleep(0.5)
+        warmed = time.perf_counter() - begin
+        if "faults: none" not in log.read_text():
+            errors.append("the server's own opening of the steps: " + log.read_text().split(WARM_LINE)[1][:300])
 
         def link(n: int) -> tuple[str, str]:
             page, params = step_link(n, present=True)
@@ -165,7 +143,10 @@ def main(argv: list[str] | None = None) -> None:
         server.terminate()
         server.wait(timeout=120)
     lecturer, crowd = times["lecturer"], times["students"]
-    print(f"{students} students + the lecturer, {len(steps)} steps, prepared, one 2-core server (--class)")
+    print(
+        f"{students} students + the lecturer, {len(steps)} steps, prepared, one 2-core server (--class), which "
+        f"opened the ready steps once in {warmed:.0f} s after it answered"
+    )
     print(
         f"lecturer's click to result: median {statistics.median(lecturer):.2f} s, p95 {p95(lecturer):.2f} s, "
         f"worst {max(lecturer):.2f} s; "

@@ -8,6 +8,7 @@ Streamlit before it starts that this app uses st.navigation removes that first-s
 
 import os
 import sys
+import threading
 from pathlib import Path
 
 from streamlit.runtime.pages_manager import PagesManager
@@ -18,11 +19,13 @@ CLASS_MODE = "HASHDEMO_CLASS"  # set: a class is served (ui.frame.serving_a_clas
 
 
 CLASS_FLAG = "--class"
+DEFAULT_PORT = 8501  # Streamlit's
 
 
 def main() -> int:
     """`--class` serves a class (frame.CLASS_MODE): links cannot open model folders or data roots the server was
-    not started with; every other option goes to `streamlit run`."""
+    not started with, and each ready lecture step is opened once as the server starts (ui.warm); every other
+    option goes to `streamlit run`."""
     PagesManager.uses_pages_directory = False  # what st.navigation itself sets on its first call
     import altair  # noqa: F401  the Lab's live chart needs it: imported now, not while a class waits for a step
 
@@ -30,8 +33,21 @@ def main() -> int:
     if CLASS_FLAG in options:
         options.remove(CLASS_FLAG)
         os.environ[CLASS_MODE] = "1"
+        from .warm import warm
+
+        threading.Thread(target=warm, args=(port_of(options),), daemon=True, name="warm-lecture").start()
     sys.argv = ["streamlit", "run", str(APP), *options]
     return cli.main()
+
+
+def port_of(options: list[str]) -> int:
+    """The port `streamlit run` will serve on: --server.port N (or =N), else Streamlit's default."""
+    for i, option in enumerate(options):
+        if option.startswith("--server.port="):
+            return int(option.split("=", 1)[1])
+        if option == "--server.port" and i + 1 < len(options):
+            return int(options[i + 1])
+    return DEFAULT_PORT
 
 
 if __name__ == "__main__":
