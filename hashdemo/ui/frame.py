@@ -113,11 +113,12 @@ h2, h3 { font-size: 1.1rem !important; padding: 0.1rem 0 0.3rem 0 !important; }
 </style>"""
 
 
+CLASS_MODE = "HASHDEMO_CLASS"  # set by `python -m hashdemo.ui.serve --class`
+
+
 def serving_a_class() -> bool:
     """`make class`: many students on a room's network open the lecturer's links, so a link may only choose among
     the models the server was started with (the zoo, $HASHDEMO_MODELS), never name a folder or a data root."""
-    from .serve import CLASS_MODE
-
     return os.environ.get(CLASS_MODE) == "1"
 
 

@@ -14,8 +14,9 @@ from pathlib import Path
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.web import cli
 
+from .frame import CLASS_MODE
+
 APP = Path(__file__).resolve().parents[2] / "app.py"
-CLASS_MODE = "HASHDEMO_CLASS"  # set: a class is served (ui.frame.serving_a_class)
 
 
 CLASS_FLAG = "--class"
