@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode
 
-from hashdemo.ui.warm import NOT_WARM_LINE, WARM_LINE, open_link
+from hashdemo.ui.warm import NOT_WARM_LINE, WARM_LINE, WARM_STEPS, open_link
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
@@ -112,7 +112,8 @@ def main(argv: list[str] | None = None) -> None:
     students = 1 if args.smoke else args.students
     steps = list(range(1, 2 if args.smoke else len(LECTURE) + 1))
     cache = os.environ.get("HASHDEMO_CACHE") or tempfile.mkdtemp(prefix="hashdemo-bench-class-")
-    env = {**os.environ, "HASHDEMO_CACHE": cache, "PYTHONPATH": str(ROOT)}
+    warmed_steps = ",".join(map(str, steps))  # the server opens only the steps walked here
+    env = {**os.environ, "HASHDEMO_CACHE": cache, "PYTHONPATH": str(ROOT), WARM_STEPS: warmed_steps}
     os.environ["HASHDEMO_CACHE"] = cache
     prepare(steps=tuple(LECTURE[n - 1] for n in steps))  # what the lecturer does before class
     port = free_port()

@@ -6,6 +6,7 @@ than the next (measured by bench/class_load.py)."""
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 import urllib.request
 from urllib.parse import urlencode
@@ -13,6 +14,7 @@ from urllib.parse import urlencode
 WARM_LINE = "hashdemo: the lecture's ready steps are open once"  # printed when done (bench/class_load.py waits)
 NOT_WARM_LINE = "hashdemo: the lecture's steps could not be opened ahead"
 PATIENCE_S = 600
+WARM_STEPS = "HASHDEMO_WARM_STEPS"
 
 
 async def open_link(ws_url: str, page: str, query: str) -> list[str]:
@@ -44,13 +46,16 @@ async def open_link(ws_url: str, page: str, query: str) -> list[str]:
 
 
 def ready_links() -> list[tuple[str, str]]:
-    """(page, query) of every lecture step whose results are ready (cached, or computed on arrival), as presented."""
+    """(page, query) of every lecture step whose results are ready (cached, or computed on arrival), as presented;
+    only the step numbers in $HASHDEMO_WARM_STEPS (comma-separated) where it is set."""
     from ..experiments.lecture import LECTURE, status
     from .frame import PAGES, step_link
 
+    only = os.environ.get(WARM_STEPS)
+    wanted = {int(n) for n in only.split(",") if n.strip()} if only else set(range(1, len(LECTURE) + 1))
     out = []
     for number, step in enumerate(LECTURE, 1):
-        if status(step).ready:
+        if number in wanted and status(step).ready:
             page, params = step_link(number, present=True)
             out.append((next(p.url_path for p in PAGES if p.path == page), urlencode(params, doseq=True)))
     return out
