@@ -14,7 +14,6 @@ from dataclasses import replace
 from pathlib import Path
 
 from hashdemo.experiments.frontier import CURVES, measure
-from hashdemo.prosgan.gallery import generator_files
 from hashdemo.systems.spec import ModelSpec
 from hashdemo.systems.system import load_system
 
@@ -30,8 +29,7 @@ def main(argv=None) -> int:
     curves = CURVES
     if args.smoke:
         curves = tuple(replace(c, loop={**c.loop, "steps": 3} if c.loop else {}, budgets=c.budgets[:2]) for c in CURVES)
-    generators = [*generator_files(system.folder), *map(Path, args.generator)]
-    frontier = measure(system, 4 if args.smoke else args.queries, curves, generators)
+    frontier = measure(system, 4 if args.smoke else args.queries, curves, tuple(map(Path, args.generator)))
     print(f"{args.model}, `prosgan` protocol (t-MAP over the whole database), {frontier.queries} queries, seed 0")
     print("| attack | eps (/255) | RMSE | t-MAP |\n|---|---|---|---|")
     for p in frontier.points:

@@ -123,13 +123,12 @@ st.caption(
 frontier_queries = st.number_input("Queries", 10, len(data.query), 50, step=10, key="frontier-queries")
 measured = frontier.measure(system, frontier_queries, frontier.QUICK, only_cached=True)
 if st.button("Measure the frontier", type="primary", key="frontier-run"):
-    resources.run_with_stop(
+    measured = resources.run_with_stop(
         "Measure the frontier",
         "finished runs stay cached; measuring again resumes from them",
         lambda p: frontier.measure(system, frontier_queries, frontier.QUICK, progress=p),
         "frontier-stop",
     )
-    measured = frontier.measure(system, frontier_queries, frontier.QUICK, only_cached=True)
 if measured is None:
     st.info("Not measured yet for these queries: press **Measure the frontier** (about a minute for 50 queries).")
 else:

@@ -181,21 +181,24 @@ class Attack:
 
     def start_point(self, x: torch.Tensor, plan: Plan, budget: Budget, generator: torch.Generator) -> torch.Tensor:
         """x_0: the clean image, or x + U(-eps, eps) with a random start (PgA Eq. 15)."""
-        return random_start(x, budget.eps, generator) if self.random_start_for(budget) else x
+        return random_start(x, self.eps_for(budget), generator) if self.random_start_for(budget) else x
 
     def effective(self, budget: Budget, loop: Loop) -> dict:
         """What this attack really runs with (for reports and exports): eps and step in 1/255, its T, start, loop."""
         return {"attack": self.name, **self.effective_budget(budget), **loop.to_json(), **self.params}
 
     def effective_budget(self, budget: Budget) -> dict:
-        """The budget as this attack runs it: eps and step in 1/255 of [0,1] pixels, T, start, seed."""
+        """The budget as this attack runs it: eps and step (effective_radii), T, start, seed."""
         return {
-            "eps": to_255(self.eps_for(budget)),
-            "step": to_255(self.step_size_for(budget)),
+            **self.effective_radii(budget),
             "steps": self.steps_for(budget),
             "random_start": self.random_start_for(budget),
             "seed": budget.seed,
         }
+
+    def effective_radii(self, budget: Budget) -> dict:
+        """eps and step as this attack runs them, in 1/255 of [0,1] pixels."""
+        return {"eps": to_255(self.eps_for(budget)), "step": to_255(self.step_size_for(budget))}
 
     # ----- running ----------------------------------------------------------------------------------
     def target_pool(self) -> torch.Tensor:

@@ -8,7 +8,7 @@ from ..targets.codes import anchor_code
 from .base import ATTACKS, PaperSetting, Plan
 from .budget import Budget
 from .dhta import DHTA
-from .loop import Loop, random_start
+from .loop import Loop
 
 AUTHORS_STEPS = 2000  # attack_imagenet.py: num_iter=2000, alpha by iteration = HAG's schedule at T = 2000
 
@@ -50,10 +50,7 @@ class DHTAMaster(DHTA):
     def step_size_for(self, budget: Budget) -> torch.Tensor:
         return self.params["alpha"] * self.model.input_std()
 
-    def start_point(self, x, plan, budget, generator):
-        return random_start(x, self.eps_for(budget), generator) if self.random_start_for(budget) else x
-
-    def effective_budget(self, budget: Budget) -> dict:
+    def effective_radii(self, budget: Budget) -> dict:
         pixels = [round(to_255(float(v)), 4) for v in self.eps_for(budget).flatten()]
         return {
             "eps": budget.eps_255,
@@ -61,9 +58,6 @@ class DHTAMaster(DHTA):
             "eps_pixels": pixels,
             "step": self.params["alpha"],
             "step_units": "normalised, L2 per query",
-            "steps": self.steps_for(budget),
-            "random_start": self.random_start_for(budget),
-            "seed": budget.seed,
         }
 
     def target_pool(self) -> torch.Tensor:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import torch
 
-from ..attacks import ATTACKS, AttackResult, Knowledge
+from ..attacks import Knowledge
 from ..core.params import Param
 from ..hashing.base import label_similarity
+from ..models import binarize
 from ..models.checkpoint import load_optimiser, optimiser_tensors
-from ..run.driver import attack_batch, batch_seed
+from ..run.driver import batch_seed
 from ..targets.codes import draw_target_labels
 from ..targets.prototype import PrototypeNet, PrototypeTable, circle_loss, circle_pairs, train_prototype_net
 from .base import DEFENCES, Defence
@@ -101,7 +102,7 @@ class ATRDH(Defence):
         if self.memory is not None:
             self.memory[index.cpu()] = u_clean.detach().cpu()
         if self.joint:
-            self.train_codes[index.cpu()] = torch.where(u_clean.detach().cpu() > 0, 1, -1).to(self.train_codes.dtype)
+            self.train_codes[index.cpu()] = binarize(u_clean.detach().cpu())
         if self.params["clean"] == "memory":
             return self.memory_term(u_clean, labels)
         return method_loss
@@ -127,25 +128,18 @@ class ATRDH(Defence):
         self.prototype_adam.step()
         self.prototype_net.requires_grad_(False)
 
-    def adversarial(self, model, x, labels, step) -> AttackResult:
-        defaults = not self.joint and self.params["targets"] == "disjoint" and self.params["inner_mode"] == "eval"
-        if defaults:
-            return super().adversarial(model, x, labels, step)
+    @property
+    def inner_train_mode(self) -> bool:
+        return self.params["inner_mode"] == "train"
+
+    def aim(self, labels, step):
+        if not self.joint and self.params["targets"] == "disjoint" and not self.inner_train_mode:
+            return labels, None  # THA draws a disjoint target itself, as the shipped models were trained
         targets = self.draw_targets(labels, step)
-        knowledge = self.knowledge()  # the prototype codes before this batch's PrototypeNet step, as the script
-        if self.joint:
+        if self.joint:  # after adversarial() read the prototype codes: the attack aims at them, as the script's does
             self.joint_step(targets, step)
-        attack = ATTACKS.get(self.attack)(model, knowledge, **self.inner.method_params)
         # no query labels: a uniform target may be the image's own label, which an attack call refuses
-        return attack_batch(
-            attack,
-            x,
-            None,
-            targets.to(x.device),
-            self.inner,
-            first=step,
-            train_mode=self.params["inner_mode"] == "train",
-        )
+        return None, targets.to(labels.device)
 
     def memory_term(self, u: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         """mean ((1/K) u_i . m_j - S_ij)^2 over the batch and every training item j, S in {+1, -1}."""

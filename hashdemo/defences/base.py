@@ -56,10 +56,18 @@ class Defence:
     def load_state(self, tensors: dict[str, torch.Tensor]) -> None:
         """Restore what state() saved."""
 
+    inner_train_mode: bool = False  # the inner attack on the model in train mode (else eval)
+
     def adversarial(self, model: HashingModel, x: torch.Tensor, labels: torch.Tensor, step: int) -> AttackResult:
         """The inner attack on a training batch (x' and the target codes it was made with, on x's device)."""
-        attack = ATTACKS.get(self.attack)(model, self.knowledge(), **self.inner.method_params)
-        return attack_batch(attack, x, labels, None, self.inner, first=step)
+        knowledge = self.knowledge()
+        labels, targets = self.aim(labels, step)
+        attack = ATTACKS.get(self.attack)(model, knowledge, **self.inner.method_params)
+        return attack_batch(attack, x, labels, targets, self.inner, first=step, train_mode=self.inner_train_mode)
+
+    def aim(self, labels: torch.Tensor, step: int) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+        """The query labels and target labels the inner attack gets (targets None: a targeted attack draws its own)."""
+        return labels, None
 
     def clean_loss(self, method_loss: torch.Tensor, u_clean: torch.Tensor, labels: torch.Tensor, index) -> torch.Tensor:
         """The clean term of a batch, before its inner attack: the hashing method's own loss, unless the defence

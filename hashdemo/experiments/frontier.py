@@ -97,37 +97,39 @@ def measure(
     system,
     queries: int,
     curves: tuple[Curve, ...] = CURVES,
-    generators: list[Path] | None = None,
+    extra: tuple[Path, ...] = (),
     progress: Progress = silent,
     only_cached: bool = False,
 ) -> Frontier | None:
-    """Every curve's points and every generator's (shipped beside the model, or given), on the same queries and
-    targets; each run goes through the driver's cache (only_cached: None unless every run is there)."""
+    """Every curve's points and every generator's (shipped beside the model, then `extra` ones), on the same
+    queries and targets; each run goes through the driver's cache (only_cached: None unless every run is there)."""
     common = {"queries": queries}
+    generators = [*(generator_files(system.folder) if system.folder else []), *extra]
+    points = [  # (series, attack, eps, settings' overrides); a shipped generator by its name, another by its run
+        *((c.title, c.attack, eps, {**c.loop, "eps": eps}) for c in curves for eps in c.budgets),
+        *(
+            (
+                f"ProS-GAN {p.stem if p.parent == system.folder else p.parent.name}",
+                "prosgan",
+                None,
+                {"generator": str(p)},
+            )
+            for p in generators
+        ),
+    ]
     frontier = Frontier(queries)
-    jobs = [(c, eps) for c in curves for eps in c.budgets]
-    paths = generator_files(system.folder) if generators is None and system.folder else list(generators or [])
-    total = len(jobs) + len(paths) + 1
-    for done, (c, eps) in enumerate(jobs):
-        progress(done, total, f"{c.title} at {eps:g}/255")
-        settings = resolve(PROTOCOL, c.attack, {**common, **c.loop, "eps": eps}, model=system.spec)
-        if (run := run_attack(system, settings, only_cached=only_cached)) is None:
+    for done, (series, attack, eps, overrides) in enumerate(points):
+        progress(done, len(points) + 1, series if eps is None else f"{series} at {eps:g}/255")
+        run = run_attack(
+            system, resolve(PROTOCOL, attack, {**common, **overrides}, model=system.spec), only_cached=only_cached
+        )
+        if run is None:
             return None
-        report = run.report
-        frontier.points.append(Point(c.title, c.attack, eps, report.perceptibility_rmse, report.t_map_adv))
-    for done, path in enumerate(paths, len(jobs)):
-        progress(done, total, f"ProS-GAN {path.stem}")
-        settings = resolve(PROTOCOL, "prosgan", {**common, "generator": str(path)}, model=system.spec)
-        if (run := run_attack(system, settings, only_cached=only_cached)) is None:
-            return None
-        report = run.report
-        name = path.stem if path.parent == system.folder else path.parent.name  # shipped: its name; else its run
-        point = Point(f"ProS-GAN {name}", "prosgan", None, report.perceptibility_rmse, report.t_map_adv)
-        frontier.points.append(point)
-    progress(total - 1, total, "the reconstruction floor")
-    index = run_attack(system, resolve(PROTOCOL, "prosgan", common, model=system.spec)).query_index
+        frontier.points.append(Point(series, attack, eps, run.report.perceptibility_rmse, run.report.t_map_adv))
+    progress(len(points), len(points) + 1, "the reconstruction floor")
+    index = run.query_index  # every run's: the protocol's queries
     x, y = system.dataset.query.images(index), system.dataset.query.labels[index]
     own = get_attack("prosgan", system)(x, None, target_labels=y, budget=Budget.from_255())
     frontier.floor = float(metrics.perceptibility_rmse(x, own.adversarial).mean())
-    progress(total, total, "done")
+    progress(len(points) + 1, len(points) + 1, "done")
     return frontier

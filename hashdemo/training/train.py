@@ -153,15 +153,17 @@ def train(
         device
     )
     steps_per_epoch = -(-len(data.train) // config.batch_size)
+    total_steps = config.epochs * steps_per_epoch
     defence = None
     if config.defence:
         inner = inner_settings(
             config.defence, config.defence_eps, config.defence_step, config.defence_steps, config.seed
         )
-        total = config.epochs * steps_per_epoch
-        defence = get_defence(config.defence, inner, data.num_classes, config.bits, total, **config.defence_params)
+        defence = get_defence(
+            config.defence, inner, data.num_classes, config.bits, total_steps, **config.defence_params
+        )
     optimiser = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, config.epochs * steps_per_epoch)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, total_steps)
     shuffle = torch.Generator().manual_seed(config.seed)
     done, seconds = 0, 0.0
     if folder is not None and (Path(folder) / STATE_JSON).is_file():
