@@ -1,7 +1,9 @@
 """Shared fixtures: a private cache directory, the shipped default model loaded once per session, and the CLI run
 in this process (the systems it loads are shared with the tests; one test runs it as a subprocess too)."""
 
+import atexit
 import os
+import shutil
 import tempfile
 from dataclasses import dataclass
 
@@ -10,7 +12,9 @@ import torch
 
 from hashdemo.systems.spec import ModelSpec
 
-os.environ.setdefault("HASHDEMO_CACHE", tempfile.mkdtemp(prefix="hashdemo-test-cache-"))
+if "HASHDEMO_CACHE" not in os.environ:  # the xdist workers inherit the controller's; it removes it at exit
+    os.environ["HASHDEMO_CACHE"] = tempfile.mkdtemp(prefix="hashdemo-test-cache-")
+    atexit.register(shutil.rmtree, os.environ["HASHDEMO_CACHE"], ignore_errors=True)
 # two xdist workers share the 2 cores: one thread each (HASHDEMO_TEST_THREADS overrides)
 torch.set_num_threads(int(os.environ.get("HASHDEMO_TEST_THREADS", "1" if "PYTEST_XDIST_WORKER" in os.environ else "2")))
 
