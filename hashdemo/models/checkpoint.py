@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
@@ -92,8 +93,8 @@ def _contents_digest(path: str, size: int, mtime_ns: int) -> str:
 def contents_digest(path: Path) -> str:
     """SHA-256 (first 16 hex digits) of a safetensors file's tensors (names, dtypes, shapes, values), not of its
     header: a checkpoint imported into two folders (whose meta.json name other data roots) has one digest."""
-    stat = Path(path).stat()
-    return _contents_digest(str(Path(path).resolve()), stat.st_size, stat.st_mtime_ns)
+    stat = os.stat(path)
+    return _contents_digest(os.path.abspath(path), stat.st_size, stat.st_mtime_ns)
 
 
 def weights_digest(folder: Path) -> str:
@@ -105,8 +106,20 @@ def codes_digest(folder: Path) -> str:
 
 
 def card_of(folder: Path, source: str, origin: str) -> ModelCard:
-    """A model folder's card with where it was read: its source, name, origin, weights digest, shipped attacks."""
-    folder = Path(folder)
+    """A model folder's card with where it was read: its source, name, origin, weights digest, shipped attacks;
+    read again only when its meta.json, weights or ProS-GAN file change (a page's model picker asks for every
+    card on every rerun of every session)."""
+    try:
+        files = [os.stat(os.path.join(folder, name)) for name in (META_FILE, MODEL_FILE)]
+    except OSError:  # read_card and the digest say what is missing
+        return _card_of(Path(folder), source, origin, ())
+    prosgan = os.path.isfile(os.path.join(folder, "prosgan.safetensors"))
+    signature = (*((f.st_size, f.st_mtime_ns, f.st_ino) for f in files), prosgan)
+    return _card_of(Path(os.path.abspath(folder)), source, origin, signature)
+
+
+@lru_cache(maxsize=256)
+def _card_of(folder: Path, source: str, origin: str, signature: tuple) -> ModelCard:
     card = read_card(folder)
     attacks = tuple(a for a in ("prosgan",) if (folder / f"{a}.safetensors").is_file())
     return replace(

@@ -112,3 +112,17 @@ def test_meta_field_types_and_a_missing_meta(saved, tmp_path):
     (folder / "meta.json").unlink()
     with pytest.raises(DataNotFoundError, match="the schema is in the README"):
         checkpoint.load(folder)
+
+
+def test_a_card_is_read_again_when_its_folder_changes(saved):
+    folder, _, codes = saved
+    first = checkpoint.card_of(folder, str(folder), "yours")
+    assert checkpoint.card_of(folder, str(folder), "yours") is first  # unchanged: not read again
+    meta = json.loads((folder / "meta.json").read_text())
+    (folder / "meta.json").write_text(json.dumps({**meta, "alpha": 2.5}))
+    assert checkpoint.card_of(folder, str(folder), "yours").alpha == 2.5
+    torch.manual_seed(1)
+    checkpoint.save(folder, build_model("smallcnn", 16, 1, (0.3,), (0.4,), alpha=1.5).eval(), META, codes)
+    assert checkpoint.card_of(folder, str(folder), "yours").weights != first.weights  # new weights, new digest
+    (folder / "prosgan.safetensors").write_bytes(b"")
+    assert checkpoint.card_of(folder, str(folder), "yours").attacks == ("prosgan",)
