@@ -30,8 +30,10 @@ def prototype_loss(
     return a1 * j1 + a2 * j2 + a3 * j3
 
 
-def hamming_loss(out: torch.Tensor, prototype_code: torch.Tensor) -> torch.Tensor:
-    """Eq. 7: J_ham = -(1/K) h_t . f(x') + 1, per image (in [0, 2])."""
+def hamming_loss(pre_tanh: torch.Tensor, prototype_code: torch.Tensor, scale: float = 1.0) -> torch.Tensor:
+    """Eq. 7: J_ham = -(1/K) h_t . f(x') + 1, per image (in [0, 2]), with f(x') = tanh(scale * H) of the model's
+    pre-tanh output H (the paper: scale 1; below 1 the bits that tanh saturates still pass a gradient)."""
+    out = torch.tanh(scale * pre_tanh)
     return 1 - (prototype_code.float() * out).sum(1) / out.shape[1]
 
 

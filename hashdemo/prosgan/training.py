@@ -64,6 +64,16 @@ class TrainSettings:
         Param("beta", 50.0, "weight of the reconstruction loss J_re (the paper: 50, or 100 on FLICKR-25K)", 0.0, None)
     )
     gamma: float = setting(Param("gamma", 1.0, "weight of J_adv (the paper: 1)", 0.0, None))
+    ham_scale: float = setting(
+        Param(
+            "ham_scale",
+            1.0,
+            "J_ham on tanh(s H) of the model's pre-tanh output H (Eq. 7: s = 1); s < 1 reaches bits tanh saturates",
+            0.0,
+            1.0,
+            open_low=True,
+        )
+    )
     j_re_scale: str = setting(
         choice(
             "j_re_scale",
@@ -339,7 +349,8 @@ def train(
                 opt_d.zero_grad(set_to_none=True)
                 terms["loss_discriminator"].backward()
                 opt_d.step()
-            terms["j_ham"] = losses.hamming_loss(hashing((x_adv + 1) / 2), torch.sign(h).detach()).mean()
+            pre_tanh = hashing.pre_tanh((x_adv + 1) / 2)
+            terms["j_ham"] = losses.hamming_loss(pre_tanh, torch.sign(h).detach(), settings.ham_scale).mean()
             scale = 1.0 if settings.j_re_scale == "[-1,1]" else 0.25  # ([0,1] images: a quarter of the square)
             terms["j_re"] = scale * losses.reconstruction_loss(x, x_adv).mean()
             terms["j_adv"] = losses.generator_adversarial_loss(d_out(x_adv), targets, settings.j_adv).mean()

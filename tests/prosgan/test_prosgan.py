@@ -2,6 +2,7 @@
 fixture (the shipped model with 48 training images), loading refuses a generator trained for another model."""
 
 import json
+import math
 from dataclasses import replace
 
 import pytest
@@ -39,9 +40,13 @@ def test_prototype_loss_hand_worked():
 
 
 def test_generator_losses_hand_worked():
-    out = torch.tensor([[0.5, -0.5, 1.0, 0.0]])
+    pre_tanh = torch.tensor([[0.5, -0.5, 8.0, 0.0]])
     code = torch.tensor([[1, 1, 1, -1]], dtype=torch.int8)
-    assert losses.hamming_loss(out, code).item() == pytest.approx(1 - (0.5 - 0.5 + 1.0 + 0.0) / 4)  # Eq. 7
+    t = math.tanh
+    assert losses.hamming_loss(pre_tanh, code).item() == pytest.approx(1 - (t(0.5) - t(0.5) + t(8.0) - 0) / 4)  # Eq. 7
+    # scale 0.1: the saturated bit (H = 8) still counts its distance from 1
+    eased = 1 - (t(0.05) - t(0.05) + t(0.8) - 0) / 4
+    assert losses.hamming_loss(pre_tanh, code, 0.1).item() == pytest.approx(eased)
     x, x_adv = torch.zeros(1, 1, 2, 2), torch.tensor([[[[0.1, 0.2], [0.0, 0.3]]]])
     assert losses.reconstruction_loss(x, x_adv).item() == pytest.approx((0.01 + 0.04 + 0.09) / 4)  # Eq. 8, mean
     d_fake = torch.tensor([[0.9, 0.2, 0.3]])  # two classes and "fake"
