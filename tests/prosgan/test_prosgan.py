@@ -160,6 +160,18 @@ def test_the_bounded_generator_keeps_its_budget_in_one_pass_and_moves_towards_th
     assert bounded.t_map_adv > bounded.t_map_clean, (bounded.t_map_adv, bounded.t_map_clean)
 
 
+def test_the_residual_generator_beats_dhta_at_its_rmse_far_below_the_floor(system):
+    """README "ProS-GAN", item 6 of the frontier: the shipped residual generator's t-MAP above DHTA PGD-100's
+    curve (4 and 8/255, linear between) at its own RMSE <= 0.05, on the same queries and targets."""
+    from hashdemo.experiments.frontier import PGD_100, Curve, interpolate, measure
+
+    frontier = measure(system, 100, (Curve("DHTA", "dhta", PGD_100, (4, 8)),))  # with the shipped generators
+    (point,) = [p for p in frontier.generators() if p.series.endswith("prosgan-residual")]
+    dhta = interpolate(frontier.curve("DHTA"), point.rmse)
+    assert point.rmse <= 0.05 and dhta is not None and point.t_map > dhta, (point, dhta)
+    assert point.rmse < frontier.floor / 2  # the faithful generator's floor (0.080) is not there
+
+
 def test_projection_keeps_the_budget(system):
     from hashdemo import attacks
     from hashdemo.attacks.budget import Budget
@@ -189,7 +201,7 @@ def test_zoo_lists_each_models_generators_and_an_attack_picks_one_by_name(system
     listed = json.loads(cli("zoo", "--json").stdout)
     (entry,) = [m for m in listed if m["source"] == system.spec.source]
     names = [g["name"] for g in entry["generators"]]
-    assert names == ["prosgan", "prosgan-bound8"] and entry["generators"][0]["default"]
+    assert names == ["prosgan", "prosgan-bound8", "prosgan-residual"] and entry["generators"][0]["default"]
     bounded = entry["generators"][1]
     assert bounded["bound"] == 8 and 0 < bounded["held_out_t_map"] < 1 and 0 < bounded["held_out_rmse"] < 8 / 255
     x, y = system.dataset.query.images(range(4)), system.dataset.query.labels[:4]
