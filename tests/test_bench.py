@@ -3,6 +3,7 @@ here. The numbers they print are not checked: their full runs measure them (READ
 
 import importlib.util
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -24,7 +25,8 @@ def test_every_bench_script_has_a_smoke_mode():
 
 
 @pytest.mark.parametrize("name", sorted(p.stem for p in BENCH.glob("*.py")))
-def test_the_bench_runs_in_its_smoke_mode(name, capsys):
+def test_the_bench_runs_in_its_smoke_mode(name, capsys, monkeypatch, tmp_path):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # a bench's scratch folders go with the test's
     result = load(BENCH / f"{name}.py").main(["--smoke"])
     assert result in (None, 0)
     assert capsys.readouterr().out.strip()  # it printed its measurements
