@@ -109,19 +109,22 @@ def card_of(folder: Path, source: str, origin: str) -> ModelCard:
     """A model folder's card with where it was read: its source, name, origin, weights digest, shipped attacks;
     read again only when its meta.json, weights or ProS-GAN file change (a page's model picker asks for every
     card on every rerun of every session)."""
+    attacks = tuple(a for a in SHIPPED_ATTACKS if os.path.isfile(os.path.join(folder, f"{a}.safetensors")))
     try:
         files = [os.stat(os.path.join(folder, name)) for name in (META_FILE, MODEL_FILE)]
-    except OSError:  # read_card and the digest say what is missing
-        return _card_of(Path(folder), source, origin, ())
-    prosgan = os.path.isfile(os.path.join(folder, "prosgan.safetensors"))
-    signature = (*((f.st_size, f.st_mtime_ns, f.st_ino) for f in files), prosgan)
-    return _card_of(Path(os.path.abspath(folder)), source, origin, signature)
+    except OSError:  # not cached: read_card and the digest say what is missing
+        return _card_of.__wrapped__(Path(folder), source, origin, attacks, ())
+    signature = tuple((f.st_size, f.st_mtime_ns, f.st_ino) for f in files)
+    return _card_of(Path(os.path.abspath(folder)), source, origin, attacks, signature)
+
+
+SHIPPED_ATTACKS = ("prosgan",)  # attacks whose trained file (<name>.safetensors) a model folder may hold
 
 
 @lru_cache(maxsize=256)
-def _card_of(folder: Path, source: str, origin: str, signature: tuple) -> ModelCard:
+def _card_of(folder: Path, source: str, origin: str, attacks: tuple[str, ...], files: tuple) -> ModelCard:
+    """The card itself; `files` (size, mtime, inode of meta.json and the weights) only keys the cache."""
     card = read_card(folder)
-    attacks = tuple(a for a in ("prosgan",) if (folder / f"{a}.safetensors").is_file())
     return replace(
         card, source=source, name=folder.name, origin=origin, weights=weights_digest(folder), attacks=attacks
     )
