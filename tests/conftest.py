@@ -15,10 +15,21 @@ from hashdemo.systems.spec import ModelSpec
 if "HASHDEMO_CACHE" not in os.environ:  # the xdist workers inherit the controller's; it removes it at exit
     os.environ["HASHDEMO_CACHE"] = tempfile.mkdtemp(prefix="hashdemo-test-cache-")
     atexit.register(shutil.rmtree, os.environ["HASHDEMO_CACHE"], ignore_errors=True)
-# two xdist workers share the 2 cores: one thread each (HASHDEMO_TEST_THREADS overrides)
-torch.set_num_threads(int(os.environ.get("HASHDEMO_TEST_THREADS", "1" if "PYTEST_XDIST_WORKER" in os.environ else "2")))
+# two xdist workers share the 2 cores: one thread each (HASHDEMO_TEST_THREADS overrides), and so does every process
+# they start (the browser tests' server, the benches')
+THREADS = os.environ.get("HASHDEMO_TEST_THREADS", "1" if "PYTEST_XDIST_WORKER" in os.environ else "2")
+torch.set_num_threads(int(THREADS))
+os.environ.setdefault("OMP_NUM_THREADS", THREADS)
 
 DEFAULT_MODEL = "zoo:fashion-dpsh-smallcnn-32"
+
+
+@pytest.fixture(autouse=True)
+def one_thread_again():
+    """A test that changes torch's thread count (a bench run in this process sets 2) changes it for this test only:
+    left at 2 beside the other worker, it made the next file's attacks 4x slower."""
+    yield
+    torch.set_num_threads(int(THREADS))
 
 
 @pytest.fixture(scope="session")
@@ -56,10 +67,25 @@ def cli(capsys):
     return run
 
 
-# the longest test files first, so that two xdist workers (--dist loadfile) finish together
-SLOW_FIRST = ("test_browser_flows.py", "test_browser_lecture.py", "test_browser_pages.py", "test_robustness.py")
+# One xdist worker runs these files, in this order: the lecture's tests share what its first walk computes (two
+# workers computing the same cold steps at once doubled their cost), and the browser tests share one server.
+ONE_WORKER = ("test_lecture.py", "test_browser_lecture.py", "test_browser_flows.py", "test_browser_pages.py")
+# then the other files, the longest first, so that the two workers finish together (see --no-loadscope-reorder)
+SLOW_FIRST = ("test_robustness.py", "test_bench.py", "test_own_model.py", "test_report.py", "test_behaviour.py")
 
 
 def pytest_collection_modifyitems(items):
-    rank = {name: i for i, name in enumerate(SLOW_FIRST)}
+    rank = {name: i for i, name in enumerate(ONE_WORKER + SLOW_FIRST)}
     items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """--dist loadfile, but the ONE_WORKER files are one unit of work."""
+    from xdist.scheduler import LoadFileScheduling
+
+    class Scheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = super()._split_scope(nodeid)
+            return "one worker" if path.rsplit("/", 1)[-1] in ONE_WORKER else path
+
+    return Scheduling(config, log)

@@ -179,7 +179,7 @@ def test_one_defended_step_lowers_the_defended_loss(system, name):
 
 
 def small_fashion(monkeypatch) -> None:
-    """Train on 320 images (5 batches an epoch) and evaluate on 50 queries against 200 items."""
+    """Train on 192 images (3 batches an epoch) and evaluate on 20 queries against 100 items."""
     import hashdemo.training.train as training
 
     full = training.load_dataset("fashion")
@@ -187,7 +187,7 @@ def small_fashion(monkeypatch) -> None:
     def load_small(*_args, **_kwargs):
         first = lambda images, n: images.subset(torch.arange(n))
         return replace(
-            full, train=first(full.train, 320), query=first(full.query, 50), database=first(full.database, 200)
+            full, train=first(full.train, 192), query=first(full.query, 20), database=first(full.database, 100)
         )
 
     monkeypatch.setattr(training, "load_dataset", load_small)
@@ -205,7 +205,7 @@ def test_training_resumes_exactly_and_leaves_no_state_behind(tmp_path, monkeypat
     small_fashion(monkeypatch)
     config = TrainConfig("fashion", "smallcnn", method, 16, epochs=2, lr=1e-4, device="cpu", **settings)
     straight, _, _ = train(config, folder=tmp_path / "straight")
-    batches = iter([False] * 8 + [True])  # 5 batches an epoch: stop in epoch 2
+    batches = iter([False] * 4 + [True])  # 3 batches an epoch: stop in epoch 2
     with pytest.raises(Stopped):
         train(config, folder=tmp_path / "halves", stop=lambda: next(batches))
     assert json.loads((tmp_path / "halves" / STATE_JSON).read_text())["epochs"] == 1
@@ -278,7 +278,9 @@ def test_apgd_keeps_the_budget_and_refuses_the_schedule(system):
 def test_robustness_page_runs_each_view():
     from apptools import click, open_page
 
-    params = {"models": ["zoo:fashion-dph-smallcnn-16"], "attacks": ["pga"], "eps_values": "8", "queries": "10"}
+    # the page's wiring, not the numbers (tested above): 4 queries, 10 steps
+    params = {"models": ["zoo:fashion-dph-smallcnn-16"], "attacks": ["pga"], "eps_values": "8"}
+    params |= {"queries": "4", "steps": "10"}
     at = open_page("robustness.py", params, timeout=300)
     assert not at.exception and not at.error
     at = click(at, "Run the curves")

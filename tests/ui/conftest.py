@@ -1,5 +1,6 @@
-"""Fixtures of the real-browser tests: one `streamlit run` (as `make app` starts it) and one Chromium per test
-module, a page, and the lecture prepared in the server's cache."""
+"""Fixtures of the real-browser tests: one `streamlit run` (as `make app` starts it) and one Chromium for all of
+them (one xdist worker runs them: tests/conftest.py), a page per module, and the lecture prepared in the server's
+cache."""
 
 import os
 import subprocess
@@ -8,7 +9,7 @@ import pytest
 from browsertools import CHROMIUM, ROOT, SHOTS, free_port, serve_command, wait_healthy
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def server():
     SHOTS.mkdir(parents=True, exist_ok=True)
     port = free_port()
@@ -30,7 +31,7 @@ def server():
                 proc.wait()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser():
     from playwright.sync_api import sync_playwright
 

@@ -7,12 +7,26 @@ from browsertools import CLIPPED, PAGES, SCREENS, browser_mark, screenshot, sett
 pytestmark = browser_mark()
 
 
+@pytest.fixture(scope="module")
+def contexts(browser):
+    """One browser context per screen (its cache shared, as a user's tabs share theirs): a new tab per page."""
+    opened = {}
+    yield (
+        lambda screen: (
+            opened.get(screen)
+            or opened.setdefault(
+                screen, browser.new_context(viewport=SCREENS[screen][0], device_scale_factor=SCREENS[screen][1])
+            )
+        )
+    )
+    for context in opened.values():
+        context.close()
+
+
 @pytest.mark.parametrize("screen", list(SCREENS))
 @pytest.mark.parametrize("name", list(PAGES))
-def test_every_page_loads_with_nothing_clipped(server, browser, name, screen):
-    viewport, scale = SCREENS[screen]
-    context = browser.new_context(viewport=viewport, device_scale_factor=scale)
-    page = context.new_page()
+def test_every_page_loads_with_nothing_clipped(server, contexts, name, screen):
+    page = contexts(screen).new_page()
     page.goto(f"{server}/{PAGES[name]}")
     settle(page)
     assert page.locator('[data-testid="stException"]').count() == 0
@@ -21,5 +35,5 @@ def test_every_page_loads_with_nothing_clipped(server, browser, name, screen):
     assert page.get_by_role("button", name="Deploy").count() == 0
     clipped = page.evaluate(CLIPPED)
     screenshot(page, f"{name}_{screen}")
+    page.close()
     assert clipped == []
-    context.close()
