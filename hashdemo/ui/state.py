@@ -42,8 +42,8 @@ class PageState:
         the arrival started and a Stop interrupted is not started again by the rerun that follows)."""
         query = current_query()
         seen = st.session_state.get(f"_url:{page}")
-        if seen is not None and query == seen:
-            return cls(page)
+        if seen is not None and query == seen:  # the page's own URL: its controls keep their state, and one whose
+            return cls(page, link=query)  # state another page dropped takes its value from the URL again
         if not query and seen:  # back from another page without a link: this page's own last settings
             query = seen
         st.session_state[f"_url:{page}"] = current_query()
@@ -58,7 +58,8 @@ class PageState:
         return f"{self.page}:{name}"
 
     def start(self, name: str, default: Any, parse: Callable[[list[str]], Any], describe: str) -> str:
-        """Prepare a control's session state: the link's value on arrival (checked), else what it holds."""
+        """Prepare a control's session state: the link's value on arrival (checked), else what it holds, else (its
+        state dropped while another page was open) the URL's value."""
         key = self.key(name)
         self.known.add(name)
         if self.arrived or key not in st.session_state:

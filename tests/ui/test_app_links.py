@@ -2,7 +2,7 @@
 held, malformed links name the control, its range and its unit, a page shows a result only for the settings it
 was computed with (the lecture walked step by step: tests/test_lecture.py)."""
 
-from apptools import click, lab, metrics
+from apptools import click, lab, metrics, open_page
 
 from hashdemo.experiments.lecture import LECTURE
 from hashdemo.ui.frame import VIEWS
@@ -82,3 +82,20 @@ def test_a_links_settings_win_over_the_sessions():
     at.switch_page(VIEWS[step.view]).run()
     assert at.sidebar.number_input(key="compare:eps").value == 8.0
     assert "eps" not in at.query_params
+
+
+def test_a_link_opened_again_after_other_pages_shows_its_settings_again():
+    """Step 7 of a lecture walked twice: the same link, after other pages dropped its controls' state, shows the
+    link's settings again, not the page's defaults."""
+    step = next(s for s in LECTURE if VIEWS[s.view] == "pages/robustness.py")
+    link = {k: v for k, v in step.params.items() if k != "run"}  # the settings, not the run (tested above)
+    at = open_page("robustness.py", link)
+    first = at.multiselect(key="robustness:models").value
+    assert first == link["models"]
+    for key in list(at.query_params):
+        at.query_params.pop(key)
+    at.switch_page("pages/how_hashing_works.py").run()
+    for key, value in link.items():
+        at.query_params[key] = value
+    at.switch_page("pages/robustness.py").run()
+    assert not at.exception and at.multiselect(key="robustness:models").value == first
