@@ -138,4 +138,4 @@ left.download_button(
     on_click="ignore",
     use_container_width=True,
 )
-exports.json_download(right, "Settings and numbers (JSON)", run.to_json(), f"hashdemo-{attack}", "export-json")
+exports.json_download(right, "Settings and numbers (JSON)", run.to_json, f"hashdemo-{attack}", "export-json")

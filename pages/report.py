@@ -58,5 +58,7 @@ middle.download_button(
     on_click="ignore",
     use_container_width=True,
 )
-exports.json_download(right, "Report as JSON", json.dumps(report.to_json(), indent=2, default=str), stem, "report-json")
+exports.json_download(
+    right, "Report as JSON", lambda: json.dumps(report.to_json(), indent=2, default=str), stem, "report-json"
+)
 st.iframe(page, height=900)  # our own page: every text in it escaped (report_doc), no script

@@ -128,11 +128,10 @@ def query_numbers(system: HashingSystem, result: AttackResult, labels, k: int) -
     )
 
 
-def at_iteration(system: HashingSystem, run: LabRun, t: int) -> tuple[torch.Tensor, torch.Tensor, Retrieval]:
-    """The iterate x_t of a Lab run (kept with keep_images=True): its image, its code and its top-k."""
-    shot = run.result.snapshots[t]
-    ret = retrieve(system, shot.codes[0], run.query_labels, run.result.target_labels, len(run.clean.indices))
-    return shot.images[0], shot.codes[0], ret
+def at_iteration(system: HashingSystem, run: LabRun, t: int) -> Retrieval:
+    """The top-k of the iterate x_t of a Lab run (its image and code: run.result.snapshots[t])."""
+    code = run.result.snapshots[t].codes[0]
+    return retrieve(system, code, run.query_labels, run.result.target_labels, len(run.clean.indices))
 
 
 def advice(run: LabRun) -> str | None:

@@ -3,6 +3,8 @@ settings, Markdown, booktabs LaTeX with a settable label), and a run's settings 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import streamlit as st
 
 from ..figures import charts, tables
@@ -58,12 +60,13 @@ def chart(fig, key: str, file_stem: str) -> None:
 
 
 def table_downloads(table: tables.Table, what: str, stem: str) -> None:
-    """One download button per format, side by side: CSV (with its settings preamble), Markdown, booktabs LaTeX."""
+    """One download button per format, side by side: CSV (with its settings preamble), Markdown, booktabs LaTeX.
+    Each file is made when its button is clicked (as the charts' are): a class opening a page makes none."""
     table.label = st.session_state.get("export_label") or table.label
     for column, (fmt, name, mime, ext) in zip(st.columns(len(TABLE_FORMATS)), TABLE_FORMATS, strict=True):
         column.download_button(
             f"{what} as {name}",
-            tables.render_table(table, fmt),
+            lambda fmt=fmt: tables.render_table(table, fmt),
             f"{stem}.{ext}",
             mime,
             on_click="ignore",
@@ -71,7 +74,8 @@ def table_downloads(table: tables.Table, what: str, stem: str) -> None:
         )
 
 
-def json_download(container, label: str, text: str, stem: str, key: str) -> None:
+def json_download(container, label: str, make: Callable[[], str], stem: str, key: str) -> None:
+    """A JSON file made by `make()` when its button is clicked."""
     container.download_button(
-        label, text, f"{stem}.json", "application/json", key=key, on_click="ignore", use_container_width=True
+        label, make, f"{stem}.json", "application/json", key=key, on_click="ignore", use_container_width=True
     )

@@ -296,7 +296,10 @@ def scrubber(system, run: LabRun, code_map) -> None:
     if steps < 2:
         return
     st.subheader("Step through the iterations")
-    path = code_map.project(torch.stack([s.codes[0].cpu() for s in result.snapshots.values()])).tolist()
+    path = shared(
+        (run.request, "map path"),
+        lambda: code_map.project(torch.stack([s.codes[0].cpu() for s in result.snapshots.values()])).tolist(),
+    )
     left, right = st.columns([2, 3])
     t = left.slider("Iteration t", 0, steps, steps, key="scrub", help="the iterate x_t of this run")
     play = left.button("Play", icon=":material/play_arrow:", help="run through the iterations from 0")
@@ -304,17 +307,21 @@ def scrubber(system, run: LabRun, code_map) -> None:
     names = list(system.dataset.class_names)
 
     def draw(t: int) -> None:
-        image, code, ret = at_iteration(system, run, t)
+        """x_t, its code and its top-k; each drawn (and its top-k ranked) once for every session."""
+        shot = result.snapshots[t]
         px = frame.image_px(168)
         with image_slot.container():
-            picture = drawn((run.request, "x_t", t, px), lambda: panels.upscale(panels.to_pil(image), px))
+            picture = drawn((run.request, "x_t", t, px), lambda: panels.upscale(panels.to_pil(shot.images[0]), px))
             inline_png(picture, f"x_{t}", px)
             strip = drawn(
-                (run.request, "code_t", t), lambda: panels.code_strip(code, result.clean_codes[0], cell=10 * DENSITY)
+                (run.request, "code_t", t),
+                lambda: panels.code_strip(shot.codes[0], result.clean_codes[0], cell=10 * DENSITY),
             )
             inline_png(strip, f"code at t = {t}", strip.width // DENSITY)
-            tiles = drawn((run.request, "top-k_t", t), lambda: grid(system.dataset, ret, 36, per_row=5))
-            inline_png(tiles, f"top {len(ret.indices)} at t = {t}", tiles.width // DENSITY)
+            tiles = drawn(
+                (run.request, "top-k_t", t), lambda: grid(system.dataset, at_iteration(system, run, t), 36, per_row=5)
+            )
+            inline_png(tiles, f"top {len(run.clean.indices)} at t = {t}", tiles.width // DENSITY)
         marks = {"query": path[0], f"t = {t}": path[t]}
         chart_slot.plotly_chart(
             shared(

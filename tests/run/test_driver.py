@@ -185,3 +185,25 @@ def test_the_thread_count_changes_no_adversarial_image(system):
         evaluation.run_attack(system, replace(base, threads=t), use_cache=False, keep_images=True) for t in (1, 2)
     )
     assert torch.equal(one.adversarial_images, two.adversarial_images)
+
+
+def test_an_entry_read_again_is_the_one_on_disk_and_its_tensors_are_the_callers(monkeypatch, tmp_path):
+    """cache.load keeps what it read (a class opening one step reads the same entries 20 times), but a store or a
+    remove is seen at once, and a caller that changes its tensors changes no one else's."""
+    from hashdemo.run import cache
+
+    monkeypatch.setenv("HASHDEMO_CACHE", str(tmp_path))
+    cache.store("results", "k", {"n": 1}, {"codes": torch.ones(3)})
+    first = cache.load("results", "k")
+    first[1]["codes"][0] = 5
+    first[0]["n"] = 9
+    reads = []
+    with monkeypatch.context() as patched:
+        patched.setattr(cache, "load_file", lambda path: reads.append(path))  # a second read would go here
+        again = cache.load("results", "k")
+    assert again[0] == {"n": 1} and torch.equal(again[1]["codes"], torch.ones(3)) and reads == []
+    cache.store("results", "k", {"n": 2}, {"codes": torch.zeros(2)})
+    newer = cache.load("results", "k")
+    assert newer[0] == {"n": 2} and torch.equal(newer[1]["codes"], torch.zeros(2))
+    cache.remove("results", "k")
+    assert cache.load("results", "k") is None
