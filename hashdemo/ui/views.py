@@ -189,9 +189,10 @@ def target_caption(system, attack_cls, target: tuple[bool, ...] | None, run: Lab
 
 def live_trace(slot, bits: int, attack_cls, every: float = 0.3):
     """A watcher for the attack (run_lab's `watch`): the Hamming distance over iterations redrawn in `slot` at most
-    every `every` seconds while the attack runs (the full chart with the scrubber follows the result)."""
+    every `every` seconds while the attack runs, from `every` seconds after it starts (a run done sooner shows its
+    result straight away; the full chart with the scrubber follows the result)."""
     rows: dict[str, list[int]] = {"to the clean code": []}
-    last = [0.0]
+    last = [time.monotonic()]
 
     def watch(t: int, to_clean, to_target) -> None:
         rows["to the clean code"].append(int(to_clean[0]))

@@ -37,3 +37,32 @@ def test_the_served_app_neither_watches_its_source_nor_collects_after_each_run()
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
     assert config["server"]["fileWatcherType"] == "none" and config["server"]["runOnSave"] is False
     assert config["runner"]["postScriptGC"] is False
+
+
+def test_the_lab_draws_the_hamming_distance_while_the_attack_runs(system, monkeypatch):
+    """The Attack Lab's watcher (views.live_trace) redraws the distance-to-clean and distance-to-target curves in
+    its slot during the run, at most every `every` seconds, each time with every iteration so far; the last
+    drawing agrees with the finished run's trace."""
+    from hashdemo.experiments import lab
+    from hashdemo.run.settings import resolve
+
+    drawn = []
+
+    class Slot:
+        def line_chart(self, rows, **_kwargs):
+            drawn.append({name: list(values) for name, values in rows.items()})
+
+    clock = iter(range(100, 10_000))  # the watcher starts at 100 s; one second passes at each iteration
+    monkeypatch.setattr(views.time, "monotonic", lambda: next(clock))
+    settings = resolve("lab", "dhta", {"steps": 12}, model=system.spec)
+    request = lab.LabRequest(settings, "query-3", None, 10)
+    watch = views.live_trace(Slot(), system.bits, lab.attacks.ATTACKS.get("dhta"), every=2)
+    data = system.dataset
+    run = lab.run_lab(system, request, data.query.images([3]), data.query.labels[[3]], watch=watch)
+    assert len(drawn) == 6  # at 102, 104, ..., 112 s: every second iteration of 13, none before 2 s have passed
+    assert len(drawn[0]["to the clean code"]) == 2
+    assert [len(d["to the clean code"]) for d in drawn] == sorted({len(d["to the clean code"]) for d in drawn})
+    last = drawn[-1]
+    assert set(last) == {"to the clean code", "to the anchor code"}
+    trace = run.result.trace.hamming_to_clean[:, 0].tolist()
+    assert last["to the clean code"] == trace[: len(last["to the clean code"])]
