@@ -53,9 +53,14 @@ def _paths(kind: str, key: str) -> tuple[Path, Path]:
 
 # Entries read lately, with the (inode, size, mtime) of their files when read: a class of 20 opening one prepared
 # step read the same entries 20 times (a tenth of the server's time, bench/class_load.py).
-MEMO_BYTES = 256 * 2**20
+MEMO_BYTES = 256 * 2**20  # the most the kept entries hold (their JSON text and tensors); the oldest go first
 _read: OrderedDict[tuple[Path, tuple], tuple[str, dict[str, torch.Tensor]]] = OrderedDict()
+_held = [0]
 _lock = threading.Lock()
+
+
+def _size(entry: tuple[str, dict[str, torch.Tensor]]) -> int:
+    return len(entry[0]) + sum(t.nbytes for t in entry[1].values())
 
 
 def _stamp(path: Path) -> tuple[int, int, int] | None:
@@ -77,9 +82,11 @@ def _read_entry(report_path: Path, tensor_path: Path) -> tuple[str, dict[str, to
             return _read[memo]
     entry = report_path.read_text(), load_file(str(tensor_path)) if stamps[1] is not None else {}
     with _lock:
-        _read[memo] = entry
-        while sum(t.nbytes for _, ts in _read.values() for t in ts.values()) > MEMO_BYTES and len(_read) > 1:
-            _read.popitem(last=False)
+        if memo not in _read:
+            _read[memo] = entry
+            _held[0] += _size(entry)
+        while _held[0] > MEMO_BYTES and len(_read) > 1:
+            _held[0] -= _size(_read.popitem(last=False)[1])
     return entry
 
 

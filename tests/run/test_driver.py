@@ -207,3 +207,15 @@ def test_an_entry_read_again_is_the_one_on_disk_and_its_tensors_are_the_callers(
     assert newer[0] == {"n": 2} and torch.equal(newer[1]["codes"], torch.zeros(2))
     cache.remove("results", "k")
     assert cache.load("results", "k") is None
+
+
+def test_the_entries_kept_stay_under_their_budget(monkeypatch, tmp_path):
+    from hashdemo.run import cache
+
+    monkeypatch.setenv("HASHDEMO_CACHE", str(tmp_path))
+    monkeypatch.setattr(cache, "MEMO_BYTES", 10_000)
+    for i in range(12):  # 4,000 bytes of tensor each: the oldest are let go
+        cache.store("results", f"k{i}", {"i": i}, {"codes": torch.zeros(1000)})
+        assert cache.load("results", f"k{i}")[0] == {"i": i}
+    assert cache._held[0] <= 10_000 and len([m for m in cache._read if m[0].parent == tmp_path / "results"]) == 2
+    assert cache.load("results", "k0")[0] == {"i": 0}  # read again from disk
