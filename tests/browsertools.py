@@ -46,7 +46,7 @@ CLIPPED = """() => {
   }
   for (const svg of document.querySelectorAll('.js-plotly-plot .main-svg')) {
     const title = svg.querySelector('.gtitle');
-    if (title && title.getBoundingClientRect().width > svg.getBoundingClientRect().width + 1)
+    if (title && title.getBoundingClientRect().right > svg.getBoundingClientRect().right + 1)
       out.push('chart title: ' + title.textContent.slice(0, 60));
   }
   return out;

@@ -75,7 +75,8 @@ LAYOUT = dict(
 
 
 def layout(title: str, **more) -> dict:
-    """The shared look, a title that wraps instead of clipping (automargin), and the chart's own settings."""
+    """The shared look, a title with room above the plot (automargin; a long one is split with <br> by its
+    caller: plotly does not wrap), and the chart's own settings."""
     return {**LAYOUT, "title": {"text": title, "y": 0.97, "automargin": True}, **more}
 
 

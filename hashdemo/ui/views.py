@@ -376,10 +376,10 @@ def curve_charts(curves: dict[str, dict], stem: str, key: Hashable) -> None:
     t_p = {None: ("Clean", t_first["t_p_at_n_clean"])} | {n: (title(n), c["t_p_at_n_adv"]) for n, c in targeted.items()}
     left, right = chart_pair()
     with left:
-        t_pr_title = "Targeted precision-recall (relevance = target label)"
+        t_pr_title = "Targeted precision-recall<br><sup>relevance = the target label</sup>"
         chart(shared((key, "tpr"), lambda: charts.pr_figure(t_pr, t_pr_title)), "tpr", f"{stem}-t-pr")
     with right:
-        t_p_title = "Targeted precision@N (relevance = target label)"
+        t_p_title = "Targeted precision@N<br><sup>relevance = the target label</sup>"
         figure = shared(
             (key, "tpn"), lambda: charts.precision_at_n_figure(t_first["ns"], t_p, t_p_title, "t-precision")
         )

@@ -80,7 +80,9 @@ def test_compare_and_sweep_show_results(server, page):
     settle(page)
     assert page.locator('[data-testid="stException"]').count() == 0
     assert page.locator("table").count() >= 1 and page.locator(".js-plotly-plot").count() == 4
+    clipped = page.evaluate(CLIPPED)
     screenshot(page, "compare_run")
+    assert clipped == []
     page.goto(f"{server}/Sweep?queries=10&steps=5&values_eps=4,8")
     settle(page)
     page.get_by_role("button", name="Run sweep").click()
