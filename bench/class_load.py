@@ -112,6 +112,7 @@ def main(argv: list[str] | None = None) -> None:
 
     students = 1 if args.smoke else args.students
     steps = list(range(1, 2 if args.smoke else len(LECTURE) + 1))
+    walks = 1 if args.smoke else args.walks
     cache = os.environ.get("HASHDEMO_CACHE") or tempfile.mkdtemp(prefix="hashdemo-bench-class-")
     warmed_steps = ",".join(map(str, steps))  # the server opens only the steps walked here
     env = {**os.environ, "HASHDEMO_CACHE": cache, "PYTHONPATH": str(ROOT), WARM_STEPS: warmed_steps}
@@ -139,13 +140,12 @@ def main(argv: list[str] | None = None) -> None:
             page, params = step_link(n, present=True)
             return next(p.url_path for p in PAGES if p.path == page), urlencode(params, doseq=True)
 
-        asyncio.run(walk(url, steps * (1 if args.smoke else args.walks), students, link, errors, times))
+        asyncio.run(walk(url, steps * walks, students, link, errors, times))
         memory = peak_mb(server.pid)
     finally:
         server.terminate()
         server.wait(timeout=120)
     lecturer, crowd = times["lecturer"], times["students"]
-    walks = len(lecturer) // len(steps)
     print(
         f"{students} students + the lecturer, {len(steps)} steps walked {walks} times, prepared, one 2-core server "
         f"(--class), which opened the ready steps once in {warmed:.0f} s after it answered"

@@ -22,3 +22,13 @@ def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
     tmp = path.with_name(path.name + ".tmp")
     write(tmp)
     os.replace(tmp, path)
+
+
+def file_stamp(path: Path | str) -> tuple[int, int, int] | None:
+    """(inode, size, mtime) of a file, None when it cannot be read: what keys a cache of what the file holds (a
+    rename, a rewrite or a touch changes it)."""
+    try:
+        s = os.stat(path)
+    except OSError:
+        return None
+    return s.st_ino, s.st_size, s.st_mtime_ns

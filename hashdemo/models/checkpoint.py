@@ -15,7 +15,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
 from ..core.errors import DataNotFoundError, InvalidInputError, UnsafeFileError
-from ..core.paths import write_atomic
+from ..core.paths import file_stamp, write_atomic
 from . import HashingModel, build_model
 from .card import META_FILE, ModelCard, read_card
 
@@ -110,11 +110,9 @@ def card_of(folder: Path, source: str, origin: str) -> ModelCard:
     read again only when its meta.json, weights or ProS-GAN file change (a page's model picker asks for every
     card on every rerun of every session)."""
     attacks = tuple(a for a in SHIPPED_ATTACKS if os.path.isfile(os.path.join(folder, f"{a}.safetensors")))
-    try:
-        files = [os.stat(os.path.join(folder, name)) for name in (META_FILE, MODEL_FILE)]
-    except OSError:  # not cached: read_card and the digest say what is missing
+    signature = tuple(file_stamp(os.path.join(folder, name)) for name in (META_FILE, MODEL_FILE))
+    if None in signature:  # not cached: read_card and the digest say what is missing
         return _card_of.__wrapped__(Path(folder), source, origin, attacks, ())
-    signature = tuple((f.st_size, f.st_mtime_ns, f.st_ino) for f in files)
     return _card_of(Path(os.path.abspath(folder)), source, origin, attacks, signature)
 
 
@@ -123,7 +121,7 @@ SHIPPED_ATTACKS = ("prosgan",)  # attacks whose trained file (<name>.safetensors
 
 @lru_cache(maxsize=256)
 def _card_of(folder: Path, source: str, origin: str, attacks: tuple[str, ...], files: tuple) -> ModelCard:
-    """The card itself; `files` (size, mtime, inode of meta.json and the weights) only keys the cache."""
+    """The card itself; `files` (the file_stamp of meta.json and of the weights) only keys the cache."""
     card = read_card(folder)
     return replace(
         card, source=source, name=folder.name, origin=origin, weights=weights_digest(folder), attacks=attacks

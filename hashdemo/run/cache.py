@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 
-from ..core.paths import REPO_ROOT, cache_dir, write_atomic
+from ..core.paths import REPO_ROOT, cache_dir, file_stamp, write_atomic
 
 CODE_SOURCES = (
     "hashdemo/attacks",
@@ -63,16 +63,8 @@ def _size(entry: tuple[str, dict[str, torch.Tensor]]) -> int:
     return len(entry[0]) + sum(t.nbytes for t in entry[1].values())
 
 
-def _stamp(path: Path) -> tuple[int, int, int] | None:
-    try:
-        s = path.stat()
-    except FileNotFoundError:
-        return None
-    return s.st_ino, s.st_size, s.st_mtime_ns
-
-
 def _read_entry(report_path: Path, tensor_path: Path) -> tuple[str, dict[str, torch.Tensor]] | None:
-    stamps = (_stamp(report_path), _stamp(tensor_path))
+    stamps = (file_stamp(report_path), file_stamp(tensor_path))
     if stamps[0] is None:
         return None
     memo = (report_path, stamps)

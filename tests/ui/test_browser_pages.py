@@ -10,15 +10,10 @@ pytestmark = browser_mark()
 @pytest.fixture(scope="module")
 def contexts(browser):
     """One browser context per screen (its cache shared, as a user's tabs share theirs): a new tab per page."""
-    opened = {}
-    yield (
-        lambda screen: (
-            opened.get(screen)
-            or opened.setdefault(
-                screen, browser.new_context(viewport=SCREENS[screen][0], device_scale_factor=SCREENS[screen][1])
-            )
-        )
-    )
+    opened = {
+        name: browser.new_context(viewport=size, device_scale_factor=scale) for name, (size, scale) in SCREENS.items()
+    }
+    yield opened
     for context in opened.values():
         context.close()
 
@@ -26,7 +21,7 @@ def contexts(browser):
 @pytest.mark.parametrize("screen", list(SCREENS))
 @pytest.mark.parametrize("name", list(PAGES))
 def test_every_page_loads_with_nothing_clipped(server, contexts, name, screen):
-    page = contexts(screen).new_page()
+    page = contexts[screen].new_page()
     page.goto(f"{server}/{PAGES[name]}")
     settle(page)
     assert page.locator('[data-testid="stException"]').count() == 0
