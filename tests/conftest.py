@@ -19,7 +19,7 @@ if "HASHDEMO_CACHE" not in os.environ:  # the xdist workers inherit the controll
 # they start (the browser tests' server, the benches')
 THREADS = os.environ.get("HASHDEMO_TEST_THREADS", "1" if "PYTEST_XDIST_WORKER" in os.environ else "2")
 torch.set_num_threads(int(THREADS))
-os.environ.setdefault("OMP_NUM_THREADS", THREADS)
+os.environ["OMP_NUM_THREADS"] = THREADS  # the controller set 2 before the workers started
 
 DEFAULT_MODEL = "zoo:fashion-dpsh-smallcnn-32"
 
@@ -79,13 +79,18 @@ def pytest_collection_modifyitems(items):
     items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
 
 
+def work_unit(nodeid: str) -> str:
+    """What one xdist worker runs together: a test's file, or all the ONE_WORKER files."""
+    path = nodeid.split("::", 1)[0]
+    return "one worker" if path.rsplit("/", 1)[-1] in ONE_WORKER else path
+
+
 def pytest_xdist_make_scheduler(config, log):
     """--dist loadfile, but the ONE_WORKER files are one unit of work."""
     from xdist.scheduler import LoadFileScheduling
 
     class Scheduling(LoadFileScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            path = super()._split_scope(nodeid)
-            return "one worker" if path.rsplit("/", 1)[-1] in ONE_WORKER else path
+            return work_unit(nodeid)
 
     return Scheduling(config, log)
