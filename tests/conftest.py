@@ -9,17 +9,15 @@ from dataclasses import dataclass
 
 import pytest
 import torch
+from suitetools import ONE_WORKER, SLOW_FIRST, THREADS, work_unit
 
 from hashdemo.systems.spec import ModelSpec
 
 if "HASHDEMO_CACHE" not in os.environ:  # the xdist workers inherit the controller's; it removes it at exit
     os.environ["HASHDEMO_CACHE"] = tempfile.mkdtemp(prefix="hashdemo-test-cache-")
     atexit.register(shutil.rmtree, os.environ["HASHDEMO_CACHE"], ignore_errors=True)
-# two xdist workers share the 2 cores: one thread each (HASHDEMO_TEST_THREADS overrides), and so does every process
-# they start (the browser tests' server, the benches')
-THREADS = os.environ.get("HASHDEMO_TEST_THREADS", "1" if "PYTEST_XDIST_WORKER" in os.environ else "2")
 torch.set_num_threads(int(THREADS))
-os.environ["OMP_NUM_THREADS"] = THREADS  # the controller set 2 before the workers started
+os.environ["OMP_NUM_THREADS"] = THREADS  # every process the tests start too (the controller set 2 before the workers)
 
 DEFAULT_MODEL = "zoo:fashion-dpsh-smallcnn-32"
 
@@ -67,22 +65,9 @@ def cli(capsys):
     return run
 
 
-# One xdist worker runs these files, in this order: the lecture's tests share what its first walk computes (two
-# workers computing the same cold steps at once doubled their cost), and the browser tests share one server.
-ONE_WORKER = ("test_lecture.py", "test_browser_lecture.py", "test_browser_flows.py", "test_browser_pages.py")
-# then the other files, the longest first, so that the two workers finish together (see --no-loadscope-reorder)
-SLOW_FIRST = ("test_robustness.py", "test_bench.py", "test_own_model.py", "test_report.py", "test_behaviour.py")
-
-
 def pytest_collection_modifyitems(items):
     rank = {name: i for i, name in enumerate(ONE_WORKER + SLOW_FIRST)}
     items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
-
-
-def work_unit(nodeid: str) -> str:
-    """What one xdist worker runs together: a test's file, or all the ONE_WORKER files."""
-    path = nodeid.split("::", 1)[0]
-    return "one worker" if path.rsplit("/", 1)[-1] in ONE_WORKER else path
 
 
 def pytest_xdist_make_scheduler(config, log):

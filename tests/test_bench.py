@@ -42,13 +42,13 @@ def test_a_test_that_changes_the_thread_count_changes_it_for_itself():
 def test_the_next_test_has_the_suites_thread_count_again():
     """Left at 2 beside the other xdist worker, the next file's attacks ran 4x slower (tests/conftest.py); the
     processes the tests start get the same count."""
-    from conftest import THREADS
+    from suitetools import THREADS
 
     assert torch.get_num_threads() == int(THREADS) and os.environ["OMP_NUM_THREADS"] == THREADS
 
 
 def test_the_lecture_and_browser_files_are_one_unit_of_work_and_the_others_one_each():
-    from conftest import ONE_WORKER, work_unit
+    from suitetools import ONE_WORKER, work_unit
 
     together = {work_unit(f"tests/ui/{name}::test_x") for name in ONE_WORKER}
     assert together == {"one worker"}
