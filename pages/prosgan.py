@@ -140,13 +140,14 @@ st.caption(
     "The paper's recipe, where it is silent its authors' script's (hashdemo.prosgan.training); the zoo's recipe is "
     "the same with a narrower generator and fewer epochs, for a CPU (README, ProS-GAN)."
 )
+recipe = st.selectbox("Recipe", list(RECIPES), key="recipe")
+shown_settings = ("epochs", "beta", "bound", "ham_scale", "lr", "seed")
+state.follow(recipe, {name: getattr(RECIPES[recipe], name) for name in shown_settings}, "recipe")
 with st.form("train"):
-    cols = st.columns(5)
-    recipe = cols[0].selectbox("Recipe", list(RECIPES), key="recipe")
     declared = {p.name: p for p in params.declared(TrainSettings)}
     chosen_values = {
         name: controls.param_control(state, column, declared[name], getattr(RECIPES[recipe], name))
-        for column, name in zip(cols[1:], ("epochs", "beta", "bound", "seed"), strict=True)
+        for column, name in zip([*st.columns(3), *st.columns(3)], shown_settings, strict=True)
     }
     go = st.form_submit_button("Train", type="primary")
 if go:

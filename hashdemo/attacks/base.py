@@ -145,6 +145,11 @@ class Attack:
                     "(pass a HashingSystem, or knowledge=Knowledge(...))"
                 )
 
+    def resources(self) -> dict[str, str]:
+        """Digests of what the results depend on besides the model and the settings (ProS-GAN's generator file,
+        THA's shipped prototypes): part of every cache key, so a replaced file is never answered from the cache."""
+        return {}
+
     # ----- the three choices --------------------------------------------------------------------------
     def setup(self, progress: Progress = silent) -> None:
         """One-off work before the first batch (THA's PrototypeNet), timed apart from the attack; it reports

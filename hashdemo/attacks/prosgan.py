@@ -9,10 +9,11 @@ from pathlib import Path
 
 import torch
 
-from ..core.errors import InvalidInputError
+from ..core.errors import DataNotFoundError, InvalidInputError
 from ..core.params import Param
 from ..core.progress import Progress, silent
 from ..core.units import to_255
+from ..models.checkpoint import contents_digest
 from ..prosgan import model as prosgan_model
 from .base import ATTACKS, Attack, Plan
 from .budget import Budget
@@ -89,18 +90,29 @@ class ProSGAN(Attack):
     uses_budget = False  # unbounded in its paper: eps applies only with projection=true, step and T never
 
     @cached_property
-    def net(self) -> prosgan_model.ProsganModel:
-        """The generator: a given file, or the one for this bound shipped beside the model or trained for it."""
+    def generator_path(self) -> Path:
+        """The generator's file: a given one, or the one for this bound shipped beside the model or trained for it."""
         named = self.params["generator"]
         if named != "auto":
             beside = self.system.folder / f"{named}.safetensors" if self.system and self.system.folder else None
             path = beside if beside is not None and beside.is_file() else Path(named)
             if not path.is_file():
                 raise InvalidInputError(f"no ProS-GAN generator named {named!r} beside the model, nor a file there")
-        elif self.system is None:
+            return path
+        if self.system is None:
             raise InvalidInputError("ProS-GAN on a bare model needs generator=<path of a prosgan.safetensors>")
-        else:
-            path = generator_for(self.system, self.params["bound"])
+        return generator_for(self.system, self.params["bound"])
+
+    def resources(self) -> dict[str, str]:
+        try:
+            return {"generator": contents_digest(self.generator_path)}
+        except (InvalidInputError, DataNotFoundError):
+            return {"generator": "none"}  # the run itself says why
+
+    @cached_property
+    def net(self) -> prosgan_model.ProsganModel:
+        """The generator, loaded once per file and device."""
+        path = self.generator_path
         device = next(self.model.parameters()).device
         key = (str(path.resolve()), path.stat().st_mtime, str(device))
         if key not in _LOADED:

@@ -1,5 +1,7 @@
 """THA (Wang et al., SIGIR 2021): pull the code to the prototype code a PrototypeNet gives the target label."""
 
+import hashlib
+
 import torch
 
 from ..core.params import Param
@@ -47,13 +49,25 @@ class THA(Attack):
     def training(self) -> dict:
         return {"steps": self.params["proto_steps"], "lr": self.params["proto_lr"]}
 
+    def shipped(self) -> PrototypeTable | None:
+        """The prototypes the attacker knows (shipped, or a defence's), when they were trained this way."""
+        known = self.knowledge.prototypes
+        return known if isinstance(known, PrototypeTable) and known.fits(self.training()) else None
+
+    def resources(self) -> dict[str, str]:
+        table = self.shipped()
+        if table is None:
+            return {}  # a PrototypeNet trained from the training codes and these settings
+        content = table.labels.to(torch.uint8).numpy().tobytes() + table.codes.numpy().tobytes()
+        return {"prototypes": hashlib.sha256(content).hexdigest()[:16]}
+
     def setup(self, progress: Progress = silent) -> None:
         """The prototypes the attacker knows (shipped, or a defence's) when they were trained this way; else a
         PrototypeNet trained on the training codes once (cached on disk), timed as setup."""
-        known = self.knowledge.prototypes
         self.net = None
-        if isinstance(known, PrototypeTable) and known.fits(self.training()):
-            self.table = known
+        shipped = self.shipped()
+        if shipped is not None:
+            self.table = shipped
         else:
             self.net = self.trained_net(progress)
             self.table = PrototypeTable.of(self.net, self.knowledge.train_labels)

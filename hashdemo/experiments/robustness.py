@@ -12,7 +12,7 @@ import torch
 from ..core.progress import Progress, silent
 from ..retrieval import metrics
 from ..run import cache
-from ..run.driver import Job, StopCheck, execute, never, select_queries
+from ..run.driver import Job, StopCheck, attack_resources, execute, never, select_queries
 from ..run.report import precision_per_query
 from ..run.results import CurvePoint, WorstCase
 from ..run.settings import Choices
@@ -119,6 +119,7 @@ def breaking_eps(
             "settings": settings.result_json(),
             "largest": largest,
             "rule": [BREAK_P_AT, BREAK_THRESHOLD],
+            "resources": attack_resources(system, settings),
         }
     )
     cached = cache.load("breaking", key)

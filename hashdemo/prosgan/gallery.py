@@ -80,8 +80,11 @@ def available_generators(system) -> list[GeneratorEntry]:
 
 
 def describe(settings: dict) -> str:
-    bound = "unbounded" if not settings["bound"] else f"bound {settings['bound']:g}/255"
-    return f"{bound}, beta {settings['beta']:g}, {settings['epochs']} epochs, seed {settings['seed']}"
+    """A generator's training in a few words: its output (the paper's image, the residual x + tanh(.) or bounded),
+    beta, epochs and seed."""
+    bound = settings["bound"]
+    output = "unbounded" if not bound else "residual x + tanh(·)" if bound >= 255 else f"bound {bound:g}/255"
+    return f"{output}, beta {settings['beta']:g}, {settings['epochs']} epochs, seed {settings['seed']}"
 
 
 @dataclass

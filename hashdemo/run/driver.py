@@ -218,11 +218,24 @@ def index_digest(index: torch.Tensor) -> str:
     return hashlib.sha256(index.to(torch.int64).numpy().tobytes()).hexdigest()[:16]
 
 
+def attack_resources(system: HashingSystem, settings: RunSettings) -> dict[str, str]:
+    """The files the attack reads besides the model, by content (Attack.resources), for a cache key."""
+    return attacks.get(settings.attack, system, **settings.method_params).resources()
+
+
 def run_key(job: Job) -> str:
     """Every setting a run's numbers depend on (batch size too: it sets each batch's random start), which queries,
-    and the system's identity: a digest of its weights and codes, its data splits, its device."""
+    the system's identity (a digest of its weights and codes, its data splits, its device) and the files the
+    attack reads (a generator)."""
     queries = None if job.index is None else index_digest(torch.tensor(job.index))
-    return cache.key_of({"system": job.system.identity(), "settings": job.settings.result_json(), "index": queries})
+    return cache.key_of(
+        {
+            "system": job.system.identity(),
+            "settings": job.settings.result_json(),
+            "index": queries,
+            "resources": attack_resources(job.system, job.settings),
+        }
+    )
 
 
 def batch_key(job: Job, prepared: Prepared, first: int) -> str:
@@ -235,6 +248,7 @@ def batch_key(job: Job, prepared: Prepared, first: int) -> str:
             "settings": job.settings.attack_json(),
             "queries": index_digest(rows),
             "first": first,
+            "resources": prepared.attack.resources(),
         }
     )
 

@@ -15,7 +15,7 @@ from ..core.paths import ZOO_DIR, cache_dir
 from ..core.progress import StderrBar
 from ..models.card import META_FILE, ModelCard
 from ..prosgan.model import FILE
-from ..prosgan.training import LOG, ZOO_RECIPE, TrainSettings
+from ..prosgan.training import LOG, RESIDUAL_RECIPE, ZOO_RECIPE, TrainSettings
 from ..prosgan.training import train as train_prosgan
 from ..systems.spec import ModelSpec
 from ..systems.zoo import INDEX_FILE, ZOO, zoo_cards
@@ -77,13 +77,7 @@ class GeneratorRecipe:
 GENERATORS: list[GeneratorRecipe] = [
     GeneratorRecipe("fashion-dpsh-smallcnn-32", replace(ZOO_RECIPE, epochs=16)),
     GeneratorRecipe("fashion-dpsh-smallcnn-32", replace(ZOO_RECIPE, epochs=10, bound=8), "prosgan-bound8.safetensors"),
-    # past the paper: a residual x + tanh(.) has no reconstruction floor; J_ham through tanh(0.1 H) and lr 1e-3 let
-    # it learn (README "ProS-GAN"), beta 100 keeps its RMSE near 0.03
-    GeneratorRecipe(
-        "fashion-dpsh-smallcnn-32",
-        replace(ZOO_RECIPE, epochs=16, bound=255, ham_scale=0.1, lr=1e-3, beta=100),
-        "prosgan-residual.safetensors",
-    ),
+    GeneratorRecipe("fashion-dpsh-smallcnn-32", RESIDUAL_RECIPE, "prosgan-residual.safetensors"),
     GeneratorRecipe("fashion-dpsh-resnet18-cifar-32", replace(ZOO_RECIPE, epochs=12)),
     GeneratorRecipe("fashion-mosaic-dpsh-smallcnn-32", replace(ZOO_RECIPE, epochs=6)),
 ]

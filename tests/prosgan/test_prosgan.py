@@ -210,3 +210,15 @@ def test_zoo_lists_each_models_generators_and_an_attack_picks_one_by_name(system
     assert torch.equal(by_name.adversarial, by_bound.adversarial)
     with pytest.raises(InvalidInputError, match="no ProS-GAN generator named 'nope'"):
         attacks.get("prosgan", system, generator="nope")(x, y, budget=Budget.from_255(8))
+
+
+def test_a_generator_is_described_by_its_output():
+    from hashdemo.prosgan.gallery import describe
+    from hashdemo.prosgan.training import RESIDUAL_RECIPE, ZOO_RECIPE
+
+    def words(settings):
+        return describe({**settings.to_json(), "epochs": 3})
+
+    assert words(ZOO_RECIPE) == "unbounded, beta 50, 3 epochs, seed 0"
+    assert words(replace(ZOO_RECIPE, bound=8)).startswith("bound 8/255, beta 50")
+    assert words(RESIDUAL_RECIPE) == "residual x + tanh(·), beta 100, 3 epochs, seed 0"

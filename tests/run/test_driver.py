@@ -1,5 +1,6 @@
 """run_attack: numbers, the on-disk cache (hit, miss, stop, what the key holds) and the sweep that reads it."""
 
+import shutil
 from dataclasses import replace
 
 import numpy as np
@@ -219,3 +220,31 @@ def test_the_entries_kept_stay_under_their_budget(monkeypatch, tmp_path):
         assert cache.load("results", f"k{i}")[0] == {"i": i}
     assert cache._held[0] <= 10_000 and len([m for m in cache._read if m[0].parent == tmp_path / "results"]) == 2
     assert cache.load("results", "k0")[0] == {"i": 0}  # read again from disk
+
+
+def test_a_replaced_generator_or_prototype_table_is_not_answered_from_the_cache(system, tmp_path):
+    """The key holds the content of the files an attack reads besides the model (Attack.resources): a
+    retrained generator under the same name, or other shipped prototypes, is a different run."""
+    from safetensors import safe_open
+    from safetensors.torch import load_file, save_file
+
+    copy = tmp_path / "prosgan.safetensors"
+    shutil.copy(system.folder / copy.name, copy)
+    moved = type(system)(**{**system.__dict__, "folder": tmp_path})
+    settings = resolve("prosgan", "prosgan", {"queries": 4})
+    key = evaluation.run_key(evaluation.Job(moved, settings))
+    assert key == evaluation.run_key(evaluation.Job(moved, settings))
+    tensors = load_file(str(copy))
+    with safe_open(str(copy), "pt") as f:
+        header = f.metadata()
+    name = next(n for n, t in tensors.items() if t.is_floating_point())
+    tensors[name] = tensors[name] + 1  # retrained: the same name, the same settings in its header
+    save_file(tensors, str(copy), metadata=header)
+    assert evaluation.run_key(evaluation.Job(moved, settings)) != key
+
+    tha = small("tha")
+    key = evaluation.run_key(evaluation.Job(system, tha))
+    table = system.prototypes
+    flipped = replace(table, codes=-table.codes)
+    other = type(system)(**{**system.__dict__, "prototypes": flipped})
+    assert evaluation.run_key(evaluation.Job(other, tha)) != key

@@ -133,6 +133,10 @@ def test_prosgan_page_shows_the_generator_and_a_grid(monkeypatch):
     assert not at.exception and not at.error and len(at.get("plotly_chart")) == charts + 1
     verdicts = [m.value for m in at.markdown if "wins" in m.value]
     assert verdicts and "ProS-GAN prosgan" in verdicts[0]  # the faithful generator, placed against the curves
+    assert at.number_input(key="prosgan:bound").value == 0 and at.number_input(key="prosgan:lr").value == 1e-4
+    at.selectbox(key="recipe").set_value("residual, past the paper (for a CPU)").run()  # its values fill the form
+    assert at.number_input(key="prosgan:bound").value == 255 and at.number_input(key="prosgan:lr").value == 1e-3
+    assert at.number_input(key="prosgan:ham_scale").value == 0.1 and at.number_input(key="prosgan:beta").value == 100
 
 
 def test_presentation_mode_enlarges_and_can_always_be_left():
