@@ -6,6 +6,9 @@ from __future__ import annotations
 import json
 import multiprocessing
 import shutil
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
 import torch
@@ -132,6 +135,21 @@ def _build_generator(recipe: GeneratorRecipe) -> str:
     )
 
 
+@contextmanager
+def ended_by_sigterm() -> Iterator[None]:
+    """A `kill` (SIGTERM) ends the build as Ctrl-C does, through the `with` blocks, so the pool's training
+    workers are terminated with it instead of training on, orphaned."""
+
+    def leave(signum, frame):
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, leave)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def build(only: list[str] | None = None, jobs: int = 2) -> list[dict]:
     """Train the zoo (or the named part of it: model names, or <model>/prosgan[-bound8|-residual]) from scratch,
     `jobs` at a time: the hashing models first, then the generators against them; then rewrite the index."""
@@ -141,7 +159,7 @@ def build(only: list[str] | None = None, jobs: int = 2) -> list[dict]:
         raise DataNotFoundError(f"not in the zoo's recipe: {', '.join(sorted(unknown))}")
     configs = [c for c in SPECS if not only or spec_name(c) in only]
     wanted = [g for g in GENERATORS if not only or g.name in only]
-    with multiprocessing.get_context("spawn").Pool(max(1, jobs)) as pool:
+    with ended_by_sigterm(), multiprocessing.get_context("spawn").Pool(max(1, jobs)) as pool:
         # in stages: a model fine-tuned from another (init) starts once that one is written
         for stage in ([c for c in configs if c.init is None], [c for c in configs if c.init is not None]):
             for line in pool.imap(_build_one, stage):
