@@ -198,12 +198,18 @@ def resumable(settings: dict) -> dict:
     return {k: v for k, v in settings.items() if k != "epochs" or settings["decay"] > 0}
 
 
-def held_out_t_map(system, model: ProsganModel, settings: TrainSettings) -> dict:
-    """t-MAP over the whole database (ProS-GAN's protocol), RMSE and L-inf on `held_out` seeded query images."""
+def held_out_draw(system, settings: TrainSettings) -> tuple[torch.Tensor, torch.Tensor]:
+    """The `held_out` seeded query positions a run is monitored on, and their target label vectors."""
     data = system.dataset
     g = torch.Generator().manual_seed(settings.seed + 7)
     index = torch.randperm(len(data.query), generator=g)[: settings.held_out]
-    targets = draw_target_labels(data.query.labels[index], data.train.labels, g)
+    return index, draw_target_labels(data.query.labels[index], data.train.labels, g)
+
+
+def held_out_t_map(system, model: ProsganModel, settings: TrainSettings) -> dict:
+    """t-MAP over the whole database (ProS-GAN's protocol), RMSE and L-inf on `held_out` seeded query images."""
+    data = system.dataset
+    index, targets = held_out_draw(system, settings)
     x = data.query.images(index).to(system.device)
     model.eval()
     with torch.no_grad():
