@@ -25,7 +25,8 @@ from hashdemo.prosgan import losses
 from hashdemo.prosgan.gallery import shipped_files
 from hashdemo.prosgan.model import load, training_settings
 from hashdemo.prosgan.training import TrainSettings, held_out_draw
-from hashdemo.retrieval.metrics import mean_average_precision, perceptibility_rmse
+from hashdemo.retrieval.metrics import perceptibility_rmse
+from hashdemo.run.report import map_at
 from hashdemo.systems.spec import ModelSpec
 from hashdemo.systems.system import load_system
 
@@ -53,16 +54,8 @@ def universal_perturbations(system, net, eps: float, steps: int, images: int, ha
 
 
 def row(system, title: str, x: torch.Tensor, x_adv: torch.Tensor, targets: torch.Tensor, seconds: float) -> None:
-    data = system.dataset
     with torch.no_grad():
-        codes = system.model.encode(x_adv)
-    t_map = mean_average_precision(
-        query_codes=codes,
-        database_codes=system.database_codes,
-        query_labels=targets,
-        database_labels=data.database.labels,
-        topk=-1,
-    )
+        t_map = map_at(system, system.model.encode(x_adv), targets, -1)
     rmse = float(perceptibility_rmse(x, x_adv).mean())
     linf = float((x_adv - x).abs().amax()) * 255
     print(f"| {title} | {t_map:.4f} | {rmse:.4f} | {linf:.1f} | {seconds:.0f} |", flush=True)
