@@ -58,7 +58,9 @@ class TrainSettings:
         Param("decay", 0.5, "share of the epochs at the end over which lr decays linearly to 0 (the script: 0.5)", 0, 1)
     )
     batch_size: int = setting(Param("batch_size", 24, "images per batch (the paper: 24)", 1, 10_000, integer=True))
-    lr: float = setting(Param("lr", 1e-4, "Adam's learning rate (the paper: 1e-4)", 0.0, 1.0, open_low=True))
+    lr: float = setting(
+        Param("lr", 1e-4, "Adam's learning rate (the paper: 1e-4)", 0.0, 1.0, open_low=True, label="learning rate")
+    )
     alpha: float = setting(Param("alpha", 5.0, "weight of J_ham (the script: 5; the paper gives none)", 0.0, None))
     beta: float = setting(
         Param("beta", 50.0, "weight of the reconstruction loss J_re (the paper: 50, or 100 on FLICKR-25K)", 0.0, None)
@@ -72,6 +74,7 @@ class TrainSettings:
             0.0,
             1.0,
             open_low=True,
+            label="J_ham's scale s",
         )
     )
     j_re_scale: str = setting(
