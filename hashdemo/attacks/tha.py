@@ -1,11 +1,10 @@
 """THA (Wang et al., SIGIR 2021): pull the code to the prototype code a PrototypeNet gives the target label."""
 
-import hashlib
-
 import torch
 
 from ..core.params import Param
 from ..core.progress import Progress, silent
+from ..models.checkpoint import tensors_digest
 from ..targets.prototype import PrototypeTable, cached_prototype_net
 from .base import ATTACKS, Attack, PaperSetting, Plan
 from .loop import Loop
@@ -58,8 +57,7 @@ class THA(Attack):
         table = self.shipped()
         if table is None:
             return {}  # a PrototypeNet trained from the training codes and these settings
-        content = table.labels.to(torch.uint8).numpy().tobytes() + table.codes.numpy().tobytes()
-        return {"prototypes": hashlib.sha256(content).hexdigest()[:16]}
+        return {"prototypes": tensors_digest({"labels": table.labels, "codes": table.codes})}
 
     def setup(self, progress: Progress = silent) -> None:
         """The prototypes the attacker knows (shipped, or a defence's) when they were trained this way; else a

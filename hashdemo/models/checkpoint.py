@@ -79,15 +79,19 @@ def save(folder: Path, model: HashingModel, card: ModelCard, codes: dict[str, to
     write_atomic(folder / META_FILE, lambda p: p.write_text(json.dumps(meta, indent=2) + "\n"))
 
 
-@lru_cache(maxsize=256)
-def _contents_digest(path: str, size: int, mtime_ns: int) -> str:
+def tensors_digest(tensors: dict[str, torch.Tensor]) -> str:
+    """SHA-256 (16 hex digits) of named tensors' contents: names, dtypes, shapes and values."""
     digest = hashlib.sha256()
-    tensors = read_tensors(Path(path))
-    for name in sorted(tensors):
-        value = tensors[name].contiguous()
-        digest.update(f"{name}:{value.dtype}:{tuple(value.shape)}".encode())
+    for key in sorted(tensors):
+        value = tensors[key].detach().cpu().contiguous()
+        digest.update(f"{key}:{value.dtype}:{tuple(value.shape)}".encode())
         digest.update(value.reshape(-1).view(torch.uint8).numpy().tobytes())
     return digest.hexdigest()[:16]
+
+
+@lru_cache(maxsize=256)
+def _contents_digest(path: str, size: int, mtime_ns: int) -> str:
+    return tensors_digest(read_tensors(Path(path)))
 
 
 def contents_digest(path: Path) -> str:

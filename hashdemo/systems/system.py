@@ -9,7 +9,6 @@ checkpoint survive every hop), or built in Python from any nn.Module and the use
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -139,7 +138,7 @@ class HashingSystem:
             weights=module_digest(model),
         )
         spec = ModelSpec(card.source, str(model_device(model)), digest=card.weights)
-        codes = tensors_digest({"database": database_codes, "train": train_codes})
+        codes = checkpoint.tensors_digest({"database": database_codes, "train": train_codes})
         return cls(spec, model, data, database_codes, train_codes, card, codes)
 
 
@@ -147,19 +146,9 @@ def model_device(model: torch.nn.Module) -> torch.device:
     return next(model.parameters()).device
 
 
-def tensors_digest(tensors: dict[str, torch.Tensor]) -> str:
-    """SHA-256 (16 hex digits) of named tensors' contents, as models.checkpoint.contents_digest reads a file's."""
-    digest = hashlib.sha256()
-    for key in sorted(tensors):
-        value = tensors[key].detach().cpu().contiguous()
-        digest.update(f"{key}:{value.dtype}:{tuple(value.shape)}".encode())
-        digest.update(value.reshape(-1).view(torch.uint8).numpy().tobytes())
-    return digest.hexdigest()[:16]
-
-
 def module_digest(model: torch.nn.Module) -> str:
     """The digest of a model's parameters and buffers (for systems built in Python)."""
-    return tensors_digest(model.state_dict())
+    return checkpoint.tensors_digest(model.state_dict())
 
 
 @lru_cache(maxsize=16)
